@@ -1,0 +1,162 @@
+"""Load and validate the sources file, collecting every problem with its file, source id and key path."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from governance_pipeline.config.errors import ConfigError, ConfigProblem, ConfigValueError, format_loc
+from governance_pipeline.config.models import EnvRef, Source, SourceEntry, SourcesFile
+
+_TOP_KEYS = {"credentials", "sources", "destinations"}
+
+
+def _pydantic_problems(file: str, source_id: str | None, prefix: str, exc: ValidationError) -> list[ConfigProblem]:
+    out = []
+    for err in exc.errors():
+        loc = format_loc(tuple(err["loc"]))
+        msg = err["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")
+        if err["type"] == "extra_forbidden":
+            msg = "unknown key"
+        path = ".".join(p for p in (prefix, loc) if p)
+        out.append(ConfigProblem(file, source_id, path, msg))
+    return out
+
+
+def _credentials(file: str, raw: Any, problems: list[ConfigProblem]) -> dict[str, dict[str, Any]]:
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        problems.append(ConfigProblem(file, None, "credentials", "must be a mapping of credential set names"))
+        return {}
+    out: dict[str, dict[str, Any]] = {}
+    for name, values in raw.items():
+        if not isinstance(values, dict):
+            problems.append(ConfigProblem(file, None, f"credentials.{name}", "must be a mapping of keys to values"))
+            continue
+        entry: dict[str, Any] = {}
+        for key, value in values.items():
+            where = f"credentials.{name}.{key}"
+            if isinstance(value, (str, int, float)) and not isinstance(value, bool):
+                entry[str(key)] = str(value)
+            elif isinstance(value, dict):
+                try:
+                    entry[str(key)] = EnvRef.model_validate(value)
+                except ValidationError as exc:
+                    problems.extend(_pydantic_problems(file, None, where, exc))
+            else:
+                problems.append(ConfigProblem(file, None, where, "must be a literal or {env: NAME}"))
+        out[str(name)] = entry
+    return out
+
+
+def _adapter_config(
+    file: str, entry: SourceEntry, credentials: dict, problems: list[ConfigProblem]
+) -> tuple[type | None, Any]:
+    from governance_pipeline.adapters.registry import UnknownAdapterError, get_adapter
+
+    try:
+        adapter_cls = get_adapter(entry.type)
+    except UnknownAdapterError as exc:
+        problems.append(ConfigProblem(file, entry.id, "type", str(exc)))
+        return None, None
+    try:
+        config: BaseModel = adapter_cls.Config.model_validate(entry.config)
+    except ValidationError as exc:
+        problems.extend(_pydantic_problems(file, entry.id, "config", exc))
+        return adapter_cls, None
+    except ConfigValueError as exc:
+        problems.append(ConfigProblem(file, entry.id, f"config.{exc.key_path}", str(exc)))
+        return adapter_cls, None
+    ref = getattr(config, "credentialRef", None)
+    if ref is not None and ref not in credentials:
+        problems.append(ConfigProblem(file, entry.id, "config.credentialRef", f"unknown credential set '{ref}'"))
+    for key_path, message in adapter_cls.check_config(config, entry, credentials):
+        problems.append(ConfigProblem(file, entry.id, f"config.{key_path}" if key_path else "config", message))
+    return adapter_cls, config
+
+
+def parse_sources(text: str, file: str = "sources.yaml", today: date | None = None) -> SourcesFile:
+    """Parse and validate sources-file text; raises ``ConfigError`` listing every problem."""
+    problems: list[ConfigProblem] = []
+    try:
+        doc = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark else ""
+        raise ConfigError([ConfigProblem(file, None, where, f"not valid YAML: {getattr(exc, 'problem', exc)}")])
+    if doc is None:
+        doc = {}
+    if not isinstance(doc, dict):
+        raise ConfigError([ConfigProblem(file, None, "", "must be a mapping with a 'sources' list")])
+    for key in doc:
+        if key not in _TOP_KEYS:
+            problems.append(ConfigProblem(file, None, str(key), "unknown key"))
+    credentials = _credentials(file, doc.get("credentials"), problems)
+    raw_sources = doc.get("sources") or []
+    if not isinstance(raw_sources, list):
+        problems.append(ConfigProblem(file, None, "sources", "must be a list"))
+        raw_sources = []
+    today = today or datetime.now(timezone.utc).date()
+    sources: list[Source] = []
+    seen: set[str] = set()
+    for index, raw in enumerate(raw_sources):
+        source_id = raw.get("id") if isinstance(raw, dict) and isinstance(raw.get("id"), str) else None
+        label = source_id if source_id is not None else f"#{index}"
+        try:
+            entry = SourceEntry.model_validate(raw)
+        except ValidationError as exc:
+            problems.extend(_pydantic_problems(file, label, "", exc))
+            continue
+        if entry.id in seen:
+            problems.append(ConfigProblem(file, entry.id, "id", "duplicate source id"))
+            continue
+        seen.add(entry.id)
+        adapter_cls, config = _adapter_config(file, entry, credentials, problems)
+        if adapter_cls is None or config is None:
+            continue
+        sources.append(
+            Source(
+                id=entry.id,
+                type=entry.type,
+                name=entry.name or entry.id,
+                organization_id=entry.organizationId,
+                start_date=entry.startDate or (today - timedelta(days=30)),
+                retention_days=entry.retentionDays,
+                config=config,
+                adapter_cls=adapter_cls,
+                raw_config=entry.config,
+            )
+        )
+    destinations = _destinations(file, doc.get("destinations"), credentials, problems)
+    if problems:
+        raise ConfigError(problems)
+    return SourcesFile(path=file, credentials=credentials, sources=tuple(sources), destinations=destinations)
+
+
+def _destinations(file: str, raw: Any, credentials: dict, problems: list[ConfigProblem]) -> tuple:
+    """Validated by the export module when it is installed; an empty tuple when the key is absent."""
+    if not raw:
+        return ()
+    try:
+        from governance_pipeline.export.config import parse_destinations
+    except ImportError:
+        problems.append(ConfigProblem(file, None, "destinations", "exports are not available in this build"))
+        return ()
+    return parse_destinations(file, raw, credentials, problems)
+
+
+def load_sources(path: str | Path | None = None) -> SourcesFile:
+    """Load the sources file (default: ``GOVERNANCE_SOURCES``)."""
+    from governance_pipeline.settings import sources_path
+
+    p = Path(path) if path is not None else sources_path()
+    try:
+        text = p.read_text()
+    except OSError as exc:
+        raise ConfigError([ConfigProblem(str(p), None, "", f"cannot read: {exc.strerror}")]) from None
+    return parse_sources(text, file=str(p) if path is not None else p.name if p.parent == Path(".") else str(p))

@@ -1,0 +1,90 @@
+"""Typed models of the sources file (CONTRACT.md section 3).
+
+The outer shape (``credentials``, ``sources[]``) is fixed here; each source's ``config`` is validated by the
+model its adapter declares, which makes the file a discriminated union on ``type`` that plug-ins can extend.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+if TYPE_CHECKING:
+    from governance_pipeline.adapters.base import Adapter
+
+SOURCE_ID_PATTERN = r"^[a-z][a-z0-9_]{0,62}$"
+
+
+class StrictModel(BaseModel):
+    """Base for every config model: unknown keys are errors."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class EnvRef(StrictModel):
+    env: str = Field(min_length=1)
+
+
+CredentialValue = str | EnvRef
+
+
+class SourceEntry(StrictModel):
+    id: str = Field(pattern=SOURCE_ID_PATTERN)
+    type: str = Field(min_length=1)
+    name: str | None = None
+    organizationId: str | None = None
+    startDate: date | None = None
+    retentionDays: int | None = Field(default=None, gt=0)
+    config: dict[str, Any] = Field(default_factory=dict)
+
+
+class DestinationEntry(StrictModel):
+    """Placeholder for the ``destinations:`` key; its fields are validated by the export module."""
+
+    id: str = Field(pattern=SOURCE_ID_PATTERN)
+
+
+@dataclass(frozen=True)
+class Source:
+    """One validated source: the entry's fields plus its adapter class and typed adapter config."""
+
+    id: str
+    type: str
+    name: str
+    organization_id: str | None
+    start_date: date
+    retention_days: int | None
+    config: Any
+    adapter_cls: type[Adapter] = field(repr=False)
+    raw_config: dict = field(repr=False, default_factory=dict)
+
+    @property
+    def asset_key(self) -> list[str]:
+        return ["events", self.id]
+
+    def template_fields(self) -> dict[str, str]:
+        """Values for ``${{ingestionSource.<field>}}``."""
+        return {
+            "id": self.id,
+            "name": self.name,
+            "type": self.type,
+            "organizationId": self.organization_id or "",
+        }
+
+
+@dataclass(frozen=True)
+class SourcesFile:
+    path: str
+    credentials: dict[str, dict[str, CredentialValue]]
+    sources: tuple[Source, ...]
+    destinations: tuple[Any, ...] = ()
+
+    def source(self, source_id: str) -> Source:
+        for s in self.sources:
+            if s.id == source_id:
+                return s
+        known = ", ".join(s.id for s in self.sources) or "none"
+        raise KeyError(f"{self.path}: no source '{source_id}' (known: {known})")

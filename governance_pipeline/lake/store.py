@@ -1,0 +1,147 @@
+"""Where lake files live: a local folder or an S3-compatible bucket, behind one small interface.
+
+Paths given to a store are relative to the lake root and use ``/``. Writes are atomic: a local file is
+written beside its final name, fsynced and renamed; an S3 object is one PUT (or a completed multipart upload),
+so a reader never sees a partial file.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import uuid
+from pathlib import Path
+from typing import Iterable
+from urllib.parse import urlparse
+
+import pyarrow as pa
+import pyarrow.fs as pafs
+import pyarrow.parquet as pq
+
+PARQUET_OPTS = dict(compression="zstd", use_dictionary=True, write_statistics=True)
+
+
+class LakeStore:
+    def __init__(self, root: str):
+        self.root = root.rstrip("/")
+        self.is_s3 = root.startswith("s3://")
+        if self.is_s3:
+            parsed = urlparse(root)
+            self.fs: pafs.FileSystem = s3_filesystem()
+            self.base = (parsed.netloc + parsed.path).rstrip("/")
+        else:
+            self.fs = pafs.LocalFileSystem()
+            self.base = str(Path(root).resolve())
+
+    def uri(self, rel: str) -> str:
+        return f"{self.root}/{rel}"
+
+    def _abs(self, rel: str) -> str:
+        return f"{self.base}/{rel}"
+
+    def list_files(self, rel_dir: str, suffix: str = "") -> list[str]:
+        """Relative paths of the files under ``rel_dir`` (recursive), sorted."""
+        selector = pafs.FileSelector(self._abs(rel_dir), recursive=True, allow_not_found=True)
+        out = []
+        for info in self.fs.get_file_info(selector):
+            if info.type == pafs.FileType.File and info.path.endswith(suffix):
+                out.append(info.path[len(self.base) + 1 :])
+        return sorted(out)
+
+    def list_dirs(self, rel_dir: str) -> list[str]:
+        selector = pafs.FileSelector(self._abs(rel_dir), recursive=False, allow_not_found=True)
+        return sorted(i.base_name for i in self.fs.get_file_info(selector) if i.type == pafs.FileType.Directory)
+
+    def exists(self, rel: str) -> bool:
+        return self.fs.get_file_info(self._abs(rel)).type != pafs.FileType.NotFound
+
+    def write_parquet(self, rel: str, table: pa.Table) -> None:
+        buf = io.BytesIO()
+        pq.write_table(table, buf, **PARQUET_OPTS)
+        self.write_bytes(rel, buf.getvalue())
+
+    def write_bytes(self, rel: str, data: bytes) -> None:
+        if self.is_s3:
+            with self.fs.open_output_stream(self._abs(rel)) as out:
+                out.write(data)
+            return
+        final = Path(self._abs(rel))
+        final.parent.mkdir(parents=True, exist_ok=True)
+        tmp = final.with_name(f".{final.name}.{uuid.uuid4().hex[:8]}.partial")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, final)
+        _fsync_dir(final.parent)
+
+    def read_bytes(self, rel: str) -> bytes:
+        with self.fs.open_input_stream(self._abs(rel)) as f:
+            return f.read()
+
+    def read_table(self, rels: Iterable[str], columns: list[str] | None = None) -> pa.Table:
+        tables = [pq.read_table(self._abs(r), columns=columns, filesystem=self.fs) for r in rels]
+        if not tables:
+            raise ValueError("no files to read")
+        return pa.concat_tables(tables, promote_options="default") if len(tables) > 1 else tables[0]
+
+    def move(self, src: str, dst: str) -> None:
+        if not self.is_s3:
+            Path(self._abs(dst)).parent.mkdir(parents=True, exist_ok=True)
+            os.replace(self._abs(src), self._abs(dst))
+            _fsync_dir(Path(self._abs(dst)).parent)
+        else:
+            self.fs.move(self._abs(src), self._abs(dst))
+
+    def delete(self, rel: str) -> None:
+        try:
+            self.fs.delete_file(self._abs(rel))
+        except FileNotFoundError:
+            pass
+
+    def delete_dir(self, rel: str) -> None:
+        try:
+            self.fs.delete_dir(self._abs(rel))
+        except (FileNotFoundError, OSError):
+            pass
+
+    def local_path(self, rel: str) -> str:
+        """Absolute local path (local stores only)."""
+        return self._abs(rel)
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def s3_filesystem(
+    endpoint_url: str | None = None,
+    region: str | None = None,
+    access_key: str | None = None,
+    secret_key: str | None = None,
+    session_token: str | None = None,
+) -> pafs.S3FileSystem:
+    """An S3 filesystem honouring ``AWS_ENDPOINT_URL`` and the standard ``AWS_*`` variables."""
+    endpoint = endpoint_url or os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")
+    kwargs: dict = {"region": region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"}
+    if endpoint:
+        parsed = urlparse(endpoint)
+        kwargs["endpoint_override"] = parsed.netloc or parsed.path
+        kwargs["scheme"] = parsed.scheme or "https"
+        kwargs["force_virtual_addressing"] = False
+    if access_key:
+        kwargs.update(access_key=access_key, secret_key=secret_key, session_token=session_token)
+    return pafs.S3FileSystem(**kwargs)

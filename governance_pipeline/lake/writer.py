@@ -1,0 +1,227 @@
+"""The exactly-once lake writer.
+
+Three modes, chosen per run:
+- ``append`` (incremental pulls): rows whose ``source_event_id`` is already in the date partition, or was
+  already written by this run, are dropped; the rest go straight into new files, each written atomically.
+  A crash before the cursor commit leaves only complete files, and the re-pull finds their ids present.
+- ``upsert`` (sources whose records change, e.g. LangSmith runs): a later version of an id replaces the
+  earlier one; partitions holding replaced ids are rewritten.
+- ``replace`` (backfills): the window's partitions are replaced by what the re-pull found.
+
+Upserts and replacements are staged under ``_staging/`` and switched in through a journal
+(``_journal/<source>/<txn>.json``: files to move in, files to delete). A crash while switching is rolled
+forward by the next writer of that source, before it does anything else. One source has one writer at a
+time (the Dagster pool ``source_<id>`` enforces it).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from typing import Iterable
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from governance_pipeline.lake import paths
+from governance_pipeline.lake.conform import conform, dedup_ids, event_dates
+from governance_pipeline.lake.schema import EVENT_SCHEMA
+from governance_pipeline.lake.store import LakeStore
+
+FLUSH_ROWS = 250_000
+
+
+@dataclass
+class WriteStats:
+    rows_in: int = 0
+    new: int = 0
+    duplicates: int = 0
+    replaced: int = 0
+    deleted_rows: int = 0
+    files: int = 0
+    rows_by_date: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    last_event_at: datetime | None = None
+    quarantined: int = 0
+
+
+class LakeWriter:
+    def __init__(
+        self,
+        store: LakeStore,
+        source_id: str,
+        source_type: str,
+        mode: str = "append",
+        replace_dates: Iterable[date] = (),
+        organization_id: str | None = None,
+    ):
+        if mode not in ("append", "upsert", "replace"):
+            raise ValueError(f"unknown write mode {mode!r}")
+        self.store = store
+        self.source_id = source_id
+        self.source_type = source_type
+        self.mode = mode
+        self.replace_dates = {str(d) for d in replace_dates}
+        self.organization_id = organization_id
+        self.txn = paths.new_txn()
+        self.ingested_at = datetime.now(timezone.utc)
+        self.stats = WriteStats()
+        self._seen: dict[str, set[str]] = {}
+        self._buffers: dict[str, list[pa.Table]] = defaultdict(list)
+        self._buffered: dict[str, int] = defaultdict(int)
+        self._staged: dict[str, list[str]] = defaultdict(list)
+        self._quarantine: list[dict] = []
+        self._replaced_days: set[str] = set()
+        self._seq = 0
+        recover(store, source_id)
+
+    # -- writing ---------------------------------------------------------------------------------
+    def write(self, table: pa.Table) -> None:
+        """Add a batch of normalized events (any subset of the lake columns)."""
+        if table.num_rows == 0:
+            return
+        self.stats.rows_in += table.num_rows
+        table = conform(table, self.source_type, self.ingested_at, self.organization_id)
+        deduped = dedup_ids(table, keep="last" if self.mode == "upsert" else "first")
+        self.stats.duplicates += table.num_rows - deduped.num_rows
+        table = deduped
+        dates = event_dates(table)
+        days = pc.unique(dates).to_pylist()
+        for day in days:
+            self._add(day, table if len(days) == 1 else table.filter(pc.equal(dates, day)))
+        ts_max = pc.max(table.column("event_timestamp")).as_py()
+        if ts_max is not None and (self.stats.last_event_at is None or ts_max > self.stats.last_event_at):
+            self.stats.last_event_at = ts_max
+
+    def _existing_ids(self, day: str) -> set[str]:
+        seen = self._seen.get(day)
+        if seen is None:
+            seen = set()
+            if self.mode != "replace":
+                files = self.store.list_files(paths.partition_dir(self.source_id, day), ".parquet")
+                if files:
+                    seen.update(self.store.read_table(files, ["source_event_id"]).column(0).to_pylist())
+            self._seen[day] = seen
+        return seen
+
+    def _add(self, day: str, part: pa.Table) -> None:
+        seen = self._existing_ids(day)
+        ids = part.column("source_event_id").to_pylist()
+        if self.mode == "upsert":
+            replaced = sum(1 for i in ids if i in seen)
+            self.stats.replaced += replaced
+            self.stats.new += len(ids) - replaced
+            if replaced:
+                self._replaced_days.add(day)
+        else:
+            mask = [i not in seen for i in ids]
+            kept = sum(mask)
+            self.stats.duplicates += len(ids) - kept
+            self.stats.new += kept
+            if kept < len(ids):
+                part = part.filter(pa.array(mask, pa.bool_()))
+        seen.update(ids)
+        if part.num_rows == 0:
+            return
+        self._buffers[day].append(part)
+        self._buffered[day] += part.num_rows
+        if self._buffered[day] >= FLUSH_ROWS:
+            self._flush(day)
+
+    def _flush(self, day: str) -> None:
+        parts = self._buffers.pop(day, [])
+        self._buffered.pop(day, None)
+        if not parts:
+            return
+        table = pa.concat_tables(parts) if len(parts) > 1 else parts[0]
+        if self.mode == "upsert":
+            table = dedup_ids(table, keep="last")
+        self._seq += 1
+        name = paths.part_name(self.txn, self._seq)
+        if self.mode == "append":
+            self.store.write_parquet(f"{paths.partition_dir(self.source_id, day)}/{name}", table)
+        else:
+            rel = f"{paths.staging_dir(self.source_id, self.txn)}/date={day}/{name}"
+            self.store.write_parquet(rel, table)
+            self._staged[day].append(rel)
+        self.stats.files += 1
+        self.stats.rows_by_date[day] += table.num_rows
+
+    def quarantine(self, records: Iterable[dict]) -> None:
+        """Keep malformed input (with file, line and error) for inspection; it never enters ``events/``."""
+        self._quarantine.extend(records)
+
+    # -- commit ----------------------------------------------------------------------------------
+    def commit(self) -> WriteStats:
+        """Make everything written by this run durable and visible. Call before committing the cursor."""
+        for day in list(self._buffers):
+            self._flush(day)
+        if self._quarantine:
+            today = datetime.now(timezone.utc).date()
+            body = "\n".join(json.dumps(r, default=str) for r in self._quarantine) + "\n"
+            self.store.write_bytes(paths.quarantine_file(self.source_id, today, self.txn), body.encode())
+            self.stats.quarantined = len(self._quarantine)
+        if self.mode == "append":
+            return self.stats
+        moves: list[list[str]] = []
+        deletes: list[str] = []
+        days = set(self._staged) | (self.replace_dates if self.mode == "replace" else set())
+        for day in sorted(days):
+            old = self.store.list_files(paths.partition_dir(self.source_id, day), ".parquet")
+            staged = self._staged.get(day, [])
+            if self.mode == "upsert" and day in self._replaced_days and old:
+                staged = [self._merge_rewrite(day, old, staged)]
+            elif self.mode == "upsert":
+                old = []
+            if self.mode == "replace" and old:
+                self.stats.deleted_rows += self.store.read_table(old, ["source_event_id"]).num_rows
+            for rel in staged:
+                moves.append([rel, f"{paths.partition_dir(self.source_id, day)}/{rel.rsplit('/', 1)[1]}"])
+            deletes.extend(old)
+        if moves or deletes:
+            journal = f"{paths.journal_dir(self.source_id)}/{self.txn}.json"
+            self.store.write_bytes(journal, json.dumps({"moves": moves, "deletes": deletes}).encode())
+            _apply(self.store, moves, deletes)
+            self.store.delete(journal)
+        self.store.delete_dir(paths.staging_dir(self.source_id, self.txn))
+        return self.stats
+
+    def _merge_rewrite(self, day: str, old: list[str], staged: list[str]) -> str:
+        new_rows = dedup_ids(self.store.read_table(staged), keep="last") if staged else EVENT_SCHEMA.empty_table()
+        existing = self.store.read_table(old)
+        keep = pc.invert(pc.is_in(existing.column("source_event_id"), value_set=new_rows.column("source_event_id")))
+        merged = pa.concat_tables([existing.filter(keep).cast(EVENT_SCHEMA), new_rows.cast(EVENT_SCHEMA)])
+        self._seq += 1
+        rel = f"{paths.staging_dir(self.source_id, self.txn)}/date={day}/{paths.part_name(self.txn, self._seq)}"
+        self.store.write_parquet(rel, merged)
+        for s in staged:
+            self.store.delete(s)
+        return rel
+
+
+def _apply(store: LakeStore, moves: list[list[str]], deletes: list[str]) -> None:
+    moved_to = {dst for _, dst in moves}
+    for src, dst in moves:
+        if store.exists(src):
+            store.move(src, dst)
+    for rel in deletes:
+        if rel not in moved_to:
+            store.delete(rel)
+
+
+def recover(store: LakeStore, source_id: str) -> int:
+    """Roll forward switches a crash interrupted, and drop staging left by runs that never committed."""
+    done = 0
+    for journal in store.list_files(paths.journal_dir(source_id), ".json"):
+        try:
+            plan = json.loads(store.read_bytes(journal))
+        except (ValueError, OSError):
+            store.delete(journal)
+            continue
+        _apply(store, plan.get("moves", []), plan.get("deletes", []))
+        store.delete(journal)
+        done += 1
+    for txn in store.list_dirs(f"_staging/{source_id}"):
+        store.delete_dir(paths.staging_dir(source_id, txn))
+    return done

@@ -1,0 +1,84 @@
+"""``eventMapping``: normalized field -> JSONPath, compiled once, applied to a page of records at a time."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any, Callable, Mapping, Sequence
+
+import orjson
+import pyarrow as pa
+
+from governance_pipeline.lake.schema import EVENT_SCHEMA, FLOAT_FIELDS, INT_FIELDS, MAPPABLE_FIELDS
+from governance_pipeline.mapping.coerce import (
+    float_column,
+    int_column,
+    text_column,
+    timestamp_column,
+)
+from governance_pipeline.mapping.jsonpath import compile_path
+
+_DUMPS_OPTS = orjson.OPT_NON_STR_KEYS
+
+
+def dump_json(record: Any) -> str:
+    return orjson.dumps(record, option=_DUMPS_OPTS, default=str).decode()
+
+
+def stable_id(raw_text: str) -> str:
+    """A deterministic id for records that carry none: the same record always gets the same id."""
+    return "sha256:" + hashlib.sha256(raw_text.encode()).hexdigest()[:40]
+
+
+class EventMapping:
+    """A compiled ``eventMapping``.
+
+    ``paths`` maps normalized field names (see ``lake.schema.MAPPABLE_FIELDS``) to JSONPath strings.
+    A field left out, or whose path finds nothing, takes its default (text: null; numbers: 0).
+    When ``model`` is not mapped it follows ``target`` (the seed's mapping puts the model there).
+    """
+
+    def __init__(self, paths: Mapping[str, str | None]):
+        unknown = set(paths) - set(MAPPABLE_FIELDS)
+        if unknown:
+            raise ValueError(f"unknown normalized field(s): {', '.join(sorted(unknown))}")
+        self.paths = {k: v for k, v in paths.items() if v}
+        self._getters: dict[str, Callable[[Any], Any]] = {k: compile_path(v) for k, v in self.paths.items()}
+        if "model" not in paths and "target" in self._getters:
+            self._getters["model"] = self._getters["target"]
+
+    def extract(self, records: Sequence[Any]) -> dict[str, list]:
+        """Raw values per mapped field (one list per field, aligned with ``records``)."""
+        return {name: [get(r) for r in records] for name, get in self._getters.items()}
+
+    def to_table(self, records: Sequence[Any], raw_texts: Sequence[str] | None = None) -> pa.Table:
+        """Map a page of records to a normalized table (without ``source_type``/``ingested_at``)."""
+        return build_table(self.extract(records), records, raw_texts)
+
+
+def build_table(values: dict[str, list], records: Sequence[Any], raw_texts: Sequence[str] | None = None) -> pa.Table:
+    """Normalized table from raw values per field; coerces types and fills ids and defaults."""
+    n = len(records)
+    if raw_texts is None:
+        raw_texts = [dump_json(r) for r in records]
+    columns: dict[str, pa.Array] = {}
+    for name in MAPPABLE_FIELDS:
+        raw = values.get(name)
+        if raw is None:
+            continue
+        if name == "event_timestamp":
+            columns[name] = timestamp_column(raw)
+        elif name in FLOAT_FIELDS:
+            columns[name] = float_column(raw)
+        elif name in INT_FIELDS:
+            columns[name] = int_column(raw)
+        else:
+            columns[name] = text_column(raw)
+    ids = columns.get("source_event_id")
+    if ids is None or ids.null_count:
+        given = ids.to_pylist() if ids is not None else [None] * n
+        columns["source_event_id"] = pa.array(
+            [g if g is not None else stable_id(t) for g, t in zip(given, raw_texts)], pa.string()
+        )
+    columns["raw_payload"] = pa.array(raw_texts, pa.string())
+    fields = [EVENT_SCHEMA.field(k) for k in columns]
+    return pa.Table.from_arrays(list(columns.values()), schema=pa.schema(fields))
