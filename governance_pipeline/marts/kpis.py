@@ -23,8 +23,7 @@ _COMMON = f"""
     coalesce(sum(cost_usd) FILTER (WHERE cost_source = 'computed'), 0) AS cost_computed_usd,
     count(*) FILTER (WHERE {_ERROR})                             AS error_count,
     count(duration_ms)                                           AS events_with_duration,
-    quantile_cont(duration_ms, 0.5)                              AS duration_p50_ms,
-    quantile_cont(duration_ms, 0.95)                             AS duration_p95_ms,
+    quantile_cont(duration_ms, [0.5, 0.95])                      AS q,
     min(event_timestamp)                                         AS first_event_at,
     max(event_timestamp)                                         AS last_event_at"""
 
@@ -51,32 +50,30 @@ CREATE TABLE IF NOT EXISTS governance_spend_daily (
 
 KPI_TABLES = ("governance_source_daily", "governance_kpis", "governance_spend_daily")
 
-# The projection every KPI query needs, materialised once per build (a narrow temp table).
-STAGE = """
-CREATE OR REPLACE TEMP TABLE kpi_stage AS
-SELECT date, source_id, source_type, actor, target, model, provider, tokens_input, tokens_output, cost_usd,
-       cost_source, status, error_type, duration_ms, event_timestamp
-FROM lake_events {where}
-"""
+# One quantile_cont over a list sorts each group once for both percentiles.
+_SPLIT = "* EXCLUDE (q), q[1] AS duration_p50_ms, q[2] AS duration_p95_ms, now() AS built_at"
 
 INSERT_SOURCE_DAILY = f"""
-INSERT INTO governance_source_daily
-SELECT date, source_id, any_value(source_type), {_COMMON}, count(DISTINCT actor), now()
-FROM kpi_stage GROUP BY date, source_id
+INSERT INTO governance_source_daily BY NAME
+SELECT {_SPLIT} FROM (
+    SELECT date, source_id, any_value(source_type) AS source_type, {_COMMON}, count(DISTINCT actor) AS distinct_actors
+    FROM lake_events /*WHERE*/ GROUP BY date, source_id)
 """
 
 INSERT_KPIS = f"""
-INSERT INTO governance_kpis
-SELECT g.*, s.distinct_actors, now()
+INSERT INTO governance_kpis BY NAME
+SELECT {_SPLIT}
 FROM (SELECT date, source_id, actor, target, any_value(source_type) AS source_type, {_COMMON}
-      FROM kpi_stage GROUP BY date, source_id, actor, target) g
-JOIN governance_source_daily s USING (date, source_id)
+      FROM lake_events /*WHERE*/ GROUP BY date, source_id, actor, target) g
+JOIN (SELECT date, source_id, distinct_actors AS distinct_actors_day_source FROM governance_source_daily) s
+    USING (date, source_id)
 """
 
 INSERT_SPEND_DAILY = f"""
-INSERT INTO governance_spend_daily
-SELECT date, source_id, actor, model, provider, {_COMMON}, now()
-FROM kpi_stage GROUP BY date, source_id, actor, model, provider
+INSERT INTO governance_spend_daily BY NAME
+SELECT {_SPLIT} FROM (
+    SELECT date, source_id, actor, model, provider, {_COMMON}
+    FROM lake_events /*WHERE*/ GROUP BY date, source_id, actor, model, provider)
 """
 
 VIEWS = f"""
@@ -126,14 +123,12 @@ def build_kpis(con, dates: list[str] | None) -> dict[str, int]:
     """Replace the given dates (None: all) of every KPI table from ``lake_events``; rows written per table."""
     con.execute(CREATE_TABLES)
     where = date_filter(dates)
-    con.execute(STAGE.format(where=where))
     written = {}
     con.execute("BEGIN")
     for table, insert in zip(KPI_TABLES, (INSERT_SOURCE_DAILY, INSERT_KPIS, INSERT_SPEND_DAILY)):
         con.execute(f"DELETE FROM {table} {where}")
-        con.execute(insert)
+        con.execute(insert.replace("/*WHERE*/", where))
         written[table] = con.execute(f"SELECT count(*) FROM {table} {where}").fetchone()[0]
     con.execute(VIEWS)
     con.execute("COMMIT")
-    con.execute("DROP TABLE kpi_stage")
     return written

@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 from governance_pipeline.marts.kpis import CREATE_TABLES, VIEWS, date_filter
-from governance_pipeline.marts.ocsf_mapping import CATEGORY_UID, CLASS_UID, activity_case, ocsf_json_sql
+from governance_pipeline.marts.ocsf_mapping import (
+    CATEGORY_UID,
+    CLASS_UID,
+    activity_case,
+    escaped_columns_sql,
+    ocsf_json_sql,
+)
 
 CREATE_TABLE = """
 CREATE TABLE IF NOT EXISTS governance_ocsf_events (
@@ -26,20 +32,24 @@ FROM (SELECT DISTINCT action FROM lake_events {{where}}) WHERE action IS NOT NUL
 
 INSERT = f"""
 INSERT INTO governance_ocsf_events
-WITH rows AS (
+WITH flagged AS (
     SELECT l.*,
            coalesce(a.activity_id, 99)                                              AS activity_id,
            coalesce(l.status = 'error', false) OR l.error_type IS NOT NULL           AS is_error,
-           aa.key IS NOT NULL OR sa.key IS NOT NULL                                  AS is_anomaly,
-           CASE WHEN is_error THEN 2 WHEN l.status = 'ok' THEN 1 ELSE 0 END          AS status_id,
-           CASE WHEN is_error AND is_anomaly THEN 4 WHEN is_error OR is_anomaly THEN 3 ELSE 1 END AS severity_id,
-           epoch_ms(l.event_timestamp)                                               AS time
+           aa.key IS NOT NULL OR sa.key IS NOT NULL                                  AS is_anomaly
     FROM lake_events l
     LEFT JOIN ocsf_activities a ON a.action = l.action
     LEFT JOIN (SELECT date, key FROM ocsf_anomalies WHERE scope = 'actor') aa ON aa.date = l.date AND aa.key = l.actor
     LEFT JOIN (SELECT date, key FROM ocsf_anomalies WHERE scope = 'source') sa
            ON sa.date = l.date AND sa.key = l.source_id
     /*WHERE*/
+), rows AS (
+    SELECT *,
+           CASE WHEN is_error THEN 2 WHEN status = 'ok' THEN 1 ELSE 0 END            AS status_id,
+           CASE WHEN is_error AND is_anomaly THEN 4 WHEN is_error OR is_anomaly THEN 3 ELSE 1 END AS severity_id,
+           epoch_ms(event_timestamp)                                                 AS time,
+           {escaped_columns_sql()}
+    FROM flagged
 )
 SELECT {CLASS_UID}, {CATEGORY_UID}, activity_id, {CLASS_UID * 100} + activity_id, severity_id, time,
        source_id, source_event_id, date, {ocsf_json_sql()}

@@ -50,28 +50,43 @@ def _caption(expr: str, captions: dict[int, str]) -> str:
     return f"CASE {expr} {whens} END"
 
 
+# Each text column used more than once is escaped once per row (``j_<name>``), in the query's row CTE.
+ESCAPED = {
+    "j_sei": "to_json(source_event_id)",
+    "j_source_id": "to_json(source_id)",
+    "j_source_type": "to_json(source_type)",
+    "j_actor": "to_json(actor)",
+    "j_action": "to_json(coalesce(action, event_type, 'unknown'))",
+    "j_model": "to_json(model)",
+    "j_service": "'{\"name\":' || to_json(coalesce(provider, source_type, source_id)) || '}'",
+}
+
+
+def escaped_columns_sql() -> str:
+    return ", ".join(f"{expr} AS {name}" for name, expr in ESCAPED.items())
+
+
 def ocsf_json_sql() -> str:
-    """The ``ocsf_json`` expression; the row has the lake columns plus activity_id, severity_id, status_id,
-    is_error, is_anomaly and time (epoch ms)."""
+    """The ``ocsf_json`` expression; the row has the lake columns, the ``ESCAPED`` columns, and activity_id,
+    severity_id, status_id, is_error, is_anomaly and time (epoch ms)."""
     has_model = "model IS NOT NULL"
     has_trace = "trace_id IS NOT NULL"
-    service = obj({"name": text("coalesce(provider, source_type, source_id)")})
     end_time = "time + coalesce(round(duration_ms)::BIGINT, 0)"
     in_int32 = "BETWEEN 0 AND 2147483647"
+    activity_caption = _caption("activity_id", ACTIVITY_CAPTIONS)
     return obj({
         "category_uid": lit(CATEGORY_UID),
         "category_name": lit("Application Activity"),
         "class_uid": lit(CLASS_UID),
         "class_name": lit("API Activity"),
         "activity_id": integer("activity_id"),
-        "activity_name": text(f"CASE WHEN activity_id = 99 THEN coalesce(action, event_type, 'Other') "
-                              f"ELSE {_caption('activity_id', ACTIVITY_CAPTIONS)} END"),
+        "activity_name": f"CASE WHEN activity_id = 99 THEN j_action ELSE '\"' || {activity_caption} || '\"' END",
         "type_uid": integer(f"{CLASS_UID * 100} + activity_id"),
-        "type_name": text(f"'API Activity: ' || {_caption('activity_id', ACTIVITY_CAPTIONS)}"),
+        "type_name": f"'\"API Activity: ' || {activity_caption} || '\"'",
         "severity_id": integer("severity_id"),
-        "severity": text(_caption("severity_id", SEVERITY_CAPTIONS)),
+        "severity": f"'\"' || {_caption('severity_id', SEVERITY_CAPTIONS)} || '\"'",
         "status_id": integer("status_id"),
-        "status": text(_caption("status_id", STATUS_CAPTIONS)),
+        "status": f"'\"' || {_caption('status_id', STATUS_CAPTIONS)} || '\"'",
         "status_detail": text("CASE WHEN is_error THEN coalesce(error_type, 'error') END"),
         "time": integer("time"),
         "duration": integer("CASE WHEN duration_ms >= 0 AND isfinite(duration_ms) THEN round(duration_ms) END"),
@@ -82,35 +97,30 @@ def ocsf_json_sql() -> str:
                               when=f"{has_model} OR {has_trace}"),
             "product": lit({"name": "governance_pipeline", "vendor_name": "governance_pipeline",
                             "version": product_version()}),
-            "uid": text("source_id || ':' || source_event_id"),
-            "original_event_uid": text("source_event_id"),
-            "log_name": text("source_type"),
-            "log_provider": text("source_id"),
-            "event_code": text("action"),
+            "original_event_uid": "j_sei",
+            "log_name": "j_source_type",
             "tenant_uid": text("organization_id"),
             "logged_time": integer("epoch_ms(ingested_at)"),
         }),
         "actor": obj({
             "user": obj({
-                "uid": text("actor"),
-                "name": text("actor"),
-                "email_addr": text(f"CASE WHEN regexp_full_match(actor, '{EMAIL_RE.replace(chr(39), chr(39) * 2)}') "
-                                   "THEN actor END"),
+                "uid": "j_actor",
+                "email_addr": f"CASE WHEN regexp_full_match(actor, '{EMAIL_RE.replace(chr(39), chr(39) * 2)}') "
+                              "THEN j_actor END",
             }, when="actor IS NOT NULL"),
-            "app_name": text("source_type"),
+            "app_name": "j_source_type",
         }),
         "api": obj({
-            "operation": text("coalesce(action, event_type, 'unknown')"),
-            "service": service,
+            "operation": "j_action",
+            "service": "j_service",
             "response": obj({"error": text("coalesce(error_type, 'error')")}, when="is_error"),
         }),
-        "src_endpoint": obj({"svc_name": text("coalesce(source_type, source_id)"), "name": text("source_id")}),
+        "src_endpoint": obj({"svc_name": "j_source_type", "name": "j_source_id"}),
         "dst_endpoint": obj({"svc_name": text("provider")}, when="provider IS NOT NULL"),
         "resources": array(obj({"name": text("target"), "type": text("event_type")}), when="target IS NOT NULL"),
-        "ai_model": obj({"name": text("model"), "ai_provider": text("coalesce(provider, 'unknown')")},
-                        when=has_model),
+        "ai_model": obj({"name": "j_model", "ai_provider": text("coalesce(provider, 'unknown')")}, when=has_model),
         "message_context": obj({
-            "service": service,
+            "service": "j_service",
             "uid": text("conversation_id"),
             "prompt_tokens": integer(f"CASE WHEN tokens_input {in_int32} THEN tokens_input END"),
             "completion_tokens": integer(f"CASE WHEN tokens_output {in_int32} THEN tokens_output END"),
@@ -122,19 +132,16 @@ def ocsf_json_sql() -> str:
             "span": obj({
                 "uid": text("span_id"),
                 "parent_uid": text("parent_span_id"),
-                "operation": text("action"),
                 "start_time": integer("time"),
                 "end_time": integer(end_time),
             }, when="span_id IS NOT NULL"),
         }, when=has_trace),
         "unmapped": obj({
-            "source_id": text("source_id"),
-            "source_type": text("source_type"),
+            "source_id": "j_source_id",
             "event_type": text("event_type"),
             "cost_usd": number("cost_usd"),
             "cost_source": text("cost_source"),
             "tool_name": text("tool_name"),
-            "target": text("target"),
             "tokens_input": integer(f"CASE WHEN NOT ({has_model}) THEN tokens_input END"),
             "tokens_output": integer(f"CASE WHEN NOT ({has_model}) THEN tokens_output END"),
             "conversation_id": text(f"CASE WHEN NOT ({has_model}) THEN conversation_id END"),
