@@ -8,6 +8,8 @@ Steps, each in its own process so its peak RSS is its own (``os.wait4``):
    column types (5 sources: OTLP spans with traces and durations, compliance logs with models and cost,
    audit logs without models; 500 actors; 8 models; about 300-byte raw payloads);
 2. the baseline: DuckDB copies the same lake to one Parquet file (``COPY (SELECT * FROM read_parquet(...)))``);
+   Each user works with two of the models and three of the audit projects (a user's habits, not a uniform
+   draw), which keeps the KPI grain realistic: about 2 rows per 10 events at 1M, far fewer at 10M;
 3. build governance_kpis (all dates) into a fresh DuckDB file;
 4. build governance_ocsf_events (all dates);
 5. rebuild one day of both marts (the incremental path, including the copy-and-swap of the file).
@@ -39,24 +41,24 @@ COPY (
     SELECT i,
            ['otel_app', 'openai_compliance', 'claude_audit', 'http_audit', 'langsmith'][1 + i % 5] AS source_id,
            TIMESTAMPTZ '2026-09-01 00:00:00+00' + to_microseconds((hash(i) % (86400000000 * $days)::UBIGINT)::BIGINT) AS ts,
-           'user' || (hash(i * 7) % 500)::BIGINT || '@example.com' AS actor,
+           (hash(i * 7) % 500)::BIGINT AS u,
            ['gpt-4o', 'gpt-4o-mini', 'claude-sonnet-4-5', 'claude-haiku-4-5', 'gemini-2.5-pro', 'o3',
-            'mistral-large', 'llama-3.1-70b'][(1 + hash(i * 13) % 8)::BIGINT] AS m,
+            'mistral-large', 'llama-3.1-70b'][(1 + (hash(i * 7) % 500 + hash(i * 13) % 2) % 8)::BIGINT] AS m,
            (hash(i * 17) % 100)::BIGINT AS r
     FROM range($n) t(i)
   )
   SELECT printf('%s-%012d', source_id, i)                                   AS source_event_id,
          ts                                                                 AS event_timestamp,
-         actor,
+         'user' || u || '@example.com'                                      AS actor,
          CASE WHEN source_id = 'http_audit' THEN ['api_key.created', 'file.viewed', 'login.succeeded',
               'project.archived'][1 + r % 4] WHEN source_id = 'otel_app' AND r < 20 THEN 'execute_tool'
               ELSE 'chat' END                                                AS action,
-         CASE WHEN source_id = 'http_audit' THEN 'project_' || (r % 17) ELSE m END AS target,
-         CASE WHEN source_id = 'http_audit' THEN 0.0 ELSE (r + 1) * 0.00037 END AS cost_usd,
+         CASE WHEN source_id = 'http_audit' THEN 'project_' || ((u + r % 3) % 17) ELSE m END AS target,
+         CASE WHEN source_id = 'http_audit' THEN 0.0 ELSE (r + 1) * 0.00037 END::DOUBLE AS cost_usd,
          CASE WHEN source_id = 'http_audit' THEN 0 ELSE 100 + r * 37 END::BIGINT AS tokens_input,
          CASE WHEN source_id = 'http_audit' THEN 0 ELSE 20 + r * 11 END::BIGINT  AS tokens_output,
-         '{"id":"' || i || '","created_at":' || epoch(ts)::BIGINT || ',"user":{"email":"' || actor ||
-           '"},"model":"' || m || '","usage":{"prompt_tokens":' || (100 + r * 37) || ',"completion_tokens":' ||
+         '{"id":"' || i || '","created_at":' || epoch(ts)::BIGINT || ',"user":{"email":"user' || u ||
+           '@example.com"},"model":"' || m || '","usage":{"prompt_tokens":' || (100 + r * 37) || ',"completion_tokens":' ||
            (20 + r * 11) || '},"message":{"role":"user","text":"lorem ipsum dolor sit amet consectetur ' ||
            r || '"}}'                                                        AS raw_payload,
          CASE source_id WHEN 'otel_app' THEN 'otel_generic' WHEN 'openai_compliance' THEN 'openai_compliance'
@@ -72,7 +74,7 @@ COPY (
          CASE WHEN source_id = 'http_audit' THEN 'none' WHEN r % 3 = 0 THEN 'computed' ELSE 'given' END AS cost_source,
          CASE WHEN r = 7 THEN 'error' WHEN source_id IN ('otel_app', 'langsmith') THEN 'ok' END AS status,
          CASE WHEN r = 7 THEN 'rate_limited' END                            AS error_type,
-         CASE WHEN source_id IN ('otel_app', 'langsmith') THEN 80.0 + r * 13.5 END AS duration_ms,
+         CASE WHEN source_id IN ('otel_app', 'langsmith') THEN 80.0 + r * 13.5 END::DOUBLE AS duration_ms,
          CASE WHEN r % 4 = 0 THEN 'conv_' || (i // 10) END                  AS conversation_id,
          CASE WHEN source_id = 'otel_app' THEN md5((i // 8)::VARCHAR) END   AS trace_id,
          CASE WHEN source_id = 'otel_app' THEN left(md5(i::VARCHAR), 16) END AS span_id,
