@@ -99,3 +99,29 @@ def test_report_before_any_build(tmp_path):
     report = build_report(tmp_path / "missing.duckdb", str(tmp_path / "lake"), {"a": "local_ndjson"}, tmp_path)
     assert "awaiting_first_event" in report.path.read_text()
     shutil.rmtree(tmp_path / "lake", ignore_errors=True)
+
+
+def test_govpipe_marts_build_and_report(env, tmp_path):
+    import subprocess
+    import sys
+
+    from governance_pipeline import settings
+    from tests.conftest import REPO
+
+    lake = settings.lake_root()
+    pull_ndjson(lake, tmp_path / "inbox", ndjson_records())
+    (env / "sources.yaml").write_text(f"sources:\n  - id: acme_ndjson\n    type: local_ndjson\n    config:\n"
+                                      f"      path: {tmp_path / 'inbox'}\n      eventMapping: {{source_event_id: $.id}}\n")
+    govpipe = [str(__import__("pathlib").Path(sys.executable).parent / "govpipe")]
+    env_vars = dict(__import__("os").environ, GOVERNANCE_SOURCES=str(env / "sources.yaml"))
+    out = subprocess.run(govpipe + ["marts", "build", "--from", "2026-10-01", "--to", "2026-10-02"], cwd=REPO,
+                         env=env_vars, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "lake_events=12" in out.stdout and "governance_ocsf_events=12" in out.stdout
+    out = subprocess.run(govpipe + ["marts", "report"], cwd=REPO, env=env_vars, capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip().endswith("governance_report.html")
+    bad = subprocess.run(govpipe + ["marts", "build", "--date", "yesterday"], cwd=REPO, env=env_vars,
+                         capture_output=True, text=True, timeout=120)
+    assert bad.returncode != 0 and "Traceback" not in bad.stderr
