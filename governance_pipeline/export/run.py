@@ -1,0 +1,37 @@
+"""Export one day to a destination: pick the reader by format, write, replace. The Dagster asset loops days."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Mapping
+
+from governance_pipeline.export import readers
+from governance_pipeline.export.config import Destination
+from governance_pipeline.export.errors import DestinationError, describe
+from governance_pipeline.export.s3 import s3_client
+from governance_pipeline.export.writer import DayResult, write_day
+
+SECURITY_LAKE_ROWS_PER_FILE = 100_000
+
+
+def export_day(dest: Destination, day: date, *, credentials: Mapping, lake_root: str, duckdb_path: Path,
+               client=None) -> DayResult:
+    """Replace ``day``'s objects at ``dest``; raises ``DestinationError`` for destination problems."""
+    try:
+        client = client or s3_client(dest, credentials)
+        if dest.format == "events":
+            groups = readers.lake_events(lake_root, day)
+        elif dest.format == "ocsf":
+            groups = readers.ocsf_rows(duckdb_path, day)
+        else:
+            rows = min(dest.maxRowsPerFile, SECURITY_LAKE_ROWS_PER_FILE)
+            groups = readers.ocsf_structs(duckdb_path, day, rows)
+        return write_day(client, dest, day, groups)
+    except readers.OcsfNotBuilt:
+        raise
+    except Exception as exc:
+        problem = describe(exc, dest)
+        if problem.kind == "error":
+            raise
+        raise DestinationError(problem) from None
