@@ -15,6 +15,7 @@ from typing import Iterator
 import pyarrow as pa
 import pyarrow.json as pajson
 
+from governance_pipeline.export.ocsf_schema import OCSF_API_ACTIVITY
 from governance_pipeline.lake import paths
 from governance_pipeline.lake.schema import EVENT_SCHEMA
 from governance_pipeline.lake.store import LakeStore
@@ -60,7 +61,7 @@ def _connect(duckdb_path: Path):
     if not Path(duckdb_path).exists():
         raise OcsfNotBuilt(f"{duckdb_path} does not exist: materialize {OCSF_TABLE} first")
     con = connect_read_only(duckdb_path)
-    found = con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [OCSF_TABLE]).fetchone()[0]
+    found = con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [OCSF_TABLE]).fetchall()[0][0]
     if not found:
         con.close()
         raise OcsfNotBuilt(f"{duckdb_path} has no table {OCSF_TABLE}: materialize it first")
@@ -79,14 +80,11 @@ def ocsf_rows(duckdb_path: Path, day: date) -> Iterator[Group]:
             yield sid, (pa.Table.from_batches([b]) for b in reader)
 
 
-def ocsf_structs(duckdb_path: Path, day: date, rows_per_table: int) -> Iterator[Group]:
-    """The day's OCSF events as nested Parquet columns (one column per top-level OCSF attribute), by time.
-
-    Each table holds up to ``rows_per_table`` events parsed together, so its inferred schema covers them all.
-    """
+def ocsf_structs(duckdb_path: Path, day: date) -> Iterator[Group]:
+    """The day's OCSF events as nested columns (one per top-level OCSF attribute, ``OCSF_API_ACTIVITY``), by time."""
     def tables(con) -> Iterator[pa.Table]:
         reader = con.sql(f"SELECT ocsf_json FROM {OCSF_TABLE} WHERE date = ? ORDER BY time, source_id, "
-                         "source_event_id", params=[day]).to_arrow_reader(rows_per_table)
+                         "source_event_id", params=[day]).to_arrow_reader(BATCH_ROWS)
         for batch in reader:
             texts = batch.column(0).to_pylist()
             if texts:
@@ -96,8 +94,9 @@ def ocsf_structs(duckdb_path: Path, day: date, rows_per_table: int) -> Iterator[
         yield None, tables(con)
 
 
-def _parse_json_lines(texts: list[str]) -> pa.Table:
+def _parse_json_lines(texts: list[str], unexpected: str = "infer") -> pa.Table:
     data = "\n".join(texts).encode()
-    # one block: the schema is inferred from every row of this table, not just the first megabyte
+    # one block, so that an attribute unknown to the schema gets one inferred type for the whole batch
     opts = pajson.ReadOptions(block_size=max(len(data) + 1, 1 << 20), use_threads=False)
-    return pajson.read_json(io.BytesIO(data), read_options=opts)
+    parse = pajson.ParseOptions(explicit_schema=OCSF_API_ACTIVITY, unexpected_field_behavior=unexpected)
+    return pajson.read_json(io.BytesIO(data), read_options=opts, parse_options=parse)

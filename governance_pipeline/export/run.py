@@ -12,9 +12,6 @@ from governance_pipeline.export.errors import DestinationError, describe
 from governance_pipeline.export.s3 import s3_client
 from governance_pipeline.export.writer import DayResult, write_day
 
-SECURITY_LAKE_ROWS_PER_FILE = 100_000
-
-
 def export_day(dest: Destination, day: date, *, credentials: Mapping, lake_root: str, duckdb_path: Path,
                client=None) -> DayResult:
     """Replace ``day``'s objects at ``dest``; raises ``DestinationError`` for destination problems."""
@@ -25,8 +22,7 @@ def export_day(dest: Destination, day: date, *, credentials: Mapping, lake_root:
         elif dest.format == "ocsf":
             groups = readers.ocsf_rows(duckdb_path, day)
         else:
-            rows = min(dest.maxRowsPerFile, SECURITY_LAKE_ROWS_PER_FILE)
-            groups = readers.ocsf_structs(duckdb_path, day, rows)
+            groups = readers.ocsf_structs(duckdb_path, day)
         return write_day(client, dest, day, groups)
     except readers.OcsfNotBuilt:
         raise
