@@ -43,7 +43,7 @@ def run(args) -> int:
         raise CommandError(f"{sources_file.path}: no destination '{args.destination_id}' (known: {known})", code=2)
     if args.end < args.start:
         raise CommandError(f"--to {args.end} is before --from {args.start}", code=2)
-    job = build_definitions(sources_file).get_job_def(export_job_name(args.destination_id))
+    job = build_definitions(sources_file).resolve_job_def(export_job_name(args.destination_id))
     partitions = job.partitions_def
     first, last = partitions.get_first_partition_key(), partitions.get_last_partition_key()
     if str(args.start) < first or str(args.end) > last:

@@ -7,8 +7,6 @@ fails at the end naming the failed days: re-materialize just those partitions. C
 cancel; a day interrupted mid-write is repaired by exporting it again (a re-export replaces the day).
 """
 
-from __future__ import annotations
-
 from datetime import date, datetime, timedelta, timezone
 
 import dagster as dg
