@@ -68,6 +68,12 @@ def _connect(duckdb_path: Path):
     return con
 
 
+def ocsf_count(duckdb_path: Path, day: date) -> int:
+    """Rows of ``day`` in the OCSF table (raises ``OcsfNotBuilt`` when there is no table)."""
+    with closing(_connect(duckdb_path)) as con:
+        return con.execute(f"SELECT count(*) FROM {OCSF_TABLE} WHERE date = ?", [day]).fetchall()[0][0]
+
+
 def ocsf_rows(duckdb_path: Path, day: date) -> Iterator[Group]:
     """The OCSF table's rows of ``day`` (its columns except source_id and date), per source, by time."""
     with closing(_connect(duckdb_path)) as con:

@@ -23,6 +23,10 @@ def export_day(dest: Destination, day: date, *, credentials: Mapping, lake_root:
             groups = readers.ocsf_rows(duckdb_path, day)
         else:
             groups = readers.ocsf_structs(duckdb_path, day)
+        if dest.format != "events" and not readers.ocsf_count(duckdb_path, day) and readers.lake_sources(lake_root, day):
+            # never empty a day at the destination because the mart has not been built for it yet
+            raise readers.OcsfNotBuilt(f"{readers.OCSF_TABLE} has no rows for {day} but the lake has events: "
+                                       "materialize that partition of it first")
         return write_day(client, dest, day, groups)
     except readers.OcsfNotBuilt:
         raise

@@ -62,3 +62,22 @@ def test_objects_of_a_newer_write_are_kept_by_an_older_one(s3_endpoint, lake_and
     s3(s3_endpoint).put_object(Bucket=dest.bucket, Key=newer, Body=b"x")
     result = export_day(dest, date(2026, 10, 3), credentials={}, lake_root=lake, duckdb_path=db)
     assert result.deleted == 0 and newer in keys(s3_endpoint, dest.bucket)
+
+
+def test_an_ocsf_day_the_marts_have_not_built_is_refused_not_emptied(s3_endpoint, lake_and_db, aws_env, tmp_path):
+    import pytest
+
+    from governance_pipeline.export.readers import OcsfNotBuilt
+    from governance_pipeline.marts.build import build_marts
+
+    root, lake, db = lake_and_db
+    dest = destination(root, s3_endpoint, format="ocsf")
+    export_day(dest, date(2026, 10, 2), credentials={}, lake_root=lake, duckdb_path=db)
+    before = keys(s3_endpoint, dest.bucket)
+    partial = tmp_path / "partial.duckdb"
+    build_marts(partial, lake, ["2026-10-01"])  # 10-02 not built yet
+    with pytest.raises(OcsfNotBuilt, match="has no rows for 2026-10-02 but the lake has events"):
+        export_day(dest, date(2026, 10, 2), credentials={}, lake_root=lake, duckdb_path=partial)
+    with pytest.raises(OcsfNotBuilt, match="does not exist: materialize governance_ocsf_events first"):
+        export_day(dest, date(2026, 10, 2), credentials={}, lake_root=lake, duckdb_path=tmp_path / "none.duckdb")
+    assert keys(s3_endpoint, dest.bucket) == before
