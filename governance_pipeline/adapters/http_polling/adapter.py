@@ -30,7 +30,7 @@ def page_batch(page: Page, mapping, window: Window | None) -> Batch:
             bad.append({"file": page.url, "line": i + 1, "error": f"expected a JSON object, got {type(rec).__name__}", "raw": dumps(rec).decode()})
     return Batch(
         mapping.to_table(records, raws),
-        raw_count=len(page.records),
+        raw_count=page.raw_count if page.raw_count is not None else len(page.records),
         errors=len(bad) + (1 if page.cycle else 0),
         quarantine=bad,
         cursor=None if window is not None else page.cursor,

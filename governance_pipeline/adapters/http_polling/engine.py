@@ -39,6 +39,7 @@ class Page:
     url: str  # redacted
     cursor: str | None  # safe to commit once this page and earlier ones are durable
     cycle: bool = False
+    raw_count: int | None = None  # records before a source-side filter (default: len(records))
 
 
 class PageFetcher:
