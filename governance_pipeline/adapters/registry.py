@@ -14,6 +14,8 @@ ENTRY_POINT_GROUP = "governance_pipeline.adapters"
 # type name -> "module:Class", imported on first use
 BUILTIN: dict[str, str] = {
     "local_ndjson": "governance_pipeline.adapters.local_ndjson:LocalNdjsonAdapter",
+    "s3_polling": "governance_pipeline.adapters.s3_polling:S3PollingAdapter",
+    "openai_compliance": "governance_pipeline.adapters.openai_compliance:OpenAIComplianceAdapter",
 }
 
 _registered: dict[str, type[Adapter]] = {}
