@@ -70,9 +70,10 @@ def parse_ndjson(chunks: Iterable[bytes], key: str, batch_rows: int = BATCH_ROWS
                     continue
                 records.append(obj)
                 raws.append(line.decode())
-            if len(out.records) >= batch_rows:
-                yield out
-                out = Parsed()
+                if len(records) >= batch_rows:
+                    yield out
+                    out = Parsed()
+                    records, raws = out.records, out.raws
     except StreamError as exc:
         out.bad.append(_bad(key, lineno + 1, str(exc)))
     if out.records or out.bad:
