@@ -18,6 +18,8 @@ BUILTIN: dict[str, str] = {
     "claude_compliance": "governance_pipeline.adapters.claude_compliance:ClaudeComplianceAdapter",
     "copilot_studio": "governance_pipeline.adapters.copilot_studio:CopilotStudioAdapter",
     "openai_compliance_api": "governance_pipeline.adapters.openai_compliance_api:OpenAIComplianceApiAdapter",
+    "s3_polling": "governance_pipeline.adapters.s3_polling:S3PollingAdapter",
+    "openai_compliance": "governance_pipeline.adapters.openai_compliance:OpenAIComplianceAdapter",
 }
 
 _registered: dict[str, type[Adapter]] = {}
