@@ -14,6 +14,7 @@ ENTRY_POINT_GROUP = "governance_pipeline.adapters"
 # type name -> "module:Class", imported on first use
 BUILTIN: dict[str, str] = {
     "local_ndjson": "governance_pipeline.adapters.local_ndjson:LocalNdjsonAdapter",
+    "otel_generic": "governance_pipeline.adapters.otel_generic:OtelGenericAdapter",
 }
 
 _registered: dict[str, type[Adapter]] = {}
