@@ -53,20 +53,22 @@ class OtelGenericAdapter(Adapter):
         pending = state.pending(landing.list_landed(store, self.source.id, since=state.before))
         todo = pending[:MAX_FILES_PER_RUN] if window is None else pending
         spans: list = []
-        for n, name in enumerate(todo, start=1):
+        for name in todo:
             req = ExportTraceServiceRequest.FromString(store.read_bytes(landing.file_path(self.source.id, name)))
-            spans.extend(iter_spans(req))
-            if len(spans) >= BATCH_SPANS or n == len(todo):
-                next_cursor = None if window is not None else state.advance(todo[:n], pending).dump()
-                yield Batch(normalize(spans), raw_count=len(spans), cursor=next_cursor)
-                spans = []
-        if not todo and window is None:
-            yield Batch(normalize([]), raw_count=0, cursor=state.advance([], pending).dump())
+            for span in iter_spans(req):
+                spans.append(span)
+                if len(spans) >= BATCH_SPANS:  # bounded memory, even for one large group-committed file
+                    yield Batch(normalize(spans), raw_count=len(spans))
+                    spans = []
+        # run_pull commits the cursor only after the whole run is durable: one cursor, on the last batch
+        next_cursor = None if window is not None else state.advance(todo, pending).dump()
+        yield Batch(normalize(spans), raw_count=len(spans), cursor=next_cursor)
 
     def sensor_poll(self, cursor: str | None) -> SensorPoll:
         state = LandingCursor.parse(cursor)
         pending = state.pending(landing.list_landed(self._store(), self.source.id, since=state.before))
         if not pending:
             return SensorPoll([], cursor, skip_reason="no new OTLP requests landed")
-        newest = max(pending)
-        return SensorPoll([f"{len(pending)}:{newest}"], state.advance(pending, pending).dump())
+        # one run consumes at most MAX_FILES_PER_RUN files: ask for exactly those, the rest on the next tick
+        batch = pending[:MAX_FILES_PER_RUN]
+        return SensorPoll([f"{len(batch)}:{max(batch)}"], state.advance(batch, pending).dump())

@@ -129,3 +129,20 @@ def test_consumption_is_per_writer_in_sequence_order():
 def test_a_foreign_cursor_is_a_clear_error():
     with pytest.raises(ValueError, match="otel_generic cursor"):
         LandingCursor.parse("page-token-42")
+
+
+def test_a_backlog_larger_than_one_run_is_requested_run_by_run(adapter, pull, lake, monkeypatch):
+    from governance_pipeline.adapters import otel_generic
+
+    monkeypatch.setattr(otel_generic, "MAX_FILES_PER_RUN", 2)
+    names = [_land(lake, _request(f"{i}"), NOW, seq=i + 1) for i in range(5)]
+    polls, cursor = [], None
+    while (poll := adapter.sensor_poll(cursor)).run_keys:
+        polls.append(poll.run_keys[0])
+        cursor = poll.cursor
+    assert polls == [f"2:{names[1]}", f"2:{names[3]}", f"1:{names[4]}"]
+    job_cursor, total = None, 0
+    for _ in polls:
+        outcome = pull(job_cursor)
+        job_cursor, total = outcome.cursor, total + outcome.new
+    assert total == 20 and pull(job_cursor).events == 0
