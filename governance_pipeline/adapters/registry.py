@@ -20,6 +20,7 @@ BUILTIN: dict[str, str] = {
     "openai_compliance_api": "governance_pipeline.adapters.openai_compliance_api:OpenAIComplianceApiAdapter",
     "s3_polling": "governance_pipeline.adapters.s3_polling:S3PollingAdapter",
     "openai_compliance": "governance_pipeline.adapters.openai_compliance:OpenAIComplianceAdapter",
+    "otel_generic": "governance_pipeline.adapters.otel_generic:OtelGenericAdapter",
 }
 
 _registered: dict[str, type[Adapter]] = {}
