@@ -14,6 +14,8 @@ ENTRY_POINT_GROUP = "governance_pipeline.adapters"
 # type name -> "module:Class", imported on first use
 BUILTIN: dict[str, str] = {
     "local_ndjson": "governance_pipeline.adapters.local_ndjson:LocalNdjsonAdapter",
+    "langsmith": "governance_pipeline.adapters.langsmith:LangSmithAdapter",
+    "langsmith_bulk_export": "governance_pipeline.adapters.langsmith_bulk_export:LangSmithBulkExportAdapter",
 }
 
 _registered: dict[str, type[Adapter]] = {}
