@@ -83,17 +83,17 @@ class LangSmithBulkExportAdapter(Adapter):
             if seen.get(f.key) == etag:
                 continue
             body = client.get_object(Bucket=self.config.bucket, Key=f.key)["Body"].read()
-            rows = read_runs(body, f)
-            keep = []
-            for r in rows:
-                rid, ended = r.get("id"), has_end_time(r)
-                if rid is None or (ended_by_id.get(str(rid)) and not ended):
-                    continue  # an earlier file of this pull had the finished version
-                ended_by_id[str(rid)] = ended
-                keep.append(r)
-            raws = [dump_json(r) for r in keep]
-            writer.add_runs(run_table(keep, raws, {}, self.source.id, synced_at, origin=f"bulk_export:{f.export_id}"))
-            yield Batch(events_table(keep, raws, run_types), raw_count=len(rows))
+            for rows in read_runs(body, f):
+                keep = []
+                for r in rows:
+                    rid, ended = r.get("id"), has_end_time(r)
+                    if rid is None or (ended_by_id.get(str(rid)) and not ended):
+                        continue  # an earlier file of this pull had the finished version
+                    ended_by_id[str(rid)] = ended
+                    keep.append(r)
+                raws = [dump_json(r) for r in keep]
+                writer.add_runs(run_table(keep, raws, {}, self.source.id, synced_at, origin=f"bulk_export:{f.export_id}"))
+                yield Batch(events_table(keep, raws, run_types), raw_count=len(rows))
         writer.flush()
         files = {f.key: etag for f, etag, _ in listing}  # keys gone from the bucket leave the cursor
         yield Batch(EVENT_SCHEMA.empty_table(), raw_count=0, cursor=json.dumps({"v": 1, "files": files}, sort_keys=True))

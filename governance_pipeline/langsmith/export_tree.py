@@ -14,6 +14,7 @@ from __future__ import annotations
 import io
 import re
 from dataclasses import dataclass
+from typing import Iterator
 
 import orjson
 import pyarrow as pa
@@ -70,17 +71,23 @@ def _decode(v):
     return v
 
 
-def read_runs(data: bytes, file: ExportFile) -> list[dict]:
-    """The rows of one export file as run dicts (path values fill ``tenant_id``/``session_id`` when absent)."""
-    table = normalize_timestamps(pq.read_table(io.BytesIO(data)))
-    drop = [c for c in ("year", "month", "day", "resource") if c in table.column_names]
-    rows = table.drop_columns(drop).to_pylist() if drop else table.to_pylist()
-    for row in rows:
-        for k in JSON_FIELDS:
-            if k in row:
-                row[k] = _decode(row[k])
-        row.setdefault("tenant_id", file.tenant_id)
-        row.setdefault("session_id", file.session_id)
-        if row.get("session_id") is None:
-            row["session_id"] = file.session_id
-    return rows
+BATCH_ROWS = 10_000
+
+
+def read_runs(data: bytes, file: ExportFile, batch_rows: int = BATCH_ROWS) -> Iterator[list[dict]]:
+    """The rows of one export file as run dicts, ``batch_rows`` at a time (path values fill ``tenant_id`` and
+    ``session_id`` when a file lacks them)."""
+    pf = pq.ParquetFile(io.BytesIO(data))
+    for batch in pf.iter_batches(batch_size=batch_rows):
+        table = normalize_timestamps(pa.Table.from_batches([batch]))
+        drop = [c for c in ("year", "month", "day", "resource") if c in table.column_names]
+        rows = (table.drop_columns(drop) if drop else table).to_pylist()
+        for row in rows:
+            for k in JSON_FIELDS:
+                if k in row:
+                    row[k] = _decode(row[k])
+            if row.get("tenant_id") is None:
+                row["tenant_id"] = file.tenant_id
+            if row.get("session_id") is None:
+                row["session_id"] = file.session_id
+        yield rows

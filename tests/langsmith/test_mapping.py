@@ -127,3 +127,40 @@ sources:
     assert "source 'ls': config.bogus: unknown key" in msg
     assert "source 'ls2': config.credentialRef: unknown credential set 'missing'" in msg
     assert "source 'ex': config.nope: unknown key" in msg
+
+
+def test_credential_set_without_api_key_is_a_config_error():
+    text = """
+credentials:
+  c: {tenantId: t}
+sources:
+  - id: ls
+    type: langsmith
+    config: {credentialRef: c}
+"""
+    with pytest.raises(ConfigError, match="source 'ls': config.credentialRef: credential set 'c' has no key 'apiKey'"):
+        parse_sources(text)
+
+
+def test_export_rows_in_batches_with_naive_nanosecond_timestamps():
+    import io
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from governance_pipeline.langsmith.export_tree import ExportFile, read_runs
+
+    t = pa.table({
+        "id": ["a", "b", "c"],
+        "start_time": pa.array([1_790_000_000_123_456_789] * 3, pa.timestamp("ns")),
+        "extra": ['{"metadata": {"user_id": "u"}}', None, "not json {"],
+    })
+    buf = io.BytesIO()
+    pq.write_table(t, buf)
+    f = ExportFile("k", "e", "tenant", "sess", "2026-10-01")
+    batches = list(read_runs(buf.getvalue(), f, batch_rows=2))
+    assert [len(b) for b in batches] == [2, 1]
+    row = batches[0][0]
+    assert row["start_time"] == datetime(2026, 9, 21, 14, 13, 20, 123456, tzinfo=timezone.utc)
+    assert row["extra"] == {"metadata": {"user_id": "u"}} and row["session_id"] == "sess" and row["tenant_id"] == "tenant"
+    assert batches[1][0]["extra"] == "not json {"
