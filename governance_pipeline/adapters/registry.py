@@ -21,6 +21,8 @@ BUILTIN: dict[str, str] = {
     "s3_polling": "governance_pipeline.adapters.s3_polling:S3PollingAdapter",
     "openai_compliance": "governance_pipeline.adapters.openai_compliance:OpenAIComplianceAdapter",
     "otel_generic": "governance_pipeline.adapters.otel_generic:OtelGenericAdapter",
+    "langsmith": "governance_pipeline.adapters.langsmith:LangSmithAdapter",
+    "langsmith_bulk_export": "governance_pipeline.adapters.langsmith_bulk_export:LangSmithBulkExportAdapter",
 }
 
 _registered: dict[str, type[Adapter]] = {}
