@@ -7,4 +7,5 @@ location; a capability with Dagster pieces of its own adds its builder here.
 BUILDERS: list[str] = [
     "governance_pipeline.defs.sources:build",
     "governance_pipeline.defs.retention:build",
+    "governance_pipeline.defs.marts:build",
 ]
