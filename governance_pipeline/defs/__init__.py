@@ -8,4 +8,5 @@ BUILDERS: list[str] = [
     "governance_pipeline.defs.sources:build",
     "governance_pipeline.defs.retention:build",
     "governance_pipeline.defs.marts:build",
+    "governance_pipeline.defs.langsmith:build",
 ]
