@@ -6,7 +6,6 @@ Both marts are daily-partitioned by event date from the earliest source ``startD
 so analysts can keep it open read-only during a run.
 """
 
-from __future__ import annotations
 
 import os
 from datetime import datetime, timedelta, timezone
