@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 
 
 def register(sub) -> None:
@@ -58,5 +59,5 @@ def run_check(args) -> int:
     if len(failed) == 1 and len(results) == 1:
         raise CommandError(f"destination {failed[0].line()}")
     for r in failed:
-        print(f"govpipe: destination {r.line()}", file=__import__("sys").stderr)
+        print(f"govpipe: destination {r.line()}", file=sys.stderr)
     return 1 if failed else 0

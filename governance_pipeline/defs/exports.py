@@ -100,7 +100,8 @@ def build_export_asset(sources_file: SourcesFile, dest: Destination) -> dg.Asset
         if failed:
             raise dg.Failure(
                 description=f"export to '{dest.id}' failed for {len(failed)} of {len(days)} days: "
-                            f"{', '.join(sorted(failed))} (re-materialize those partitions to retry)",
+                            f"{', '.join(sorted(failed))} (re-materialize those partitions to retry); "
+                            f"{min(failed)}: {failed[min(failed)][:200]}",
                 metadata={"failed_days": dg.MetadataValue.json(failed),
                           "rows_written": dg.MetadataValue.int(total_rows),
                           "files_written": dg.MetadataValue.int(total_files)},

@@ -66,8 +66,8 @@ def describe(exc: BaseException, dest: Destination, action: str = "write to") ->
                                                 "endpointUrl for AWS)")
     if isinstance(exc, (NoCredentialsError, PartialCredentialsError)):
         return DestinationProblem(NO_CREDENTIALS, "no credentials: set credentialRef or the AWS_* variables")
-    if isinstance(exc, (CredentialError, KeyError)):
-        return DestinationProblem(NO_CREDENTIALS, redact(str(exc.args[0] if exc.args else exc)))
+    if isinstance(exc, CredentialError):
+        return DestinationProblem(NO_CREDENTIALS, redact(str(exc)))
     return DestinationProblem(OTHER, redact(f"{type(exc).__name__}: {exc}"))
 
 

@@ -7,7 +7,7 @@ from typing import Iterator, Mapping
 import boto3
 from botocore.config import Config
 
-from governance_pipeline.config.credentials import resolve_credentials
+from governance_pipeline.config.credentials import CredentialError, resolve_credentials
 from governance_pipeline.export.config import Destination
 
 DEFAULT_REGION = "us-east-1"
@@ -21,7 +21,7 @@ def s3_client(dest: Destination, credentials: Mapping, *, attempts: int = 5, con
         creds = resolve_credentials(credentials, dest.credentialRef)
         missing = [k for k in ("accessKeyId", "secretAccessKey") if not creds.get(k)]
         if missing:
-            raise KeyError(f"credential set '{dest.credentialRef}' has no {' or '.join(missing)}")
+            raise CredentialError(f"credential set '{dest.credentialRef}' has no key {' or '.join(missing)}")
         kwargs.update(
             aws_access_key_id=creds["accessKeyId"],
             aws_secret_access_key=creds["secretAccessKey"],

@@ -123,3 +123,15 @@ def test_unknown_destination(monkeypatch, tmp_path, capsys):
     (tmp_path / "s.yaml").write_text("sources: []\n")
     assert main(["destinations", "check", "nope"]) == 2
     assert "no destination 'nope' (known: none)" in capsys.readouterr().err
+
+
+def test_a_missing_credential_variable_is_named_without_a_value(s3_endpoint, monkeypatch, tmp_path, capsys):
+    monkeypatch.delenv("EXPORT_SECRET_UNSET", raising=False)
+    doc = {"credentials": {"exp": {"accessKeyId": "AKIAEXAMPLE", "secretAccessKey": {"env": "EXPORT_SECRET_UNSET"}}},
+           "sources": [], "destinations": [{"id": "dst", "credentialRef": "exp", "bucket": BUCKET,
+                                            "endpointUrl": s3_endpoint}]}
+    (tmp_path / "s.yaml").write_text(json.dumps(doc))
+    monkeypatch.setenv("GOVERNANCE_SOURCES", str(tmp_path / "s.yaml"))
+    assert main(["destinations", "check", "dst"]) == 1
+    assert capsys.readouterr().err.strip() == ("govpipe: destination dst: credential set 'exp' key "
+                                               "'secretAccessKey': environment variable EXPORT_SECRET_UNSET is not set")
