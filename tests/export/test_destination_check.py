@@ -135,3 +135,8 @@ def test_a_missing_credential_variable_is_named_without_a_value(s3_endpoint, mon
     assert main(["destinations", "check", "dst"]) == 1
     assert capsys.readouterr().err.strip() == ("govpipe: destination dst: credential set 'exp' key "
                                                "'secretAccessKey': environment variable EXPORT_SECRET_UNSET is not set")
+
+
+def test_an_endpoint_botocore_cannot_use_is_an_invalid_endpoint(monkeypatch, tmp_path, capsys):
+    code, out = run_check(monkeypatch, tmp_path, capsys, {"bucket": BUCKET, "endpointUrl": "http://exa mple.com"})
+    assert code == 1 and "invalid endpoint: cannot reach an S3-compatible API at http://exa mple.com" in out

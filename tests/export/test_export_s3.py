@@ -131,3 +131,18 @@ def test_the_security_lake_schema_covers_every_attribute_the_marts_emit(lake_and
     con.close()
     table = _parse_json_lines(texts, unexpected="error")  # raises on an attribute the schema lacks
     assert table.num_rows == 26 and table.schema.equals(OCSF_API_ACTIVITY)
+
+
+def test_events_export_from_a_lake_on_s3(s3_endpoint, lake_and_db, aws_env, monkeypatch, tmp_path):
+    from tests.marts.lakes import ndjson_records, pull_ndjson
+
+    root, _, db = lake_and_db
+    monkeypatch.setenv("AWS_ENDPOINT_URL", s3_endpoint)
+    make_bucket(s3_endpoint, "s3-lake")
+    pull_ndjson("s3://s3-lake/gov", tmp_path / "inbox", ndjson_records(days=2, per_day=5))
+    dest = destination(root, s3_endpoint)
+    results = export_all(dest, "s3://s3-lake/gov", db, days=["2026-10-01", "2026-10-02"])
+    assert [(r.rows, r.files) for r in results.values()] == [(5, 1), (5, 1)]
+    download(s3_endpoint, dest.bucket, tmp_path / "out")
+    assert duckdb.sql(f"SELECT count(DISTINCT source_event_id) FROM read_parquet("
+                      f"'{tmp_path}/out/**/*.parquet', hive_partitioning=true)").fetchall() == [(10,)]
