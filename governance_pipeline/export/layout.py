@@ -43,7 +43,7 @@ def day_suffix(day: date) -> str:
 
 def new_token() -> str:
     """A unique, time-sortable token naming one write of one day."""
-    return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
+    return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%f") + "-" + uuid.uuid4().hex[:8]
 
 
 def object_name(dest: Destination, token: str, seq: int) -> str:

@@ -49,10 +49,17 @@ def lake_events(lake_root: str, day: date) -> Iterator[Group]:
 
     def tables(sid: str) -> Iterator[pa.Table]:
         for rel in store.list_files(paths.partition_dir(sid, day), ".parquet"):
-            yield store.read_table([rel]).select(EVENT_SCHEMA.names).cast(EVENT_SCHEMA)
+            yield _conform(store.read_table([rel]))
 
     for sid in lake_sources(lake_root, day):
         yield sid, tables(sid)
+
+
+def _conform(table: pa.Table) -> pa.Table:
+    """Exactly the lake schema, in its order (a column added to the schema later is null in older files)."""
+    cols = [table.column(f.name) if f.name in table.column_names else pa.nulls(table.num_rows, f.type)
+            for f in EVENT_SCHEMA]
+    return pa.Table.from_arrays(cols, schema=EVENT_SCHEMA) if table.num_rows else EVENT_SCHEMA.empty_table()
 
 
 def _connect(duckdb_path: Path):

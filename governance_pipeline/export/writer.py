@@ -20,7 +20,7 @@ from governance_pipeline.export import layout
 from governance_pipeline.export.config import Destination
 from governance_pipeline.export.s3 import delete_keys, list_folders, list_keys
 
-_TOKEN_RE = re.compile(r"/part-(\d{8}T\d{6}-[0-9a-f]{8})-\d{4}(?:\.\w+)?\.parquet$")
+_TOKEN_RE = re.compile(r"/part-(\d{8}T\d{12}-[0-9a-f]{8})-\d{4}(?:\.\w+)?\.parquet$")
 
 
 @dataclass

@@ -29,7 +29,7 @@ def test_re_export_replaces_the_day_and_leaves_other_days(s3_endpoint, lake_and_
     first = keys(s3_endpoint, dest.bucket)
     assert len(first) == 2 + 2 + 2 + 2  # 6 rows -> 2 files per ndjson day, 8 spans -> 2 files
     # a stray object from an older export of 10-02 (e.g. a source that has since been removed)
-    stray = layout.day_dir(dest, date(2026, 10, 2), "retired_source") + "part-20200101T000000-deadbeef-0001.parquet"
+    stray = layout.day_dir(dest, date(2026, 10, 2), "retired_source") + "part-20200101T000000000000-deadbeef-0001.parquet"
     buf = io.BytesIO()
     pq.write_table(pa.table({"source_event_id": ["old"]}), buf)
     s3(s3_endpoint).put_object(Bucket=dest.bucket, Key=stray, Body=buf.getvalue())
@@ -58,7 +58,7 @@ def test_a_day_that_became_empty_is_emptied(s3_endpoint, lake_and_db, aws_env, t
 def test_objects_of_a_newer_write_are_kept_by_an_older_one(s3_endpoint, lake_and_db, aws_env):
     root, lake, db = lake_and_db
     dest = destination(root, s3_endpoint)
-    newer = layout.day_dir(dest, date(2026, 10, 3), "acme_ndjson") + "part-29991231T235959-ffffffff-0001.parquet"
+    newer = layout.day_dir(dest, date(2026, 10, 3), "acme_ndjson") + "part-29991231T235959999999-ffffffff-0001.parquet"
     s3(s3_endpoint).put_object(Bucket=dest.bucket, Key=newer, Body=b"x")
     result = export_day(dest, date(2026, 10, 3), credentials={}, lake_root=lake, duckdb_path=db)
     assert result.deleted == 0 and newer in keys(s3_endpoint, dest.bucket)
