@@ -65,7 +65,7 @@ def test_events_export_is_the_lake_in_a_hive_layout(compression, s3_endpoint, la
     assert same == len(got)
 
 
-@pytest.mark.parametrize("compression", ["zstd", "gzip"])
+@pytest.mark.parametrize("compression", ["zstd", "gzip", "snappy", "none"])
 def test_ocsf_export_is_the_ocsf_table(compression, s3_endpoint, lake_and_db, aws_env, tmp_path):
     root, lake, db = lake_and_db
     dest = destination(root, s3_endpoint, format="ocsf", compression=compression)
@@ -87,16 +87,17 @@ def test_ocsf_export_is_the_ocsf_table(compression, s3_endpoint, lake_and_db, aw
     assert [d[0] for d in days] == DAYS
 
 
+@pytest.mark.parametrize("compression", ["zstd", "gzip", "snappy", "none"])
 def test_security_lake_layout_holds_ocsf_as_nested_columns_sorted_by_time(
-        s3_endpoint, lake_and_db, aws_env, tmp_path):
+        compression, s3_endpoint, lake_and_db, aws_env, tmp_path):
     root, lake, db = lake_and_db
-    dest = destination(root, s3_endpoint, format="security_lake", compression="snappy", prefix="",
+    dest = destination(root, s3_endpoint, format="security_lake", compression=compression, prefix="",
                        region="eu-west-1", accountId="123456789012", sourceName="govpipe")
     export_all(dest, lake, db)
     assert keys(s3_endpoint, dest.bucket)[0].startswith(
         "ext/govpipe/region=eu-west-1/accountId=123456789012/eventDay=20261001/part-")
     files = download(s3_endpoint, dest.bucket, tmp_path)
-    assert len(files) == 3 and codecs_of(files) == {"SNAPPY"}
+    assert len(files) == 3 and codecs_of(files) == {CODECS[compression]}
     glob = f"{tmp_path}/ext/govpipe/**/*.parquet"
     rows = duckdb.sql(f"SELECT region, accountId::VARCHAR, eventDay, class_uid, time, metadata.version, "
                       f"to_json(COLUMNS(* EXCLUDE (region, accountId, eventDay))) "
