@@ -110,12 +110,26 @@ def build_export_asset(sources_file: SourcesFile, dest: Destination) -> dg.Asset
     return export_asset
 
 
+def build_daily_schedule(dest: Destination, job) -> dg.ScheduleDefinition:
+    """On the destination's cron (UTC): export the previous day, complete by then; one run per day."""
+
+    @dg.schedule(name=f"export_{dest.id}_schedule", job=job, cron_schedule=dest.schedule,
+                 execution_timezone="UTC", default_status=dg.DefaultScheduleStatus.RUNNING)
+    def export_schedule(context: dg.ScheduleEvaluationContext):
+        day = (context.scheduled_execution_time.astimezone(timezone.utc) - timedelta(days=1)).date().isoformat()
+        return dg.RunRequest(run_key=day, partition_key=day, tags={"governance/trigger": "schedule"})
+
+    return export_schedule
+
+
 def build(sources_file: SourcesFile) -> dg.Definitions:
-    assets, jobs = [], []
+    assets, jobs, schedules = [], [], []
     for dest in sources_file.destinations:
         asset = build_export_asset(sources_file, dest)
         assets.append(asset)
-        jobs.append(dg.define_asset_job(export_job_name(dest.id), selection=[asset],
-                                        partitions_def=asset.partitions_def,
-                                        description=f"Export to destination '{dest.id}' over a date range."))
-    return dg.Definitions(assets=assets, jobs=jobs)
+        job = dg.define_asset_job(export_job_name(dest.id), selection=[asset], partitions_def=asset.partitions_def,
+                                  description=f"Export to destination '{dest.id}' over a date range.")
+        jobs.append(job)
+        if dest.schedule:
+            schedules.append(build_daily_schedule(dest, job))
+    return dg.Definitions(assets=assets, jobs=jobs, schedules=schedules)

@@ -37,6 +37,7 @@ class Destination(StrictModel):
     compression: Literal["zstd", "gzip", "snappy", "none"] = "zstd"
     startDate: date | None = None
     maxRowsPerFile: int = Field(default=500_000, gt=0)
+    schedule: str | None = None  # optional cron (UTC): export the previous complete day on this schedule
     # Security Lake custom-source layout: ext/<sourceName>[/<sourceVersion>]/region=/accountId=/eventDay=
     accountId: str | None = Field(default=None, pattern=r"^[0-9]{12}$")
     sourceName: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_\-]{1,20}$")
@@ -56,6 +57,13 @@ class Destination(StrictModel):
         if any(part in ("", ".", "..") for part in v.split("/")) and v:
             raise ValueError("must not contain empty, '.' or '..' path segments")
         return v
+
+    @field_validator("schedule")
+    @classmethod
+    def _schedule(cls, v: str | None) -> str | None:
+        from governance_pipeline.adapters.http_polling.cron import validate_cron
+
+        return None if v is None else validate_cron(v)
 
     @field_validator("endpointUrl")
     @classmethod

@@ -82,3 +82,9 @@ def test_layouts():
                      sourceVersion="1.0")]).destinations[0]
     assert layout.day_dir(sl, day) == "ext/govpipe/1.0/region=eu-west-1/accountId=123456789012/eventDay=20261003/"
     assert layout.object_name(events, "T", 7) == "part-T-0007.zstd.parquet"
+
+
+def test_schedule_is_a_cron_expression():
+    assert parse([dict(BASE, schedule="30 2 * * *")]).destinations[0].schedule == "30 2 * * *"
+    (line,) = problems([dict(BASE, schedule="every day")])
+    assert line.startswith("sources.yaml: destination 'lake_copy': schedule: invalid cron expression 'every day'")

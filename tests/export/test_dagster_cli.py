@@ -105,3 +105,20 @@ def test_bad_ranges_are_refused(exporting, capsys):
     assert "--to 2026-10-01 is before --from 2026-10-03" in err
     assert "the range must lie within 2026-10-01 .. " in err
     assert "no destination 'nope' (known: to_s3, ocsf_s3)" in err
+
+
+def test_an_optional_schedule_exports_the_previous_day_once(exporting):
+    from datetime import datetime, timezone
+
+    env, _ = exporting
+    doc = json.loads((env / "sources.yaml").read_text())
+    doc["destinations"][0]["schedule"] = "30 2 * * *"
+    (env / "sources.yaml").write_text(json.dumps(doc))
+    defs = build_definitions(load_sources())
+    schedule = defs.resolve_schedule_def("export_to_s3_schedule")
+    assert schedule.cron_schedule == "30 2 * * *" and schedule.job_name == "export_to_s3"
+    when = datetime(2026, 10, 3, 2, 30, tzinfo=timezone.utc)
+    with dg.build_schedule_context(scheduled_execution_time=when, repository_def=defs.get_repository_def()) as ctx:
+        request = schedule.evaluate_tick(ctx).run_requests[0]
+    assert (request.run_key, request.partition_key) == ("2026-10-02", "2026-10-02")
+    assert [s.name for s in defs.schedules if s.name.startswith("export_")] == ["export_to_s3_schedule"]
