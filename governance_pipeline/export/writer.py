@@ -78,7 +78,8 @@ class _Files:
         self.writer, self.buf, self.rows = None, None, 0
 
 
-def write_day(client, dest: Destination, day: date, groups: Iterable[tuple[str | None, Iterator[pa.Table]]]) -> DayResult:
+def write_day(client, dest: Destination, day: date,
+              groups: Iterable[tuple[str | None, Iterator[pa.Table]]]) -> DayResult:
     """Write ``groups`` (one per source, or one for Security Lake) as ``day``'s objects, then delete the rest."""
     result = DayResult(day)
     token = layout.new_token()

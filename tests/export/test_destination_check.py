@@ -43,7 +43,8 @@ def iam_endpoint():
 def run_check(monkeypatch, tmp_path, capsys, dest: dict, key_id="testing", secret="testing"):
     monkeypatch.setenv("EXPORT_KEY_ID", key_id)
     monkeypatch.setenv("EXPORT_SECRET", secret)
-    doc = {"credentials": {"exp": {"accessKeyId": {"env": "EXPORT_KEY_ID"}, "secretAccessKey": {"env": "EXPORT_SECRET"}}},
+    creds = {"accessKeyId": {"env": "EXPORT_KEY_ID"}, "secretAccessKey": {"env": "EXPORT_SECRET"}}
+    doc = {"credentials": {"exp": creds},
            "sources": [], "destinations": [{"id": "dst", "credentialRef": "exp", "prefix": "gov", **dest}]}
     path = tmp_path / "sources.yaml"
     path.write_text(json.dumps(doc))

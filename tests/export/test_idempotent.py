@@ -29,7 +29,8 @@ def test_re_export_replaces_the_day_and_leaves_other_days(s3_endpoint, lake_and_
     first = keys(s3_endpoint, dest.bucket)
     assert len(first) == 2 + 2 + 2 + 2  # 6 rows -> 2 files per ndjson day, 8 spans -> 2 files
     # a stray object from an older export of 10-02 (e.g. a source that has since been removed)
-    stray = layout.day_dir(dest, date(2026, 10, 2), "retired_source") + "part-20200101T000000000000-deadbeef-0001.parquet"
+    stray = (layout.day_dir(dest, date(2026, 10, 2), "retired_source")
+             + "part-20200101T000000000000-deadbeef-0001.parquet")
     buf = io.BytesIO()
     pq.write_table(pa.table({"source_event_id": ["old"]}), buf)
     s3(s3_endpoint).put_object(Bucket=dest.bucket, Key=stray, Body=buf.getvalue())
