@@ -57,6 +57,12 @@ def test_json_in_both_casings_is_accepted_and_landed(receiver, lake, name):
     assert landing_has_data(lake, "agents") and last_landed_at(lake, "agents") is not None
 
 
+def test_media_type_parameters_are_ignored(receiver):
+    url, _ = receiver
+    r = post(url, body=fixture_bytes("trace_camel.json"), ctype="Application/JSON; charset=utf-8")
+    assert r.status_code == 200 and r.json()["events"] == 4
+
+
 def test_protobuf_gets_a_protobuf_export_response(receiver, lake):
     url, _ = receiver
     r = post(url, body=fixture_bytes("trace.pb"), ctype=PB)
