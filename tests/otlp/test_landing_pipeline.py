@@ -146,3 +146,16 @@ def test_a_backlog_larger_than_one_run_is_requested_run_by_run(adapter, pull, la
         outcome = pull(job_cursor)
         job_cursor, total = outcome.cursor, total + outcome.new
     assert total == 20 and pull(job_cursor).events == 0
+
+
+def test_a_write_cut_short_by_a_crash_is_invisible(adapter, lake):
+    from governance_pipeline.receiver import landing_has_data
+
+    name = landing.file_name(NOW, "w1", 1)
+    partial = LakeStore(lake).local_path(landing.file_path("agents", f".{name}.1a2b3c4d.partial"))
+    from pathlib import Path
+
+    Path(partial).parent.mkdir(parents=True)
+    Path(partial).write_bytes(_request("a")[:100])  # what a crash mid-write leaves: a temp file, never renamed
+    assert landing.list_landed(LakeStore(lake), "agents") == []
+    assert not landing_has_data(lake, "agents") and adapter.sensor_poll(None).run_keys == []
