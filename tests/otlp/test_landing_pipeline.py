@@ -104,9 +104,17 @@ def test_a_file_that_lands_late_within_the_settle_time_is_still_consumed(pull, l
     assert len(lake_ids(lake)) == 8
 
 
+def test_a_receiver_clock_behind_the_pullers_loses_nothing(pull, lake):
+    behind = NOW - timedelta(hours=3)
+    _land(lake, _request("a"), behind, seq=1)
+    cursor = pull(None).cursor
+    _land(lake, _request("b"), behind + timedelta(seconds=1), seq=2)
+    assert pull(cursor).new == 4
+
+
 def test_the_cursor_stays_small_and_forgets_old_writers():
     names = [landing.file_name(NOW - timedelta(hours=1), "old", 1), landing.file_name(NOW, "w1", 1), landing.file_name(NOW, "w1", 2)]
-    cur = LandingCursor().advance(names, sorted(names), now=NOW)
+    cur = LandingCursor().advance(names, sorted(names))
     assert set(cur.writers) == {"w1"} and cur.writers["w1"][0] == 2
     assert cur.before == landing.time_key(NOW - SETTLE)
     again = LandingCursor.parse(cur.dump())
