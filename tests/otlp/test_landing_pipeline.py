@@ -167,3 +167,14 @@ def test_a_write_cut_short_by_a_crash_is_invisible(adapter, lake):
     Path(partial).write_bytes(_request("a")[:100])  # what a crash mid-write leaves: a temp file, never renamed
     assert landing.list_landed(LakeStore(lake), "agents") == []
     assert not landing_has_data(lake, "agents") and adapter.sensor_poll(None).run_keys == []
+
+
+def test_prune_landing_deletes_only_old_consumed_hours(pull, lake):
+    old = _land(lake, _request("a"), NOW - timedelta(days=3), seq=1)
+    cursor_before = pull(None).cursor
+    recent = _land(lake, _request("b"), NOW, seq=2)
+    assert landing.prune_landing(lake, "agents", NOW - timedelta(days=1), None) == 0  # nothing consumed yet
+    cursor = pull(cursor_before).cursor
+    assert landing.prune_landing(lake, "agents", NOW - timedelta(days=1), cursor) == 1
+    assert landing.list_landed(LakeStore(lake), "agents") == [recent] and old != recent
+    assert pull(cursor).events == 0 and len(lake_ids(lake)) == 8
