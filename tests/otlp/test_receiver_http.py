@@ -216,3 +216,19 @@ def test_concurrent_requests_share_fsyncs_and_every_ack_is_landed(receiver, lake
     assert acked == 320
     assert len(span_ids(landed(lake))) == 320
     assert app.committer.files_written <= 80
+
+
+def test_a_large_body_is_decoded_off_the_event_loop_and_landed(receiver, lake):
+    url, app = receiver
+    app.offload_bytes = 50_000
+    doc = orjson.loads(fixture_bytes("trace_camel.json"))
+    spans = doc["resourceSpans"][0]["scopeSpans"][0]["spans"]
+    doc["resourceSpans"][0]["scopeSpans"][0]["spans"] = [
+        {**s, "spanId": f"{i:08x}{n:08x}"} for i in range(40) for n, s in enumerate(spans)
+    ]
+    body = orjson.dumps(doc)
+    assert len(body) > app.offload_bytes
+    assert post(url, body=body).json() == {"events": 160, "bytes": len(body)}
+    bad = body.replace(b'"spanId":"00000000', b'"spanId":"zz000000', 1)
+    assert post(url, body=bad).status_code == 400  # errors from the worker thread are still a 400
+    assert len(span_ids(landed(lake))) == 160
