@@ -232,3 +232,13 @@ def test_a_large_body_is_decoded_off_the_event_loop_and_landed(receiver, lake):
     bad = body.replace(b'"spanId":"00000000', b'"spanId":"zz000000', 1)
     assert post(url, body=bad).status_code == 400  # errors from the worker thread are still a 400
     assert len(span_ids(landed(lake))) == 160
+
+
+def test_chunked_uploads_are_streamed_and_limited(receiver, lake):
+    url, _ = receiver
+    body = gzip.compress(fixture_bytes("trace_camel.json"))
+    chunks = lambda data: (data[i : i + 1000] for i in range(0, len(data), 1000))  # noqa: E731
+    r = post(url, body=chunks(body), **{"Content-Encoding": "gzip"})  # no Content-Length: chunked
+    assert r.status_code == 200 and r.json() == {"events": 4, "bytes": len(body)}
+    r = post(url, body=chunks(b"x" * ((1 << 20) + 5000)))
+    assert r.status_code == 413
