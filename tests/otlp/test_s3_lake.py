@@ -10,6 +10,7 @@ import pytest
 import requests
 
 from governance_pipeline.adapters.base import Runtime
+from governance_pipeline.cli.ingest_tail import newest_events
 from governance_pipeline.config.loader import load_sources
 from governance_pipeline.ingest import run_pull
 from governance_pipeline.receiver import landing_has_data
@@ -45,3 +46,5 @@ def test_receiver_lands_on_s3_and_the_pull_reads_it_back(s3, sources_file):
     assert events and all("date=2026-10-01" in k for k in events)
     rows = sum(pq.read_table(io.BytesIO(s3.get_object(Bucket="lake", Key=k)["Body"].read())).num_rows for k in events)
     assert rows == 4
+    tail = newest_events(lake, "agents", 2)  # govpipe ingest tail reads an S3 lake too
+    assert [r["source_event_id"] for r in tail] == ["83e290234994b8ab", "979b3b236720058d"]
