@@ -8,7 +8,6 @@ decoded, filtered span by span, and landed; the 2xx is sent only after the landi
 from __future__ import annotations
 
 import asyncio
-import logging
 from dataclasses import dataclass
 from typing import Any, AsyncIterator
 
@@ -20,8 +19,6 @@ from governance_pipeline.receiver.auth import authorized
 from governance_pipeline.receiver.body import ENCODINGS, BadEncoding, BodyTooLarge, read_body
 from governance_pipeline.receiver.committer import GroupCommitter, LandingError
 from governance_pipeline.receiver.decode import CONTENT_TYPES, PROTOBUF, Admission, admit, decode, media_type
-
-log = logging.getLogger("governance_pipeline.receiver")
 
 PREFIX = "/api/ingest/otel/"
 DEFAULT_MAX_BODY = 20 * 1024 * 1024

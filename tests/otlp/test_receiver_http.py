@@ -242,3 +242,14 @@ def test_chunked_uploads_are_streamed_and_limited(receiver, lake):
     assert r.status_code == 200 and r.json() == {"events": 4, "bytes": len(body)}
     r = post(url, body=chunks(b"x" * ((1 << 20) + 5000)))
     assert r.status_code == 413
+
+
+def test_a_failed_landing_write_is_a_retryable_503(sources_file, tmp_path):
+    from governance_pipeline.receiver.server import build_app, running
+
+    blocker = tmp_path / "not_a_folder"
+    blocker.write_text("the lake root cannot be created under a file")
+    with running(build_app(str(sources_file), str(blocker / "lake"))) as url:
+        r = post(url, body=fixture_bytes("trace.pb"), ctype=PB)
+        assert r.status_code == 503 and r.headers["retry-after"] == "1" and r.headers["content-type"] == PB
+        assert post(url, body=b"", ctype=PB).status_code == 200  # nothing to land: still fine
