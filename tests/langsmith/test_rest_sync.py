@@ -191,3 +191,26 @@ def test_deleted_example_drops_out_of_the_snapshot(ls_env, tmp_path):
     _pull(ls_env)
     db = tmp_path / "m.duckdb"
     assert materialize(ls_env.lake, db, "langsmith_example").rows == 5
+
+
+def test_compaction_keeps_the_table_and_later_versions_still_win(ls_env, tmp_path):
+    from pathlib import Path
+
+    cursor = None
+    for _ in range(3):
+        cursor = _pull(ls_env, cursor).cursor
+    run_dir = Path(ls_env.lake, "langsmith", "langsmith_run", "source_id=ls")
+    assert len(list(run_dir.glob("*.parquet"))) == 3
+    db = tmp_path / "m.duckdb"
+    res = materialize(ls_env.lake, db, "langsmith_run", compact_after=1)
+    assert res.rows == 20 and res.compacted_files == 3
+    assert len(list(run_dir.glob("*.parquet"))) == 1
+    for r in ls_env.fake.data["runs"]:
+        if r["id"] == PENDING_ROOT:
+            r["end_time"], r["status"] = "2026-10-01T12:12:41.000000", "success"
+    _pull(ls_env, cursor)
+    again = materialize(ls_env.lake, db, "langsmith_run", compact_after=1)
+    assert again.rows == 20 and again.versions == 40
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.execute(f"SELECT status FROM langsmith_run WHERE run_id = '{PENDING_ROOT}'").fetchone()[0] == "success"
+        assert con.execute("SELECT count(*) FROM langsmith_run WHERE end_time IS NULL").fetchone()[0] == 0
