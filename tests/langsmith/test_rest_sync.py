@@ -47,6 +47,7 @@ def test_full_sync_pages_every_endpoint_and_lands_llm_events(ls_env):
     runs_reqs = [r.json() for r in reqs if r.path.endswith("/runs/query")]
     assert len(runs_reqs) == 8 + 2  # 16 + 4 runs in pages of 2
     assert sum(1 for b in runs_reqs if "cursor" in b) == 7 + 1
+    assert all(b["limit"] == 2 and {"total_cost", "prompt_tokens", "extra", "trace_id"} <= set(b["select"]) for b in runs_reqs)
     cursor = json.loads(out.cursor)
     assert set(cursor["projects"]) == {"ecbcd101-6cad-4297-94a0-786853343e48", "e9a36969-d556-4eb3-bf0e-83106b5997ba"}
     assert cursor["lookbackHours"] == 24
