@@ -1,0 +1,48 @@
+"""``govpipe pull <id>``: one incremental pull now, through the same Dagster job its trigger runs."""
+
+from __future__ import annotations
+
+from governance_pipeline.cli.instance import get_instance
+
+
+def register(sub) -> None:
+    p = sub.add_parser("pull", help="one incremental pull of a source now")
+    p.add_argument("source_id")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from governance_pipeline.cli import CommandError
+    from governance_pipeline.config import load_sources
+    from governance_pipeline.defs.build import build_definitions
+    from governance_pipeline.defs.pull_job import pull_op_name
+
+    sources_file = load_sources()
+    try:
+        sources_file.source(args.source_id)
+    except KeyError as exc:
+        raise CommandError(str(exc.args[0]), code=2) from None
+    instance = get_instance()
+    job = build_definitions(sources_file).get_job_def(f"pull_{args.source_id}")
+    result = job.execute_in_process(
+        instance=instance,
+        raise_on_error=False,
+        tags={"governance/trigger": "cli"},
+        run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+    )
+    if not result.success:
+        message = _failure_message(result)
+        raise CommandError(f"pull of '{args.source_id}' failed (run {result.run_id}): {message}")
+    summary = result.output_for_node(pull_op_name(args.source_id))
+    print(f"events={summary['events']} new={summary['new']} errors={summary['errors']}")
+    return 0
+
+
+def _failure_message(result) -> str:
+    for event in result.all_events:
+        if event.is_step_failure and event.step_failure_data and event.step_failure_data.error:
+            err = event.step_failure_data.error
+            while err.cause is not None and err.cls_name in ("DagsterExecutionStepExecutionError",):
+                err = err.cause
+            return f"{err.cls_name}: {err.message.strip().splitlines()[0] if err.message else ''}"
+    return "see the run's logs in the Dagster UI"

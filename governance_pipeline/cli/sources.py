@@ -1,0 +1,73 @@
+"""``govpipe sources list [--json]``: id, type, status, last event time, cursor; never a secret."""
+
+from __future__ import annotations
+
+import json
+
+from governance_pipeline.cli.instance import get_instance
+from governance_pipeline.config import load_sources
+
+
+def register(sub) -> None:
+    p = sub.add_parser("sources", help="list sources, make secrets")
+    ssub = p.add_subparsers(dest="sources_command", required=True, metavar="subcommand")
+    lp = ssub.add_parser("list", help="id, type, status, last event time, cursor")
+    lp.add_argument("--json", action="store_true", help="one JSON array")
+    lp.set_defaults(func=run_list)
+    try:
+        from governance_pipeline.cli.sources_secret import secret_command
+    except ImportError:
+        return
+    sp = ssub.add_parser("secret", help="print a new bearer secret once, with its secretSha256")
+    sp.set_defaults(func=secret_command)
+
+
+def source_rows() -> list[dict]:
+    from governance_pipeline import settings
+    from governance_pipeline.defs.state import load_state
+
+    sources_file = load_sources()
+    instance = get_instance()
+    rows = []
+    for source in sources_file.sources:
+        st = load_state(instance, source.id)
+        status = st.get("status")
+        if status not in ("error", "active"):
+            status = "active" if st.get("last_event_at") or _landed(settings.lake_root(), source) else "awaiting_first_event"
+        rows.append(
+            {
+                "id": source.id,
+                "type": source.type,
+                "status": status,
+                "last_event_at": st.get("last_event_at"),
+                "cursor": st.get("cursor"),
+            }
+        )
+    return rows
+
+
+def _landed(lake_root: str, source) -> bool:
+    if source.type != "otel_generic":
+        return False
+    try:
+        from governance_pipeline.receiver.landing import landing_has_data
+    except ImportError:
+        return False
+    return landing_has_data(lake_root, source.id)
+
+
+def run_list(args) -> int:
+    rows = source_rows()
+    if args.json:
+        print(json.dumps(rows))
+        return 0
+    headers = ["id", "type", "status", "last_event_at", "cursor"]
+    table = [[str(r[h] if r[h] is not None else "-") for h in headers] for r in rows]
+    for row in table:
+        if len(row[4]) > 48:
+            row[4] = row[4][:45] + "..."
+    widths = [max(len(h), *(len(r[i]) for r in table)) if table else len(h) for i, h in enumerate(headers)]
+    print("  ".join(h.upper().ljust(w) for h, w in zip(headers, widths)))
+    for row in table:
+        print("  ".join(c.ljust(w) for c, w in zip(row, widths)))
+    return 0

@@ -1,0 +1,64 @@
+"""The incremental pull job ``pull_<id>``: what schedules, sensors and ``govpipe pull`` run."""
+
+
+import dagster as dg
+
+from governance_pipeline.config.credentials import redact
+from governance_pipeline.config.models import Source, SourcesFile
+from governance_pipeline.defs import state
+from governance_pipeline.defs.metadata import outcome_metadata
+from governance_pipeline.defs.partitions import daily_partitions, valid_days
+from governance_pipeline.defs.runtime import make_runtime
+from governance_pipeline.ingest import run_pull
+
+PULL_RETRY = dg.RetryPolicy(max_retries=2, delay=10, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS)
+
+
+def source_pool(source: Source) -> str:
+    return f"source_{source.id}"
+
+
+def pull_op_name(source_id: str) -> str:
+    return f"ingest_{source_id}"
+
+
+def build_pull_job(sources_file: SourcesFile, source: Source) -> dg.JobDefinition:
+    asset_key = dg.AssetKey(source.asset_key)
+    partitions = daily_partitions(source.start_date)
+
+    @dg.op(
+        name=pull_op_name(source.id),
+        pool=source_pool(source),
+        retry_policy=PULL_RETRY,
+        out=dg.Out(dict, is_required=True),
+        description=f"Incremental pull of {source.name} from its committed cursor into the lake.",
+    )
+    def pull_op(context: dg.OpExecutionContext):
+        committed = state.load_state(context.instance, source.id).get("cursor")
+        runtime = make_runtime(sources_file, context.log, context.run_id)
+        try:
+            outcome = run_pull(source, runtime, committed)
+        except Exception as exc:
+            state.record_failure(context.instance, source.id, redact(f"{type(exc).__name__}: {exc}"))
+            raise
+        # The writer has committed: the files are durable and visible. Only now does the cursor move.
+        state.record_success(context.instance, source.id, outcome.cursor, outcome.last_event_at, outcome.new)
+        metadata = outcome_metadata(outcome)
+        for day in valid_days(partitions, sorted(outcome.rows_by_date)):
+            yield dg.AssetMaterialization(
+                asset_key=asset_key,
+                partition=day,
+                metadata={"rows_written": outcome.rows_by_date[day], "run_mode": "incremental"},
+            )
+        summary = {"events": outcome.events, "new": outcome.new, "errors": outcome.errors, "cursor": outcome.cursor}
+        yield dg.Output(summary, metadata=metadata)
+
+    @dg.job(
+        name=f"pull_{source.id}",
+        description=f"Incremental pull of source '{source.id}' ({source.type}).",
+        tags={"governance/source": source.id, "dagster/max_retries": 1},
+    )
+    def pull_job():
+        pull_op()
+
+    return pull_job

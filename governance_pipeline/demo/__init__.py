@@ -1,0 +1,1 @@
+"""``make demo``: sample upstreams, one pull of every source, the marts, a KPI summary, then the Dagster UI."""

@@ -1,0 +1,5 @@
+import sys
+
+from governance_pipeline.demo.run import main
+
+sys.exit(main())
