@@ -25,17 +25,16 @@ def shared_fixtures() -> Path:
     raise FileNotFoundError("shared/fixtures not found beside the repository")
 
 
-FIXTURES = shared_fixtures() / "langsmith"
-
-
-def load_fixtures() -> dict:
+def load_fixtures(folder: Path | None = None) -> dict:
+    """The LangSmith sample payloads (``shared/fixtures/langsmith`` unless ``folder`` is given)."""
+    src = folder or shared_fixtures() / "langsmith"
     runs = []
     for name in ("runs_query_page1.json", "runs_query_page2.json"):
-        runs += json.loads((FIXTURES / name).read_text())["runs"]
+        runs += json.loads((src / name).read_text())["runs"]
     return {
-        "datasets": json.loads((FIXTURES / "datasets.json").read_text()),
-        "examples": json.loads((FIXTURES / "examples.json").read_text()),
-        "sessions": json.loads((FIXTURES / "sessions.json").read_text()),
+        "datasets": json.loads((src / "datasets.json").read_text()),
+        "examples": json.loads((src / "examples.json").read_text()),
+        "sessions": json.loads((src / "sessions.json").read_text()),
         "runs": runs,
     }
 
