@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from datetime import date
 
-from governance_pipeline.cli.instance import get_instance
-
 RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
 
 
@@ -32,6 +30,7 @@ def _day(text: str) -> date:
 
 def run(args) -> int:
     from governance_pipeline.cli import CommandError
+    from governance_pipeline.cli.instance import get_instance
     from governance_pipeline.cli.pull import _failure_message
     from governance_pipeline.config import load_sources
     from governance_pipeline.defs.build import build_definitions
