@@ -72,6 +72,13 @@ def test_seed_config_pulls_once_resumes_and_backfills(env, monkeypatch):
             f"    config: {json.dumps(backfill_config)}\n"
         )
         monkeypatch.setenv("GOVERNANCE_SOURCES", str(sources))
+        from governance_pipeline.config import load_sources
+        from governance_pipeline.defs.build import build_definitions
+
+        defs = build_definitions(load_sources(sources))
+        schedules = {s.job_name: s for s in defs.schedules}
+        assert schedules["pull_acme_audit"].cron_schedule == "*/5 * * * *"
+        assert schedules["pull_acme_audit"].execution_timezone == "UTC"
         first = run([str(BIN / "govpipe"), "pull", "acme_audit"])
         assert first.returncode == 0, first.stderr[-2000:]
         assert first.stdout.strip() == "events=21 new=20 errors=0"
