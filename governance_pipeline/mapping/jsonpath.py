@@ -134,6 +134,8 @@ def compile_extractor(paths: dict[str, str]) -> Callable[[list], dict[str, list]
     lines = ["def extract(records):", f"    out = {{{', '.join(f'{n!r}: []' for n in names)}}}"]
     lines += [f"    add_{i} = out[{n!r}].append" for i, n in enumerate(names)]
     lines.append("    for r in records:")
+    if not names:
+        lines.append("        pass")
     for i, name in enumerate(names):
         steps = _plain_steps(paths[name])
         if steps is None:

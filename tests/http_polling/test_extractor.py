@@ -30,3 +30,7 @@ def test_keys_are_data_not_code():
     weird = {"actor": "$['a\\'); import os; (\\'']"}
     assert compile_extractor({"actor": "$['x\"y']"})([{'x"y': 1}]) == {"actor": [1]}
     assert compile_extractor(weird)  # compiles without executing anything
+
+
+def test_an_empty_mapping_extracts_nothing():
+    assert compile_extractor({})([{"a": 1}]) == {}
