@@ -88,6 +88,8 @@ def run_pull(
         if on_batch:
             on_batch(events)
     stats = writer.commit()
+    for model, n in stats.unpriced_models.items():
+        unpriced[model] = unpriced.get(model, 0) + n
     logging.getLogger("governance_pipeline").debug("pull %s: %s", source.id, stats)
     return PullOutcome(
         source_id=source.id,

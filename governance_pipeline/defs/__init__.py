@@ -6,5 +6,8 @@ location; a capability with Dagster pieces of its own adds its builder here.
 
 BUILDERS: list[str] = [
     "governance_pipeline.defs.sources:build",
+    "governance_pipeline.defs.retention:build",
     "governance_pipeline.defs.marts:build",
+    "governance_pipeline.defs.langsmith:build",
+    "governance_pipeline.defs.exports:build",
 ]

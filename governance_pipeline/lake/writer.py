@@ -25,6 +25,7 @@ from typing import Iterable
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from governance_pipeline.enrich.cost import price_missing
 from governance_pipeline.lake import paths
 from governance_pipeline.lake.conform import conform, dedup_ids, event_dates
 from governance_pipeline.lake.schema import EVENT_SCHEMA
@@ -44,6 +45,7 @@ class WriteStats:
     rows_by_date: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     last_event_at: datetime | None = None
     quarantined: int = 0
+    unpriced_models: dict[str, int] = field(default_factory=dict)  # rows with tokens and a model no price is known for
 
 
 class LakeWriter:
@@ -85,7 +87,9 @@ class LakeWriter:
         table = conform(table, self.source_type, self.ingested_at, self.organization_id)
         deduped = dedup_ids(table, keep="last" if self.mode == "upsert" else "first")
         self.stats.duplicates += table.num_rows - deduped.num_rows
-        table = deduped
+        table, unpriced = price_missing(deduped)
+        for model, n in unpriced.items():
+            self.stats.unpriced_models[model] = self.stats.unpriced_models.get(model, 0) + n
         dates = event_dates(table)
         days = pc.unique(dates).to_pylist()
         for day in days:

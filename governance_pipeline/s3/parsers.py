@@ -1,0 +1,155 @@
+"""Per-file parsers (``ndjson``, ``csv``, ``json-array``) over decoded byte chunks, yielding bounded batches.
+
+Each batch carries the parsed records, their original text (``raw_payload``), and the malformed input with
+the object key, line number and error; a malformed record never stops the rest of the file.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+from dataclasses import dataclass, field
+from typing import Iterable, Iterator
+
+import orjson
+
+from governance_pipeline.mapping.event_mapping import dump_json
+from governance_pipeline.s3.jsonarray import iter_elements
+from governance_pipeline.s3.stream import StreamError, line_blocks
+
+PARSERS = ("ndjson", "csv", "json-array")
+BATCH_ROWS = 20_000
+RAW_LIMIT = 2_000  # characters of a malformed record kept in quarantine
+
+
+@dataclass
+class Parsed:
+    records: list[dict] = field(default_factory=list)
+    raws: list[str] = field(default_factory=list)
+    bad: list[dict] = field(default_factory=list)
+
+    @property
+    def raw_count(self) -> int:
+        return len(self.records) + len(self.bad)
+
+
+def _bad(key: str, line: int, error: str, raw: str = "") -> dict:
+    return {"file": key, "line": line, "error": error, "raw": raw[:RAW_LIMIT]}
+
+
+def parse(kind: str, chunks: Iterable[bytes], key: str, batch_rows: int = BATCH_ROWS) -> Iterator[Parsed]:
+    if kind == "ndjson":
+        return parse_ndjson(chunks, key, batch_rows)
+    if kind == "csv":
+        return parse_csv(chunks, key, batch_rows)
+    if kind == "json-array":
+        return parse_json_array(chunks, key, batch_rows)
+    raise ValueError(f"unknown parser {kind!r} (known: {', '.join(PARSERS)})")
+
+
+def parse_ndjson(chunks: Iterable[bytes], key: str, batch_rows: int = BATCH_ROWS) -> Iterator[Parsed]:
+    out = Parsed()
+    lineno = 0
+    loads = orjson.loads
+    try:
+        for block in line_blocks(chunks):
+            records, raws = out.records, out.raws
+            for line in block:
+                lineno += 1
+                if line.endswith(b"\r"):
+                    line = line[:-1]
+                if not line or line.isspace():
+                    continue
+                try:
+                    obj = loads(line)
+                except orjson.JSONDecodeError as exc:
+                    out.bad.append(_bad(key, lineno, f"invalid JSON: {exc}", line.decode("utf-8", "replace")))
+                    continue
+                if type(obj) is not dict:
+                    out.bad.append(_bad(key, lineno, f"expected a JSON object, got {type(obj).__name__}", line.decode("utf-8", "replace")))
+                    continue
+                records.append(obj)
+                raws.append(line.decode())
+                if len(records) >= batch_rows:
+                    yield out
+                    out = Parsed()
+                    records, raws = out.records, out.raws
+    except StreamError as exc:
+        out.bad.append(_bad(key, lineno + 1, str(exc)))
+    if out.records or out.bad:
+        yield out
+
+
+def _text_lines(chunks: Iterable[bytes]) -> Iterator[str]:
+    decoder = codecs.getincrementaldecoder("utf-8-sig")(errors="replace")
+    tail = ""
+    for chunk in chunks:
+        text = tail + decoder.decode(chunk)
+        parts = text.split("\n")
+        tail = parts.pop()
+        for part in parts:
+            yield part + "\n"
+    tail += decoder.decode(b"", final=True)
+    if tail:
+        yield tail
+
+
+def parse_csv(chunks: Iterable[bytes], key: str, batch_rows: int = BATCH_ROWS) -> Iterator[Parsed]:
+    """RFC 4180 CSV with a header row; quoted fields may hold commas, quotes and newlines. Empty cells are null."""
+    out = Parsed()
+    reader = csv.reader(_text_lines(chunks), strict=True)
+    header: list[str] | None = None
+    line = 0
+    while True:
+        start = reader.line_num + 1
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except StreamError as exc:
+            out.bad.append(_bad(key, start, str(exc)))
+            break
+        except csv.Error as exc:
+            out.bad.append(_bad(key, start, f"invalid CSV: {exc}"))
+            continue
+        line = start
+        if not row or (len(row) == 1 and not row[0].strip()):
+            continue
+        if header is None:
+            header = [h.strip() for h in row]
+            continue
+        if len(row) != len(header):
+            out.bad.append(_bad(key, line, f"expected {len(header)} fields, got {len(row)}", ",".join(row)))
+            continue
+        record = {h: (v if v != "" else None) for h, v in zip(header, row)}
+        out.records.append(record)
+        out.raws.append(dump_json(record))
+        if len(out.records) >= batch_rows:
+            yield out
+            out = Parsed()
+    if out.records or out.bad:
+        yield out
+
+
+def parse_json_array(chunks: Iterable[bytes], key: str, batch_rows: int = BATCH_ROWS) -> Iterator[Parsed]:
+    """One top-level JSON array per file, split into elements incrementally (see ``jsonarray``)."""
+    out = Parsed()
+    try:
+        for line, text in iter_elements(chunks):
+            try:
+                obj = orjson.loads(text)
+            except orjson.JSONDecodeError as exc:
+                out.bad.append(_bad(key, line, f"invalid JSON: {exc}", text.decode("utf-8", "replace")))
+                continue
+            if type(obj) is not dict:
+                out.bad.append(_bad(key, line, f"expected a JSON object, got {type(obj).__name__}", text.decode("utf-8", "replace")))
+                continue
+            out.records.append(obj)
+            out.raws.append(dump_json(obj))
+            if len(out.records) >= batch_rows:
+                yield out
+                out = Parsed()
+    except StreamError as exc:
+        out.bad.append(_bad(key, getattr(exc, "line", 0) or 0, str(exc)))
+    if out.records or out.bad:
+        yield out

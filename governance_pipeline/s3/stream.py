@@ -1,0 +1,77 @@
+"""Bytes of an object, streamed in bounded memory: gzip sniffed from the magic bytes, lines split across chunks."""
+
+from __future__ import annotations
+
+import zlib
+from typing import Iterable, Iterator
+
+GZIP_MAGIC = b"\x1f\x8b"
+READ_CHUNK = 1 << 20  # compressed bytes per read from the StreamingBody
+OUT_CHUNK = 8 << 20  # decompressed bytes per step, whatever the compression ratio
+MAX_LINE = 64 << 20  # a longer line (or JSON element) is an error, not a reason to grow without bound
+
+
+class StreamError(ValueError):
+    """The object's bytes cannot be read to the end (truncated gzip, oversized line)."""
+
+
+def _sniffed(chunks: Iterable[bytes]) -> tuple[bytes, Iterator[bytes]]:
+    it = iter(chunks)
+    head = b""
+    for chunk in it:
+        head += chunk
+        if len(head) >= len(GZIP_MAGIC):
+            break
+    return head, it
+
+
+def decoded(chunks: Iterable[bytes]) -> Iterator[bytes]:
+    """The object's content, gunzipped when it starts with ``1f 8b`` (multi-member gzip included)."""
+    head, rest = _sniffed(chunks)
+    if not head.startswith(GZIP_MAGIC):
+        if head:
+            yield head
+        yield from rest
+        return
+    inflater = zlib.decompressobj(31)
+
+    def feed(data: bytes) -> Iterator[bytes]:
+        nonlocal inflater
+        while data:
+            try:
+                out = inflater.decompress(data, OUT_CHUNK)
+            except zlib.error as exc:
+                raise StreamError(f"corrupt gzip data: {exc}") from None
+            if out:
+                yield out
+            if inflater.eof:
+                data = inflater.unused_data
+                if not data.strip(b"\x00"):
+                    return
+                inflater = zlib.decompressobj(31)  # next gzip member
+            else:
+                data = inflater.unconsumed_tail
+
+    yield from feed(head)
+    for chunk in rest:
+        yield from feed(chunk)
+    if not inflater.eof:
+        tail = inflater.flush()
+        if tail:
+            yield tail
+        raise StreamError("truncated gzip stream (the object ends before the gzip trailer)")
+
+
+def line_blocks(chunks: Iterable[bytes]) -> Iterator[list[bytes]]:
+    """Complete lines (without the newline), a list per decoded chunk."""
+    tail = b""
+    for chunk in chunks:
+        buf = tail + chunk if tail else chunk
+        lines = buf.split(b"\n")
+        tail = lines.pop()
+        if len(tail) > MAX_LINE:
+            raise StreamError(f"a line is longer than {MAX_LINE} bytes")
+        if lines:
+            yield lines
+    if tail:
+        yield [tail]

@@ -1,0 +1,48 @@
+"""The S3 sources inside the Dagster code location: the sensor (build_sensor_context) and ``govpipe pull``."""
+
+from __future__ import annotations
+
+import json
+
+import dagster as dg
+
+from governance_pipeline.cli import main as govpipe
+from governance_pipeline.defs.build import build_definitions
+from governance_pipeline.defs.state import load_state
+from tests.s3.conftest import FIXTURES, lake_rows
+from tests.s3.sources import openai_compliance, s3_polling
+
+
+def _sources(env, monkeypatch, text: str) -> None:
+    path = env / "sources.yaml"
+    path.write_text(text)
+    monkeypatch.setenv("GOVERNANCE_SOURCES", str(path))
+
+
+def test_sensor_tick_requests_runs_keyed_on_etags(moto, aws_env, env, monkeypatch):
+    bucket = moto.bucket()
+    _sources(env, monkeypatch, openai_compliance(moto.url, bucket, moto.role_arn, pollEverySec=120))
+    sensor = build_definitions().resolve_sensor_def("pull_drops_sensor")
+    assert sensor.minimum_interval_seconds == 120
+    with dg.instance_for_test() as instance:
+        empty = sensor.evaluate_tick(dg.build_sensor_context(instance=instance))
+        assert empty.run_requests == [] and "no new objects under s3://" in empty.skip_message
+        etag = moto.put(bucket, "compliance/2026/10/01/00/a.jsonl.gz", (FIXTURES / "openai_compliance/sample.jsonl.gz").read_bytes())
+        tick = sensor.evaluate_tick(dg.build_sensor_context(instance=instance))
+        assert [r.run_key for r in tick.run_requests] == [f"compliance/2026/10/01/00/a.jsonl.gz@{etag}"]
+        after = sensor.evaluate_tick(dg.build_sensor_context(instance=instance, cursor=tick.cursor))
+        assert after.run_requests == []
+
+
+def test_govpipe_pull_resumes_from_the_committed_cursor(moto, aws_env, env, monkeypatch, capsys):
+    bucket = moto.bucket()
+    _sources(env, monkeypatch, s3_polling(moto.url, bucket, "csv"))
+    moto.put(bucket, "drops/2026/10/01/a.csv", (FIXTURES / "csv/sample_bad.csv").read_bytes())
+    assert govpipe(["pull", "drops"]) == 0
+    assert capsys.readouterr().out.strip() == "events=12 new=11 errors=1"
+    assert govpipe(["pull", "drops"]) == 0
+    assert capsys.readouterr().out.strip() == "events=0 new=0 errors=0"
+    state = load_state(dg.DagsterInstance.get(), "drops")
+    assert json.loads(state["cursor"])["max"] == "drops/2026/10/01/a.csv" and state["status"] == "active"
+    assert len(lake_rows(env / "lake")) == 11
+

@@ -1,0 +1,105 @@
+"""Streaming decode and the three parsers, fed in tiny and large chunks (no network)."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import zlib
+
+import pytest
+
+from governance_pipeline.s3.jsonarray import iter_elements
+from governance_pipeline.s3.parsers import parse
+from governance_pipeline.s3.stream import decoded, line_blocks
+from tests.s3.conftest import FIXTURES
+
+
+def chunks(data: bytes, size: int):
+    return (data[i : i + size] for i in range(0, len(data), size))
+
+
+def run(kind: str, data: bytes, size: int = 3, batch_rows: int = 20_000):
+    batches = list(parse(kind, decoded(chunks(data, size)), "k", batch_rows))
+    return [r for b in batches for r in b.records], [r for b in batches for r in b.raws], [x for b in batches for x in b.bad]
+
+
+@pytest.mark.parametrize("size", [1, 2, 7, 1 << 20])
+def test_gzip_sniffed_whatever_the_chunking(size):
+    plain = (FIXTURES / "ndjson/sample.ndjson").read_bytes()
+    assert b"".join(decoded(chunks((FIXTURES / "ndjson/sample_gzipped.ndjson").read_bytes(), size))) == plain
+    assert b"".join(decoded(chunks(plain, size))) == plain
+
+
+def test_multi_member_gzip_and_bounded_output_steps():
+    part = b'{"a": 1}\n' * 200_000
+    data = gzip.compress(part) + gzip.compress(part)
+    pieces = list(decoded([data]))
+    assert b"".join(pieces) == part * 2
+    assert max(len(p) for p in pieces) <= 8 << 20  # a highly compressed chunk does not inflate in one go
+
+
+def test_corrupt_gzip_is_a_file_error():
+    data = gzip.compress(b'{"a": 1}\n' * 10)
+    records, _, bad = run("ndjson", data[:10] + b"garbage-garbage" + data[25:])
+    assert bad and ("corrupt gzip" in bad[-1]["error"] or "truncated" in bad[-1]["error"])
+
+
+def test_line_blocks_split_across_chunks():
+    lines = [line for block in line_blocks(chunks(b"ab\ncd\n\nef", 1)) for line in block]
+    assert lines == [b"ab", b"cd", b"", b"ef"]
+
+
+def test_ndjson_keeps_original_text_and_skips_blank_lines():
+    data = b'{"id": 1, "x": "\xc3\xa9"}\r\n\n  \n[1,2]\n{"id": 2}'
+    records, raws, bad = run("ndjson", data)
+    assert records == [{"id": 1, "x": "é"}, {"id": 2}]
+    assert raws == ['{"id": 1, "x": "é"}', '{"id": 2}']
+    assert [(b["line"], b["error"]) for b in bad] == [(4, "expected a JSON object, got list")]
+
+
+def test_batches_are_bounded():
+    data = b"".join(b'{"i": %d}\n' % i for i in range(25))
+    batches = list(parse("ndjson", decoded([data]), "k", batch_rows=10))
+    assert [len(b.records) for b in batches] == [10, 10, 5]
+
+
+def test_csv_multiline_quoted_field_and_bom():
+    data = '\ufeffid,note,cost\n1,"two\nlines, and ""quotes""",\n2,plain,0.5\n3,short\n'.encode()
+    records, raws, bad = run("csv", data, size=4)
+    assert records == [{"id": "1", "note": 'two\nlines, and "quotes"', "cost": None}, {"id": "2", "note": "plain", "cost": "0.5"}]
+    assert json.loads(raws[0])["note"].startswith("two")
+    assert [(b["line"], b["error"]) for b in bad] == [(5, "expected 3 fields, got 2")]
+
+
+def test_json_array_elements_with_strings_holding_brackets():
+    data = b' [ {"a": "x]},{[\\"y"}, {"b": [1, {"c": 2}]},\n "str", 3, {"d": null} ] \n'
+    assert [t for _, t in iter_elements(chunks(data, 2))] == [b'{"a": "x]},{[\\"y"}', b'{"b": [1, {"c": 2}]}', b'"str"', b"3", b'{"d": null}']
+    records, _, bad = run("json-array", data, size=5)
+    assert records == [{"a": 'x]},{["y'}, {"b": [1, {"c": 2}]}, {"d": None}]
+    assert [(b["line"], b["error"]) for b in bad] == [(2, "expected a JSON object, got str"), (2, "expected a JSON object, got int")]
+
+
+@pytest.mark.parametrize(
+    "data,error",
+    [(b'{"not": "an array"}', "expected a JSON array"), (b'[{"a": 1}, {"b"', "unterminated JSON array"), (b"[{}] x", "unexpected data")],
+)
+def test_json_array_structural_errors(data, error):
+    records, _, bad = run("json-array", data)
+    assert error in bad[-1]["error"]
+
+
+def test_empty_files():
+    for kind in ("ndjson", "csv", "json-array"):
+        assert run(kind, b"") == ([], [], [])
+        assert run(kind, gzip.compress(b"")) == ([], [], [])
+    assert run("json-array", b"[]")[0] == []
+
+
+def test_fixture_bad_lines():
+    _, _, bad = run("ndjson", (FIXTURES / "ndjson/sample_bad.ndjson").read_bytes())
+    assert [b["line"] for b in bad] == [4] and bad[0]["file"] == "k" and bad[0]["raw"].startswith('{"id"')
+
+
+def test_zlib_is_not_mistaken_for_gzip():
+    data = zlib.compress(b"x")
+    assert b"".join(decoded([data])) == data
