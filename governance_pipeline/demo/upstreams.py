@@ -27,7 +27,7 @@ FIXTURES = Path(__file__).resolve().parents[2] / "demo" / "fixtures"
 
 PORTS = {"audit": 18081, "anthropic": 18082, "microsoft": 18083, "langsmith": 18085, "s3": 18086, "otlp": 4318}
 
-# Demo credentials: set in the environment for the sources file's {env: ...} references (see sources.yaml).
+# What the sample upstreams accept; sources.yaml carries the same demo values as literals.
 DEMO_ENV = {
     "DEMO_AUDIT_TOKEN": "demo-audit-token-1",
     "DEMO_ANTHROPIC_KEY": "demo-anthropic-key-1",
@@ -107,8 +107,6 @@ class Upstreams:
             raise
 
     def _start(self) -> Upstreams:
-        for k, v in DEMO_ENV.items():
-            os.environ.setdefault(k, v)
         busy = [f"{name}:{port}" for name, port in PORTS.items() if not _free(port)]
         if busy:
             raise PortsBusy(f"demo ports already in use ({', '.join(busy)}): is another demo running?")
