@@ -26,3 +26,14 @@ def test_buffers_flush_when_the_byte_budget_is_reached(tmp_path, monkeypatch):
     stats = writer.commit()
     assert stats.new == 2000 and stats.duplicates == 250
     assert LakeStore(str(tmp_path)).read_table(LakeStore(str(tmp_path)).list_files("events", ".parquet")).num_rows == 2000
+
+
+def test_event_dates_match_strftime_across_the_epoch_and_day_edges():
+    import pyarrow.compute as pc
+
+    from governance_pipeline.lake.conform import event_dates
+    from governance_pipeline.lake.schema import TS
+
+    micros = [-86_400_000_001, -1, 0, 86_399_999_999, 86_400_000_000, 1_790_834_575_000_000, None]
+    table = pa.table({"event_timestamp": pa.array(micros, pa.int64()).cast(TS)})
+    assert event_dates(table).to_pylist() == pc.strftime(table.column("event_timestamp"), format="%Y-%m-%d").to_pylist()
