@@ -14,8 +14,15 @@ ENTRY_POINT_GROUP = "governance_pipeline.adapters"
 # type name -> "module:Class", imported on first use
 BUILTIN: dict[str, str] = {
     "local_ndjson": "governance_pipeline.adapters.local_ndjson:LocalNdjsonAdapter",
+    "http_polling": "governance_pipeline.adapters.http_polling:HttpPollingAdapter",
+    "claude_compliance": "governance_pipeline.adapters.claude_compliance:ClaudeComplianceAdapter",
+    "copilot_studio": "governance_pipeline.adapters.copilot_studio:CopilotStudioAdapter",
+    "openai_compliance_api": "governance_pipeline.adapters.openai_compliance_api:OpenAIComplianceApiAdapter",
     "s3_polling": "governance_pipeline.adapters.s3_polling:S3PollingAdapter",
     "openai_compliance": "governance_pipeline.adapters.openai_compliance:OpenAIComplianceAdapter",
+    "otel_generic": "governance_pipeline.adapters.otel_generic:OtelGenericAdapter",
+    "langsmith": "governance_pipeline.adapters.langsmith:LangSmithAdapter",
+    "langsmith_bulk_export": "governance_pipeline.adapters.langsmith_bulk_export:LangSmithBulkExportAdapter",
 }
 
 _registered: dict[str, type[Adapter]] = {}

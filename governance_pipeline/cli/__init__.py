@@ -14,6 +14,8 @@ COMMANDS: list[str] = [
     "governance_pipeline.cli.validate",
     "governance_pipeline.cli.sources",
     "governance_pipeline.cli.pull",
+    "governance_pipeline.cli.serve",
+    "governance_pipeline.cli.ingest_tail",
 ]
 
 

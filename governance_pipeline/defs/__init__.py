@@ -6,4 +6,7 @@ location; a capability with Dagster pieces of its own adds its builder here.
 
 BUILDERS: list[str] = [
     "governance_pipeline.defs.sources:build",
+    "governance_pipeline.defs.retention:build",
+    "governance_pipeline.defs.marts:build",
+    "governance_pipeline.defs.langsmith:build",
 ]

@@ -17,7 +17,7 @@ from typing import Any, Callable
 
 import requests
 
-from governance_pipeline.http.redact import redact_text, redact_url
+from governance_pipeline.http.redact import install_log_redaction, redact_text, redact_url, remember_secret
 
 _RETRYABLE_EXC = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError)
 
@@ -70,6 +70,9 @@ class HttpClient:
         self.policy = policy or RetryPolicy()
         self.timeout = timeout
         self.secrets = tuple(s for s in secrets if s)
+        for s in self.secrets:
+            remember_secret(s)
+        install_log_redaction()
         self.session = requests.Session()
         self._sleep = sleep
         self.requests = 0
@@ -78,6 +81,12 @@ class HttpClient:
 
     def close(self) -> None:
         self.session.close()
+
+    def add_secret(self, secret: str) -> None:
+        """Mask ``secret`` too (e.g. an OAuth2 access token fetched during the run)."""
+        if secret and secret not in self.secrets:
+            self.secrets = self.secrets + (secret,)
+            remember_secret(secret)
 
     def __enter__(self) -> HttpClient:
         return self

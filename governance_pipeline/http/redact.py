@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -23,3 +24,36 @@ def redact_url(url: str, secrets: tuple[str, ...] = ()) -> str:
 
 def redact_text(text: str, secrets: tuple[str, ...] = ()) -> str:
     return redact(text, secrets)
+
+
+def remember_secret(secret: str) -> None:
+    """Mask ``secret`` from now on in every redaction, the library log filter included."""
+    from governance_pipeline.config import credentials
+
+    if secret:
+        credentials._remember(secret)
+
+
+class RedactingFilter(logging.Filter):
+    """Rewrites library log records (urllib3 logs request URLs with their query) with secrets masked."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # a malformed record is the emitter's problem; keep it as is
+            return True
+        masked = redact(message)
+        if masked != message:
+            record.msg, record.args = masked, ()
+        return True
+
+
+_FILTER = RedactingFilter()
+
+
+def install_log_redaction(logger_names: tuple[str, ...] = ("urllib3.connectionpool", "urllib3")) -> None:
+    """Idempotently attach the redacting filter to the loggers that echo request URLs."""
+    for name in logger_names:
+        logger = logging.getLogger(name)
+        if _FILTER not in logger.filters:
+            logger.addFilter(_FILTER)

@@ -1,0 +1,140 @@
+"""The ``http_polling`` config: the pull-config JSON shape verbatim, plus params, body, cursorParam,
+hasMoreJsonPath and a few auth/retry knobs. Templates, JSONPaths and the cron are checked and compiled here,
+once, when the sources file loads."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Callable, Literal
+
+from pydantic import AfterValidator, Field, PrivateAttr, field_validator, model_validator
+
+from governance_pipeline.adapters.common import EventMappingConfig
+from governance_pipeline.adapters.http_polling import templates as tpl
+from governance_pipeline.adapters.http_polling.cron import validate_cron
+from governance_pipeline.config.models import StrictModel
+from governance_pipeline.http.client import RetryPolicy
+from governance_pipeline.mapping.jsonpath import compile_path, compile_path_all, validate_path
+
+TemplateStr = Annotated[str, AfterValidator(tpl.check)]
+JsonPathStr = Annotated[str, AfterValidator(validate_path)]
+Cron = Annotated[str, AfterValidator(validate_cron)]
+AuthMode = Literal["bearer", "basic", "api_key", "oauth2_client_credentials", "none"]
+
+# credential keys each authMode reads when the headers do not already carry the credential
+AUTH_KEYS: dict[str, tuple[str, ...]] = {
+    "bearer": ("token",),
+    "basic": ("username", "password"),
+    "api_key": ("apiKey",),
+    "oauth2_client_credentials": ("clientId", "clientSecret"),
+    "none": (),
+}
+
+
+class RetryConfig(StrictModel):
+    """Bounded retries for 429/5xx/connection errors (exponential backoff with jitter)."""
+
+    maxAttempts: int = Field(default=6, ge=1, le=20)
+    backoffBaseSeconds: float = Field(default=0.5, ge=0)
+    backoffMaxSeconds: float = Field(default=30.0, ge=0)
+    maxRetryAfterSeconds: float = Field(default=300.0, ge=0)
+    timeoutSeconds: float = Field(default=60.0, gt=0)
+
+    def policy(self) -> RetryPolicy:
+        return RetryPolicy(self.maxAttempts, self.backoffBaseSeconds, self.backoffMaxSeconds, self.maxRetryAfterSeconds)
+
+
+class Compiled:
+    """Templates and JSONPaths of one config, parsed once."""
+
+    def __init__(self, c: HttpPollingConfig):
+        self.url = tpl.parse(c.url)
+        self.headers = {k: tpl.parse(v) for k, v in c.headers.items()}
+        self.params = {k: tpl.parse(v) for k, v in c.params.items()}
+        self.body = tpl.JsonTemplate.compile(c.body) if c.body is not None else None
+        self.token_url = tpl.parse(c.tokenUrl) if c.tokenUrl else None
+        self.events: Callable[[Any], list] = compile_path_all(c.eventsJsonPath)
+        self.cursor: Callable[[Any], Any] | None = compile_path(c.cursorJsonPath) if c.cursorJsonPath else None
+        self.has_more: Callable[[Any], Any] | None = compile_path(c.hasMoreJsonPath) if c.hasMoreJsonPath else None
+        names: set[str] = set(self.url.names)
+        for t in (*self.headers.values(), *self.params.values()):
+            names.update(t.names)
+        if self.body is not None:
+            names |= self.body.names()
+        self.names = names
+        self.cursor_in_template = "cursor" in names
+        self.has_window = "window.start" in names or "window.end" in names
+        lowered = {k.lower() for k in c.headers}
+        self.header_has_auth = ("authorization" in lowered) or (c.apiKeyHeader.lower() in lowered and c.authMode == "api_key")
+
+
+class HttpPollingConfig(StrictModel):
+    adapter: Literal["http_polling"] | None = None
+    url: TemplateStr = Field(min_length=1)
+    method: Literal["GET", "POST"] = "GET"
+    headers: dict[str, TemplateStr] = Field(default_factory=dict)
+    params: dict[str, TemplateStr] = Field(default_factory=dict)
+    body: Any = None
+    authMode: AuthMode = "none"
+    apiKeyHeader: str = Field(default="X-API-Key", min_length=1)
+    tokenUrl: TemplateStr | None = None
+    scope: str | None = None
+    credentialRef: str | None = None
+    cursorJsonPath: JsonPathStr | None = None
+    cursorParam: str = Field(default="cursor", min_length=1)
+    eventsJsonPath: JsonPathStr
+    hasMoreJsonPath: JsonPathStr | None = None
+    schedule: Cron | None = None
+    eventMapping: EventMappingConfig
+    retry: RetryConfig = Field(default_factory=RetryConfig)
+    _compiled: Compiled | None = PrivateAttr(default=None)
+
+    @field_validator("method", mode="before")
+    @classmethod
+    def _upper(cls, v: Any) -> Any:
+        return v.upper() if isinstance(v, str) else v
+
+    @field_validator("body")
+    @classmethod
+    def _body(cls, v: Any) -> Any:
+        for path, text in tpl.walk_json(v):
+            try:
+                tpl.parse(text)
+            except tpl.TemplateError as exc:
+                raise ValueError(f"{exc} (at body{'.' + path if path and not path.startswith('[') else path})") from None
+        return v
+
+    @model_validator(mode="after")
+    def _cross(self) -> HttpPollingConfig:
+        if self.body is not None and self.method != "POST":
+            raise ValueError("body is only sent with method POST")
+        if self.authMode == "oauth2_client_credentials" and not self.tokenUrl:
+            raise ValueError("authMode oauth2_client_credentials needs tokenUrl")
+        return self
+
+    def model_post_init(self, __context: Any) -> None:
+        self._compiled = Compiled(self)
+
+    @property
+    def compiled(self) -> Compiled:
+        assert self._compiled is not None
+        return self._compiled
+
+    def credential_keys(self) -> dict[str, str]:
+        """Credential keys this config reads -> the key path that reads them (for load-time checks)."""
+        c = self.compiled
+        out: dict[str, str] = {}
+        fields = [("url", c.url), *((f"headers.{k}", t) for k, t in c.headers.items()), *((f"params.{k}", t) for k, t in c.params.items())]
+        if c.token_url is not None:
+            fields.append(("tokenUrl", c.token_url))
+        for where, t in fields:
+            for name in t.names:
+                if name.startswith("credentials."):
+                    out.setdefault(name.split(".", 1)[1], where)
+        if c.body is not None:
+            for name in c.body.names():
+                if name.startswith("credentials."):
+                    out.setdefault(name.split(".", 1)[1], "body")
+        if not c.header_has_auth or self.authMode == "oauth2_client_credentials":
+            for key in AUTH_KEYS[self.authMode]:
+                out.setdefault(key, "authMode")
+        return out

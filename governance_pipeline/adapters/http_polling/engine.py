@@ -1,0 +1,120 @@
+"""The page loop of ``http_polling``: build each request from the compiled templates, send it through the
+shared client, decode the body once, find events / next page / has-more, and track the safe cursor."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from dataclasses import dataclass
+from typing import Any, Iterator
+from urllib.parse import parse_qsl, urlsplit
+
+import orjson
+import requests
+
+from governance_pipeline.adapters.http_polling.auth import Auth
+from governance_pipeline.adapters.http_polling.config import HttpPollingConfig
+from governance_pipeline.adapters.http_polling.pagination import (
+    CursorTracker,
+    as_cursor,
+    is_url,
+    next_link,
+    origin,
+    strip_secrets,
+)
+from governance_pipeline.adapters.http_polling.templates import Context
+from governance_pipeline.http.client import HttpClient, HttpError
+from governance_pipeline.http.redact import redact_url
+
+log = logging.getLogger("governance_pipeline.http_polling")
+
+
+class PullError(RuntimeError):
+    """A pull that cannot go on (bad body, foreign next-page host); the message names the source, no secret."""
+
+
+@dataclass
+class Page:
+    records: list[Any]
+    url: str  # redacted
+    cursor: str | None  # safe to commit once this page and earlier ones are durable
+    cycle: bool = False
+    raw_count: int | None = None  # records before a source-side filter (default: len(records))
+
+
+class PageFetcher:
+    def __init__(self, source_id: str, config: HttpPollingConfig, ctx: Context, client: HttpClient, auth: Auth):
+        self.source_id = source_id
+        self.config = config
+        self.c = config.compiled
+        self.ctx = ctx
+        self.client = client
+        self.auth = auth
+        self.origin = origin(self.c.url.render(ctx) or "")
+
+    def pages(self, start: str | None) -> Iterator[Page]:
+        tracker = CursorTracker(start)
+        while True:
+            method, url, kwargs = self._request(tracker.current)
+            resp = self._send(method, url, kwargs)
+            shown = redact_url(resp.url or url, self.client.secrets)
+            doc = self._decode(resp, method, shown)
+            records = self.c.events(doc)
+            nxt = next_link(resp.links, resp.url or url)
+            if nxt is None and self.c.cursor is not None:
+                nxt = as_cursor(self.c.cursor(doc))
+            if is_url(nxt):
+                nxt = strip_secrets(nxt, self.client.secrets)  # type: ignore[arg-type]
+            has_more = None
+            if self.c.has_more is not None:
+                flag = self.c.has_more(doc)
+                has_more = None if flag is None else flag not in (False, "false", "False", 0)
+            cycles = tracker.cycles
+            more = tracker.advance(nxt, len(records), has_more)
+            cycle = tracker.cycles > cycles
+            if cycle:
+                log.warning("source %s: cursor cycle at %s; stopped paging", self.source_id, shown)
+            yield Page(records, shown, tracker.safe, cycle)
+            if not more:
+                return
+
+    def _request(self, cursor: str | None) -> tuple[str, str, dict]:
+        ctx = dataclasses.replace(self.ctx, cursor=None if is_url(cursor) else cursor)
+        params = {k: v for k, t in self.c.params.items() if (v := t.render(ctx)) is not None}
+        headers = {k: v for k, t in self.c.headers.items() if (v := t.render(ctx)) is not None}
+        headers.update(self.auth.headers())
+        kwargs: dict[str, Any] = {"headers": headers}
+        if is_url(cursor):
+            assert cursor is not None
+            if origin(cursor) != self.origin:
+                raise PullError(
+                    f"source '{self.source_id}': refusing to follow a next-page URL to another host "
+                    f"({redact_url(cursor, self.client.secrets)})"
+                )
+            present = {k for k, _ in parse_qsl(urlsplit(cursor).query, keep_blank_values=True)}
+            kwargs["params"] = {k: v for k, v in params.items() if k not in present}
+            url = cursor
+        else:
+            url = self.c.url.render(ctx) or ""
+            if cursor is not None and not self.c.cursor_in_template:
+                params[self.config.cursorParam] = cursor
+            kwargs["params"] = params
+        if self.config.method == "POST" and self.c.body is not None:
+            kwargs["data"] = orjson.dumps(self.c.body.render(ctx))
+            headers.setdefault("Content-Type", "application/json")
+        return self.config.method, url, kwargs
+
+    def _send(self, method: str, url: str, kwargs: dict) -> requests.Response:
+        try:
+            return self.client.request(method, url, **kwargs)
+        except HttpError as exc:
+            if exc.status == 401 and self.auth.refresh():
+                kwargs["headers"].update(self.auth.headers())
+                return self.client.request(method, url, **kwargs)
+            raise
+
+    def _decode(self, resp: requests.Response, method: str, shown: str) -> Any:
+        try:
+            return orjson.loads(resp.content)
+        except orjson.JSONDecodeError as exc:
+            raise PullError(f"source '{self.source_id}': response to {method} {shown} is not JSON ({exc})") from None

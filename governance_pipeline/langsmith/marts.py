@@ -1,0 +1,60 @@
+"""Materialise a LangSmith table from the lake into the DuckDB marts file, one row per key.
+
+The lake files are read with pyarrow (local or S3 alike), deduplicated in an in-memory DuckDB, and then the
+marts file is opened only for the swap: ``CREATE OR REPLACE TABLE`` inside one transaction, connection
+closed at once, so other writers (same Dagster pool) and read-only analysts are held up as little as possible.
+JSON-valued columns, ``raw`` included, are typed ``JSON`` in DuckDB.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from governance_pipeline.langsmith.table_store import order_sql, read_files
+from governance_pipeline.langsmith.tables import KEYS, SCHEMAS
+from governance_pipeline.lake.store import LakeStore
+
+JSON_COLUMNS = {"raw", "metadata", "inputs", "outputs", "tags", "extra", "feedback_stats"}
+
+
+@dataclass
+class Materialized:
+    table: str
+    rows: int
+    versions: int  # stored rows before deduplication
+
+
+def dedup_sql(table: str, source: str = "src") -> str:
+    key = KEYS[table]
+    return (
+        f"SELECT * FROM {source} WHERE \"{key}\" IS NOT NULL "
+        f"QUALIFY row_number() OVER (PARTITION BY \"{key}\" ORDER BY {order_sql(table)}) = 1 ORDER BY \"{key}\""
+    )
+
+
+def typed_sql(table: str, source: str = "fresh") -> str:
+    cols = ", ".join(
+        f'CAST("{f.name}" AS JSON) AS "{f.name}"' if f.name in JSON_COLUMNS else f'"{f.name}"' for f in SCHEMAS[table]
+    )
+    return f"SELECT {cols} FROM {source}"
+
+
+def materialize(lake_root: str, duckdb_path: str | Path, table: str) -> Materialized:
+    stored = read_files(LakeStore(lake_root), table)
+    with duckdb.connect() as mem:
+        mem.register("src", stored)
+        deduped = mem.sql(dedup_sql(table)).to_arrow_table()
+    path = Path(duckdb_path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(path))
+    try:
+        con.register("fresh", deduped)
+        con.execute("BEGIN")
+        con.execute(f'CREATE OR REPLACE TABLE "{table}" AS {typed_sql(table)}')
+        con.execute("COMMIT")
+    finally:
+        con.close()
+    return Materialized(table, deduped.num_rows, stored.num_rows)

@@ -1,0 +1,139 @@
+"""SQL of the KPI tables and views, all rebuilt per event date from the relation ``lake_events``.
+
+Tables (keys in brackets; every one has a ``date`` column so a day can be replaced alone):
+- ``governance_kpis`` [date, source_id, actor, target]: the contract table; sums equal the lake's.
+- ``governance_source_daily`` [date, source_id]: per source and day, with distinct actors and latency.
+- ``governance_spend_daily`` [date, source_id, actor, model, provider]: spend and tokens by user and model.
+Views: ``governance_top_users``, ``governance_top_models``, ``governance_spend_anomalies``.
+"""
+
+from __future__ import annotations
+
+ANOMALY_K = 3.0
+"""A day is anomalous when its spend exceeds ``ANOMALY_K`` x the mean of the 7 preceding calendar days (days
+without events count as 0), judged only once the actor or source has 7 days of history."""
+
+_ERROR = "(status = 'error' OR error_type IS NOT NULL)"
+_COMMON = f"""
+    count(*)                                                     AS event_count,
+    sum(tokens_input)::BIGINT                                    AS tokens_input,
+    sum(tokens_output)::BIGINT                                   AS tokens_output,
+    sum(cost_usd)                                                AS cost_usd,
+    coalesce(sum(cost_usd) FILTER (WHERE cost_source = 'given'), 0)    AS cost_given_usd,
+    coalesce(sum(cost_usd) FILTER (WHERE cost_source = 'computed'), 0) AS cost_computed_usd,
+    count(*) FILTER (WHERE {_ERROR})                             AS error_count,
+    count(duration_ms)                                           AS events_with_duration,
+    quantile_cont(duration_ms, 0.5)                              AS duration_p50_ms,
+    quantile_cont(duration_ms, 0.95)                             AS duration_p95_ms,
+    min(event_timestamp)                                         AS first_event_at,
+    max(event_timestamp)                                         AS last_event_at"""
+
+CREATE_TABLES = """
+CREATE TABLE IF NOT EXISTS governance_source_daily (
+    date DATE NOT NULL, source_id VARCHAR NOT NULL, source_type VARCHAR,
+    event_count BIGINT, tokens_input BIGINT, tokens_output BIGINT, cost_usd DOUBLE,
+    cost_given_usd DOUBLE, cost_computed_usd DOUBLE, error_count BIGINT, events_with_duration BIGINT,
+    duration_p50_ms DOUBLE, duration_p95_ms DOUBLE, first_event_at TIMESTAMPTZ, last_event_at TIMESTAMPTZ,
+    distinct_actors BIGINT, built_at TIMESTAMPTZ);
+CREATE TABLE IF NOT EXISTS governance_kpis (
+    date DATE NOT NULL, source_id VARCHAR NOT NULL, actor VARCHAR, target VARCHAR, source_type VARCHAR,
+    event_count BIGINT, tokens_input BIGINT, tokens_output BIGINT, cost_usd DOUBLE,
+    cost_given_usd DOUBLE, cost_computed_usd DOUBLE, error_count BIGINT, events_with_duration BIGINT,
+    duration_p50_ms DOUBLE, duration_p95_ms DOUBLE, first_event_at TIMESTAMPTZ, last_event_at TIMESTAMPTZ,
+    distinct_actors_day_source BIGINT, built_at TIMESTAMPTZ);
+CREATE TABLE IF NOT EXISTS governance_spend_daily (
+    date DATE NOT NULL, source_id VARCHAR NOT NULL, actor VARCHAR, model VARCHAR, provider VARCHAR,
+    event_count BIGINT, tokens_input BIGINT, tokens_output BIGINT, cost_usd DOUBLE,
+    cost_given_usd DOUBLE, cost_computed_usd DOUBLE, error_count BIGINT, events_with_duration BIGINT,
+    duration_p50_ms DOUBLE, duration_p95_ms DOUBLE, first_event_at TIMESTAMPTZ, last_event_at TIMESTAMPTZ,
+    built_at TIMESTAMPTZ);
+"""
+
+KPI_TABLES = ("governance_source_daily", "governance_kpis", "governance_spend_daily")
+
+# The projection every KPI query needs, materialised once per build (a narrow temp table).
+STAGE = """
+CREATE OR REPLACE TEMP TABLE kpi_stage AS
+SELECT date, source_id, source_type, actor, target, model, provider, tokens_input, tokens_output, cost_usd,
+       cost_source, status, error_type, duration_ms, event_timestamp
+FROM lake_events {where}
+"""
+
+INSERT_SOURCE_DAILY = f"""
+INSERT INTO governance_source_daily
+SELECT date, source_id, any_value(source_type), {_COMMON}, count(DISTINCT actor), now()
+FROM kpi_stage GROUP BY date, source_id
+"""
+
+INSERT_KPIS = f"""
+INSERT INTO governance_kpis
+SELECT g.*, s.distinct_actors, now()
+FROM (SELECT date, source_id, actor, target, any_value(source_type) AS source_type, {_COMMON}
+      FROM kpi_stage GROUP BY date, source_id, actor, target) g
+JOIN governance_source_daily s USING (date, source_id)
+"""
+
+INSERT_SPEND_DAILY = f"""
+INSERT INTO governance_spend_daily
+SELECT date, source_id, actor, model, provider, {_COMMON}, now()
+FROM kpi_stage GROUP BY date, source_id, actor, model, provider
+"""
+
+VIEWS = f"""
+CREATE OR REPLACE VIEW governance_top_users AS
+SELECT actor, sum(cost_usd) AS cost_usd, sum(tokens_input) AS tokens_input, sum(tokens_output) AS tokens_output,
+       sum(event_count) AS event_count, sum(error_count) AS error_count, count(DISTINCT source_id) AS sources,
+       min(first_event_at) AS first_event_at, max(last_event_at) AS last_event_at,
+       rank() OVER (ORDER BY sum(cost_usd) DESC, sum(event_count) DESC) AS spend_rank
+FROM governance_spend_daily WHERE actor IS NOT NULL GROUP BY actor;
+
+CREATE OR REPLACE VIEW governance_top_models AS
+SELECT model, any_value(provider) AS provider, sum(cost_usd) AS cost_usd, sum(tokens_input) AS tokens_input,
+       sum(tokens_output) AS tokens_output, sum(event_count) AS event_count, sum(error_count) AS error_count,
+       count(DISTINCT actor) AS users,
+       rank() OVER (ORDER BY sum(cost_usd) DESC, sum(event_count) DESC) AS spend_rank
+FROM governance_spend_daily WHERE model IS NOT NULL GROUP BY model;
+
+CREATE OR REPLACE VIEW governance_spend_anomalies AS
+WITH daily AS (
+    SELECT 'actor' AS scope, actor AS key, date, sum(cost_usd) AS cost_usd
+    FROM governance_kpis WHERE actor IS NOT NULL GROUP BY actor, date
+    UNION ALL
+    SELECT 'source', source_id, date, sum(cost_usd) FROM governance_source_daily GROUP BY source_id, date
+), with_mean AS (
+    SELECT *, coalesce(sum(cost_usd) OVER w, 0) / 7 AS trailing_mean_usd,
+           min(date) OVER (PARTITION BY scope, key) <= date - 7 AS has_history
+    FROM daily
+    WINDOW w AS (PARTITION BY scope, key ORDER BY date
+                 RANGE BETWEEN INTERVAL 7 DAYS PRECEDING AND INTERVAL 1 DAYS PRECEDING)
+)
+SELECT scope, key, date, cost_usd, trailing_mean_usd, {ANOMALY_K} AS k,
+       has_history AND trailing_mean_usd > 0 AND cost_usd > {ANOMALY_K} * trailing_mean_usd AS is_anomaly
+FROM with_mean;
+"""
+
+
+def date_filter(dates: list[str] | None, column: str = "date") -> str:
+    """``WHERE`` clause for the dates being rebuilt (none: everything)."""
+    if dates is None:
+        return ""
+    if not dates:
+        return "WHERE false"
+    return f"WHERE {column} IN (" + ", ".join(f"DATE '{d}'" for d in dates) + ")"
+
+
+def build_kpis(con, dates: list[str] | None) -> dict[str, int]:
+    """Replace the given dates (None: all) of every KPI table from ``lake_events``; rows written per table."""
+    con.execute(CREATE_TABLES)
+    where = date_filter(dates)
+    con.execute(STAGE.format(where=where))
+    written = {}
+    con.execute("BEGIN")
+    for table, insert in zip(KPI_TABLES, (INSERT_SOURCE_DAILY, INSERT_KPIS, INSERT_SPEND_DAILY)):
+        con.execute(f"DELETE FROM {table} {where}")
+        con.execute(insert)
+        written[table] = con.execute(f"SELECT count(*) FROM {table} {where}").fetchone()[0]
+    con.execute(VIEWS)
+    con.execute("COMMIT")
+    con.execute("DROP TABLE kpi_stage")
+    return written

@@ -1,0 +1,198 @@
+"""Lenient OTLP/JSON -> ``ExportTraceServiceRequest``, the way the OpenTelemetry Collector reads it.
+
+Accepted beyond the strict spec: snake_case keys beside camelCase, int64 values as numbers or decimal
+strings, enum names beside numbers, ids as hex (any case) or, failing that, base64. Unknown keys are ignored.
+Anything whose shape is wrong raises ``OtlpDecodeError`` naming the JSON path.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Any
+
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
+from opentelemetry.proto.trace.v1.trace_pb2 import Span, Status
+
+
+class OtlpDecodeError(ValueError):
+    """The body is not an OTLP trace request."""
+
+
+def _get(obj: dict, camel: str, snake: str) -> Any:
+    v = obj.get(camel)
+    return obj.get(snake) if v is None else v
+
+
+def _obj(v: Any, where: str) -> dict:
+    if v is None:
+        return {}
+    if not isinstance(v, dict):
+        raise OtlpDecodeError(f"{where}: expected an object")
+    return v
+
+
+def _list(v: Any, where: str) -> list:
+    if v is None:
+        return []
+    if not isinstance(v, list):
+        raise OtlpDecodeError(f"{where}: expected an array")
+    return v
+
+
+def _uint(v: Any, where: str) -> int:
+    if v is None:
+        return 0
+    if isinstance(v, bool):
+        raise OtlpDecodeError(f"{where}: expected an integer")
+    if isinstance(v, int):
+        return v
+    if isinstance(v, str):
+        try:
+            return int(v.strip() or 0)
+        except ValueError:
+            pass
+    if isinstance(v, float) and v.is_integer():
+        return int(v)
+    raise OtlpDecodeError(f"{where}: expected an integer, got {v!r:.40}")
+
+
+def _double(v: Any, where: str) -> float:
+    if isinstance(v, (int, float)) and not isinstance(v, bool):
+        return float(v)
+    if isinstance(v, str):
+        try:
+            return float(v)  # also "NaN", "Infinity", "-Infinity"
+        except ValueError:
+            pass
+    raise OtlpDecodeError(f"{where}: expected a number, got {v!r:.40}")
+
+
+def _id(v: Any, size: int, where: str) -> bytes:
+    if v is None or v == "":
+        return b""
+    if not isinstance(v, str):
+        raise OtlpDecodeError(f"{where}: expected a hex string")
+    if len(v) == 2 * size:
+        try:
+            return bytes.fromhex(v)
+        except ValueError:
+            pass
+    try:
+        raw = base64.b64decode(v, validate=True)
+    except (binascii.Error, ValueError):
+        raw = b""
+    if len(raw) == size:
+        return raw
+    raise OtlpDecodeError(f"{where}: expected {2 * size} hex characters, got {v!r:.40}")
+
+
+_SPAN_KINDS = {name: num for name, num in Span.SpanKind.items()}
+_SPAN_KINDS.update({name.removeprefix("SPAN_KIND_"): num for name, num in Span.SpanKind.items()})
+_STATUS_CODES = {name: num for name, num in Status.StatusCode.items()}
+_STATUS_CODES.update({name.removeprefix("STATUS_CODE_"): num for name, num in Status.StatusCode.items()})
+
+
+def _enum(v: Any, names: dict[str, int], where: str) -> int:
+    if v is None:
+        return 0
+    if isinstance(v, str) and not v.strip().lstrip("-").isdigit():
+        if v.upper() in names:
+            return names[v.upper()]
+        raise OtlpDecodeError(f"{where}: unknown enum value {v!r:.40}")
+    return _uint(v, where)
+
+
+def _any_value(dst: AnyValue, v: Any, where: str) -> None:
+    v = _obj(v, where)
+    if (s := _get(v, "stringValue", "string_value")) is not None:
+        dst.string_value = s if isinstance(s, str) else str(s)
+    elif (b := _get(v, "boolValue", "bool_value")) is not None:
+        dst.bool_value = b if isinstance(b, bool) else str(b).lower() == "true"
+    elif (i := _get(v, "intValue", "int_value")) is not None:
+        dst.int_value = _uint(i, where + ".intValue")
+    elif (d := _get(v, "doubleValue", "double_value")) is not None:
+        dst.double_value = _double(d, where + ".doubleValue")
+    elif (a := _get(v, "arrayValue", "array_value")) is not None:
+        arr = dst.array_value
+        for n, item in enumerate(_list(_obj(a, where).get("values"), where + ".arrayValue.values")):
+            _any_value(arr.values.add(), item, f"{where}.arrayValue.values[{n}]")
+    elif (kv := _get(v, "kvlistValue", "kvlist_value")) is not None:
+        _attributes(dst.kvlist_value.values, _obj(kv, where).get("values"), where + ".kvlistValue.values")
+    elif (by := _get(v, "bytesValue", "bytes_value")) is not None:
+        try:
+            dst.bytes_value = base64.b64decode(by)
+        except (binascii.Error, ValueError, TypeError):
+            raise OtlpDecodeError(f"{where}.bytesValue: not base64") from None
+
+
+def _attributes(dst: Any, items: Any, where: str) -> None:
+    for n, item in enumerate(_list(items, where)):
+        item = _obj(item, f"{where}[{n}]")
+        key = item.get("key")
+        if not isinstance(key, str):
+            raise OtlpDecodeError(f"{where}[{n}].key: expected a string")
+        kv: KeyValue = dst.add()
+        kv.key = key
+        if item.get("value") is not None:
+            _any_value(kv.value, item["value"], f"{where}[{n}].value")
+
+
+def _span(dst: Span, s: dict, where: str) -> None:
+    dst.trace_id = _id(_get(s, "traceId", "trace_id"), 16, where + ".traceId")
+    dst.span_id = _id(_get(s, "spanId", "span_id"), 8, where + ".spanId")
+    dst.parent_span_id = _id(_get(s, "parentSpanId", "parent_span_id"), 8, where + ".parentSpanId")
+    if (ts := _get(s, "traceState", "trace_state")) is not None:
+        dst.trace_state = str(ts)
+    dst.name = str(s.get("name") or "")
+    dst.kind = _enum(s.get("kind"), _SPAN_KINDS, where + ".kind")
+    dst.start_time_unix_nano = _uint(_get(s, "startTimeUnixNano", "start_time_unix_nano"), where + ".startTimeUnixNano")
+    dst.end_time_unix_nano = _uint(_get(s, "endTimeUnixNano", "end_time_unix_nano"), where + ".endTimeUnixNano")
+    if (fl := s.get("flags")) is not None:
+        dst.flags = _uint(fl, where + ".flags")
+    _attributes(dst.attributes, s.get("attributes"), where + ".attributes")
+    for n, ev in enumerate(_list(s.get("events"), where + ".events")):
+        ev = _obj(ev, f"{where}.events[{n}]")
+        e = dst.events.add()
+        e.time_unix_nano = _uint(_get(ev, "timeUnixNano", "time_unix_nano"), f"{where}.events[{n}].timeUnixNano")
+        e.name = str(ev.get("name") or "")
+        _attributes(e.attributes, ev.get("attributes"), f"{where}.events[{n}].attributes")
+    for n, ln in enumerate(_list(s.get("links"), where + ".links")):
+        ln = _obj(ln, f"{where}.links[{n}]")
+        link = dst.links.add()
+        link.trace_id = _id(_get(ln, "traceId", "trace_id"), 16, f"{where}.links[{n}].traceId")
+        link.span_id = _id(_get(ln, "spanId", "span_id"), 8, f"{where}.links[{n}].spanId")
+        _attributes(link.attributes, ln.get("attributes"), f"{where}.links[{n}].attributes")
+    status = _obj(s.get("status"), where + ".status")
+    if status:
+        dst.status.code = _enum(status.get("code"), _STATUS_CODES, where + ".status.code")
+        dst.status.message = str(status.get("message") or "")
+
+
+def request_from_json(doc: Any) -> ExportTraceServiceRequest:
+    """An ``ExportTraceServiceRequest`` from parsed OTLP/JSON (``orjson.loads`` output)."""
+    if not isinstance(doc, dict):
+        raise OtlpDecodeError("body: expected a JSON object")
+    req = ExportTraceServiceRequest()
+    for r, rs in enumerate(_list(_get(doc, "resourceSpans", "resource_spans"), "resourceSpans")):
+        where = f"resourceSpans[{r}]"
+        rs = _obj(rs, where)
+        out = req.resource_spans.add()
+        resource = _obj(rs.get("resource"), where + ".resource")
+        _attributes(out.resource.attributes, resource.get("attributes"), where + ".resource.attributes")
+        if (url := _get(rs, "schemaUrl", "schema_url")) is not None:
+            out.schema_url = str(url)
+        for c, ss in enumerate(_list(_get(rs, "scopeSpans", "scope_spans"), where + ".scopeSpans")):
+            swhere = f"{where}.scopeSpans[{c}]"
+            ss = _obj(ss, swhere)
+            sout = out.scope_spans.add()
+            scope = _obj(ss.get("scope"), swhere + ".scope")
+            sout.scope.name = str(scope.get("name") or "")
+            sout.scope.version = str(scope.get("version") or "")
+            _attributes(sout.scope.attributes, scope.get("attributes"), swhere + ".scope.attributes")
+            if (surl := _get(ss, "schemaUrl", "schema_url")) is not None:
+                sout.schema_url = str(surl)
+            for n, span in enumerate(_list(ss.get("spans"), swhere + ".spans")):
+                _span(sout.spans.add(), _obj(span, f"{swhere}.spans[{n}]"), f"{swhere}.spans[{n}]")
+    return req

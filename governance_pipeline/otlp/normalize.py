@@ -1,0 +1,115 @@
+"""Span records -> normalized lake events, by the attribute precedence lists (reference/otlp_ocsf.md 2.8).
+
+Each list is tried in order; a key whose value does not parse is skipped and the next one tried. The event
+time is ``startTimeUnixNano`` in integer arithmetic (never through a float); 0 means "unknown" and the lake
+writer then uses the ingest time.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable, Mapping
+
+import orjson
+import pyarrow as pa
+
+from governance_pipeline.lake.schema import EVENT_SCHEMA, TS
+from governance_pipeline.mapping.coerce import to_float, to_text
+from governance_pipeline.mapping.precedence import first_float, first_int, first_text
+from governance_pipeline.otlp.spans import STATUS_NAMES, SpanRecord
+
+ACTOR = (
+    "langwatch.user.id", "user.email", "user.id", "enduser.id", "langfuse.user.id", "llm.user",
+    "traceloop.association.properties.user_id", "ai.telemetry.metadata.userId", "user.name",
+)
+ACTION = ("gen_ai.operation.name", "llm.request.type")
+SPAN_KIND_KEY = "openinference.span.kind"
+MODEL = ("gen_ai.request.model", "gen_ai.response.model", "llm.model_name", "llm.model", "ai.model.id", "model")
+TOOL = ("gen_ai.tool.name", "tool.name")
+EMBEDDING_MODEL = "embedding.model_name"
+TARGET = MODEL + TOOL + (EMBEDDING_MODEL,)
+INPUT_TOKENS = (
+    "gen_ai.usage.input_tokens", "gen_ai.usage.prompt_tokens", "llm.token_count.prompt",
+    "ai.usage.inputTokens", "ai.usage.promptTokens", "input_tokens",
+)
+OUTPUT_TOKENS = (
+    "gen_ai.usage.output_tokens", "gen_ai.usage.completion_tokens", "llm.token_count.completion",
+    "ai.usage.outputTokens", "ai.usage.completionTokens", "output_tokens",
+)
+COST_BEFORE_AMOUNT = ("gen_ai.usage.cost_usd", "gen_ai.usage.cost")
+COST_AFTER_AMOUNT = ("llm.cost.usd", "llm.cost.total", "langwatch.cost.usd", "langwatch.span.cost")
+PROVIDER = ("gen_ai.provider.name", "gen_ai.system", "llm.provider", "llm.system")
+CONVERSATION = ("gen_ai.conversation.id", "session.id", "langwatch.thread.id", "langfuse.session.id")
+
+
+def action_of(attrs: Mapping[str, Any], span_name: str) -> str | None:
+    action = first_text(attrs, ACTION)
+    if action is None:
+        kind = to_text(attrs.get(SPAN_KIND_KEY))
+        action = kind.lower() if kind else None
+    return action or span_name or None
+
+
+def cost_of(attrs: Mapping[str, Any]) -> float | None:
+    cost = first_float(attrs, COST_BEFORE_AMOUNT)
+    if cost is None and "gen_ai.usage.cost.amount" in attrs:
+        currency = to_text(attrs.get("gen_ai.usage.cost.currency"))
+        if currency is None or currency.upper() == "USD":
+            cost = to_float(attrs["gen_ai.usage.cost.amount"])
+    return cost if cost is not None else first_float(attrs, COST_AFTER_AMOUNT)
+
+
+def model_of(attrs: Mapping[str, Any]) -> str | None:
+    return first_text(attrs, MODEL) or first_text(attrs, (EMBEDDING_MODEL,))
+
+
+def error_type_of(span: SpanRecord) -> str | None:
+    err = first_text(span.attrs, ("error.type", "exception.type"))
+    if err is None:
+        for ev in span.events:
+            if ev["name"] == "exception":
+                err = to_text(ev["attributes"].get("exception.type"))
+                if err:
+                    break
+    return err
+
+
+def normalize(spans: Iterable[SpanRecord]) -> pa.Table:
+    """One Arrow table of normalized events (a subset of the lake columns) for a batch of spans."""
+    cols: dict[str, list] = {name: [] for name in _COLUMNS}
+    for s in spans:
+        a = s.attrs
+        model = model_of(a)
+        tool = first_text(a, TOOL)
+        cols["source_event_id"].append(s.span_id)
+        cols["event_timestamp"].append(s.start_ns // 1000 if s.start_ns > 0 else None)
+        cols["actor"].append(first_text(a, ACTOR))
+        cols["action"].append(action_of(a, s.name))
+        cols["target"].append(first_text(a, TARGET))
+        cols["cost_usd"].append(cost_of(a))
+        cols["tokens_input"].append(first_int(a, INPUT_TOKENS))
+        cols["tokens_output"].append(first_int(a, OUTPUT_TOKENS))
+        cols["raw_payload"].append(orjson.dumps(s.raw(), option=orjson.OPT_NON_STR_KEYS, default=str).decode())
+        cols["event_type"].append("api.call" if model else "tool.invocation" if tool else "agent.action")
+        cols["model"].append(model)
+        cols["provider"].append(first_text(a, PROVIDER))
+        cols["tool_name"].append(tool)
+        cols["status"].append(STATUS_NAMES.get(s.status_code, "unset"))
+        cols["error_type"].append(error_type_of(s))
+        ok = s.start_ns > 0 and s.end_ns >= s.start_ns
+        cols["duration_ms"].append((s.end_ns - s.start_ns) / 1_000_000 if ok else None)
+        cols["conversation_id"].append(first_text(a, CONVERSATION))
+        cols["trace_id"].append(s.trace_id or None)
+        cols["span_id"].append(s.span_id)
+        cols["parent_span_id"].append(s.parent_span_id)
+    arrays = [
+        pa.array(cols[n], pa.int64()).cast(TS) if n == "event_timestamp" else pa.array(cols[n], EVENT_SCHEMA.field(n).type)
+        for n in _COLUMNS
+    ]
+    return pa.Table.from_arrays(arrays, schema=pa.schema([EVENT_SCHEMA.field(n) for n in _COLUMNS]))
+
+
+_COLUMNS = (
+    "source_event_id", "event_timestamp", "actor", "action", "target", "cost_usd", "tokens_input",
+    "tokens_output", "raw_payload", "event_type", "model", "provider", "tool_name", "status", "error_type",
+    "duration_ms", "conversation_id", "trace_id", "span_id", "parent_span_id",
+)

@@ -1,0 +1,5 @@
+"""The OTLP/HTTP push receiver (CONTRACT.md section 8): ASGI app, auth, decoding, limits, durable landing."""
+
+from governance_pipeline.receiver.landing import landing_has_data, last_landed_at
+
+__all__ = ["landing_has_data", "last_landed_at"]

@@ -1,0 +1,77 @@
+"""The cursor over landed files: which ones a pull has consumed, compact and safe against late arrivals.
+
+Every file named below ``before`` is consumed. Above it, a file is consumed when its writer's sequence
+number is at most the one recorded for that writer: one writer thread lands its files one after another,
+so seeing its file ``k`` means its files ``< k`` are complete, and a pull consumes each writer's files in
+sequence order. ``before`` trails the newest pending file and stays ``SETTLE`` behind the clock, so a file
+whose write took a while (or whose writer's clock lags a little) is still picked up.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+
+import orjson
+
+from governance_pipeline.receiver.landing import time_key
+
+SETTLE = timedelta(minutes=10)
+
+
+def parse_name(name: str) -> tuple[str, int]:
+    """(writer token, sequence number) of a landing file name."""
+    stem = name.rsplit(".", 1)[0]
+    _, writer, seq = stem.split("-")
+    return writer, int(seq)
+
+
+def order_key(name: str) -> tuple[str, int, str]:
+    writer, seq = parse_name(name)
+    return writer, seq, name
+
+
+@dataclass
+class LandingCursor:
+    before: str | None = None
+    writers: dict[str, tuple[int, str]] = field(default_factory=dict)  # writer -> (seq, name) consumed
+
+    @classmethod
+    def parse(cls, text: str | None) -> LandingCursor:
+        if not text:
+            return cls()
+        try:
+            doc = orjson.loads(text)
+            return cls(doc.get("before"), {w: (int(v[0]), str(v[1])) for w, v in doc.get("writers", {}).items()})
+        except (orjson.JSONDecodeError, AttributeError, TypeError, ValueError, IndexError):
+            raise ValueError(f"not an otel_generic cursor: {text[:80]!r}") from None
+
+    def dump(self) -> str:
+        return orjson.dumps({"before": self.before, "writers": {w: list(v) for w, v in sorted(self.writers.items())}}).decode()
+
+    def consumed(self, name: str) -> bool:
+        if self.before is not None and name < self.before:
+            return True
+        writer, seq = parse_name(name)
+        done = self.writers.get(writer)
+        return done is not None and seq <= done[0]
+
+    def pending(self, names: list[str]) -> list[str]:
+        """The names not yet consumed, in consumption order (each writer's files by sequence number)."""
+        return sorted((n for n in names if not self.consumed(n)), key=order_key)
+
+    def advance(self, consumed: list[str], pending: list[str], now: datetime | None = None) -> LandingCursor:
+        """The cursor after consuming ``consumed``, a per-writer prefix of ``pending``."""
+        writers = dict(self.writers)
+        for name in consumed:
+            writer, seq = parse_name(name)
+            if writer not in writers or seq > writers[writer][0]:
+                writers[writer] = (seq, name)
+        done = set(consumed)
+        left = [n for n in pending if n not in done]
+        horizon = time_key((now or datetime.now(timezone.utc)) - SETTLE)
+        before = min([horizon, *left])
+        if self.before is not None and self.before > before:
+            before = self.before
+        writers = {w: v for w, v in writers.items() if v[1] >= before}
+        return LandingCursor(before, writers)

@@ -1,0 +1,65 @@
+"""Retention: delete lake partitions and mart rows older than a source's ``retentionDays``.
+
+Sources without ``retentionDays`` are never touched. Mart tables are found by their columns: any table in
+the DuckDB file with ``source_id`` and ``date`` columns loses that source's rows before the cutoff.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+
+import duckdb
+
+from governance_pipeline.config.models import Source
+from governance_pipeline.lake import paths
+from governance_pipeline.lake.store import LakeStore
+
+
+@dataclass
+class RetentionReport:
+    partitions_deleted: dict[str, list[str]] = field(default_factory=dict)
+    files_deleted: int = 0
+    mart_rows_deleted: dict[str, int] = field(default_factory=dict)
+
+
+def cutoff(source: Source, today: date) -> date | None:
+    return today - timedelta(days=source.retention_days) if source.retention_days else None
+
+
+def apply_retention(lake_root: str, duckdb_file: Path | None, sources: tuple[Source, ...], today: date) -> RetentionReport:
+    store = LakeStore(lake_root)
+    report = RetentionReport()
+    for source in sources:
+        limit = cutoff(source, today)
+        if limit is None:
+            continue
+        for part in store.list_dirs(paths.source_dir(source.id)):
+            day = part.removeprefix("date=")
+            if part.startswith("date=") and day < limit.isoformat():
+                rel = f"{paths.source_dir(source.id)}/{part}"
+                report.files_deleted += len(store.list_files(rel))
+                store.delete_dir(rel)
+                report.partitions_deleted.setdefault(source.id, []).append(day)
+        if duckdb_file is not None and duckdb_file.exists():
+            for table, n in _delete_mart_rows(duckdb_file, source.id, limit).items():
+                report.mart_rows_deleted[table] = report.mart_rows_deleted.get(table, 0) + n
+    return report
+
+
+def _delete_mart_rows(duckdb_file: Path, source_id: str, limit: date) -> dict[str, int]:
+    deleted: dict[str, int] = {}
+    with duckdb.connect(str(duckdb_file)) as con:
+        tables = con.execute(
+            "select table_name from information_schema.columns where column_name in ('source_id', 'date') "
+            "and table_schema = 'main' group by table_name having count(*) = 2 "
+            "and table_name in (select table_name from information_schema.tables where table_type = 'BASE TABLE')"
+        ).fetchall()
+        for (table,) in tables:
+            n = con.execute(
+                f'delete from "{table}" where source_id = ? and cast("date" as date) < ?', [source_id, limit]
+            ).fetchall()[0][0]
+            if n:
+                deleted[table] = n
+    return deleted

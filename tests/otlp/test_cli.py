@@ -1,0 +1,106 @@
+"""``govpipe serve``, ``govpipe sources secret`` and ``govpipe ingest tail`` as a user runs them."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from governance_pipeline.adapters.base import Runtime
+from governance_pipeline.config.loader import load_sources
+from governance_pipeline.ingest import run_pull
+from governance_pipeline.lake.schema import EVENT_COLUMNS
+from governance_pipeline.receiver.auth import secret_sha256
+from governance_pipeline.receiver.server import free_port
+from tests.otlp.conftest import SECRET, fixture_bytes
+
+GOVPIPE = [str(Path(sys.executable).parent / "govpipe")]  # the installed console script
+
+
+@pytest.fixture
+def env(sources_file: Path, lake: str, tmp_path: Path) -> dict:
+    return {**os.environ, "GOVERNANCE_SOURCES": str(sources_file), "GOVERNANCE_LAKE": lake,
+            "DAGSTER_HOME": str(tmp_path / "dagster_home")}
+
+
+def govpipe(env: dict, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([*GOVPIPE, *args], env=env, capture_output=True, text=True, timeout=120)
+
+
+def test_sources_secret_prints_a_secret_and_its_sha256(env):
+    out = govpipe(env, "sources", "secret")
+    assert out.returncode == 0, out.stderr
+    secret = re.search(r"^secret:\s+(gp_is_[A-Za-z0-9_-]{43})$", out.stdout, re.M).group(1)
+    digest = re.search(r"^secretSha256:\s+([0-9a-f]{64})$", out.stdout, re.M).group(1)
+    assert secret_sha256(secret) == digest
+    assert govpipe(env, "sources", "secret").stdout != out.stdout
+
+
+def test_serve_accepts_spans_then_pull_tail_and_list_see_them(env, lake):
+    port = free_port()
+    proc = subprocess.Popen([*GOVPIPE, "serve", "--port", str(port)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        url = f"http://127.0.0.1:{port}/api/ingest/otel/agents"
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                r = requests.post(url, data=fixture_bytes("trace_camel.json"),
+                                  headers={"Authorization": f"Bearer {SECRET}", "Content-Type": "application/json"}, timeout=5)
+                break
+            except requests.ConnectionError:
+                assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read() if proc.poll() is not None else "timeout"
+                time.sleep(0.1)
+        assert r.status_code == 200 and r.json()["events"] == 4
+        status = json.loads(govpipe(env, "sources", "list", "--json").stdout)
+        assert {s["id"]: s["status"] for s in status}["agents"] == "active"  # landed, not yet pulled
+        assert {s["id"]: s["status"] for s in status}["labelled"] == "awaiting_first_event"
+        busy = govpipe(env, "serve", "--port", str(port))
+        assert busy.returncode != 0 and len(busy.stderr.strip().splitlines()) == 1 and "cannot listen" in busy.stderr
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=20)
+    assert proc.returncode == 0
+    assert "OTLP sources: agents, labelled" in proc.stderr.read()
+
+    pulled = govpipe(env, "pull", "agents")
+    assert pulled.returncode == 0, pulled.stderr
+    assert pulled.stdout.strip() == "events=4 new=4 errors=0"
+    assert govpipe(env, "pull", "agents").stdout.strip() == "events=0 new=0 errors=0"
+
+    tail = govpipe(env, "ingest", "tail", "--json", "-n", "3")
+    rows = [json.loads(line) for line in tail.stdout.splitlines()]
+    assert len(rows) == 3 and set(rows[0]) == {"source_id", *EVENT_COLUMNS}
+    assert [r["source_event_id"] for r in rows] == ["83e290234994b8ab", "979b3b236720058d", "47fd7881fd2cc7cc"]
+    text = govpipe(env, "ingest", "tail", "--source", "agents").stdout.splitlines()
+    assert len(text) == 4 and "agents  api.call  usr_8f2c1a  chat  gpt-4o  in=1250 out=312  $0.006245" in text[2]
+    assert govpipe(env, "ingest", "tail", "--source", "nobody").stdout == ""
+
+
+def test_tail_follow_prints_events_that_arrive_later(env, sources_file, lake):
+    from governance_pipeline.lake.store import LakeStore
+    from governance_pipeline.receiver import landing
+    from governance_pipeline.otlp.json_decode import request_from_json
+    import orjson
+    from datetime import datetime, timezone
+
+    proc = subprocess.Popen([*GOVPIPE, "ingest", "tail", "--follow", "--json", "--interval", "0.2"], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        time.sleep(1.5)  # let it list the (empty) lake first
+        payload = request_from_json(orjson.loads(fixture_bytes("openinference.json"))).SerializeToString()
+        LakeStore(lake).write_bytes(landing.file_path("agents", landing.file_name(datetime.now(timezone.utc), "w", 1)), payload)
+        source = load_sources(sources_file).source("agents")
+        assert run_pull(source, Runtime(credentials=lambda r: {}, lake_root=lake), None).new == 5
+        lines = [json.loads(proc.stdout.readline()) for _ in range(5)]
+        assert {line["source_id"] for line in lines} == {"agents"} and lines[0]["source_event_id"] == "7aad4c90a46e4bd8"
+    finally:
+        proc.kill()
+        proc.wait(timeout=10)
