@@ -98,12 +98,13 @@ class S3Drops:
         try:
             for block in line_aligned(chunks, BLOCK_BYTES):
                 table = self._arrow.map_block(block)
-                if table is not None:
+                if table is not None:  # one row per line: the Arrow path declines blocks with blank lines
                     yield Batch(self._finish(table), raw_count=table.num_rows)
+                    line += table.num_rows
                 else:
                     for parsed in parse_ndjson([block], key, self.batch_rows, first_line=line):
                         yield self._batch(parsed)
-                line += block.count(b"\n")
+                    line += block.count(b"\n")
         except StreamError as exc:
             yield Batch(self._table([], []), raw_count=1, errors=1, quarantine=[bad_record(key, line, str(exc))])
 
@@ -128,7 +129,7 @@ class S3Drops:
     def _finish(self, table: pa.Table) -> pa.Table:
         for name, value in self.constants.items():
             if name not in table.column_names:
-                table = table.append_column(name, pa.array([value] * table.num_rows, pa.string()))
+                table = table.append_column(name, pa.repeat(pa.scalar(value, pa.string()), table.num_rows))
         return table
 
     # -- sensor ----------------------------------------------------------------------------------
