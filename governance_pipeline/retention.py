@@ -7,8 +7,9 @@ the DuckDB file with ``source_id`` and ``date`` columns loses that source's rows
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
+from typing import Mapping
 
 import duckdb
 
@@ -22,13 +23,22 @@ class RetentionReport:
     partitions_deleted: dict[str, list[str]] = field(default_factory=dict)
     files_deleted: int = 0
     mart_rows_deleted: dict[str, int] = field(default_factory=dict)
+    landing_hours_deleted: dict[str, int] = field(default_factory=dict)
 
 
 def cutoff(source: Source, today: date) -> date | None:
     return today - timedelta(days=source.retention_days) if source.retention_days else None
 
 
-def apply_retention(lake_root: str, duckdb_file: Path | None, sources: tuple[Source, ...], today: date) -> RetentionReport:
+def apply_retention(
+    lake_root: str,
+    duckdb_file: Path | None,
+    sources: tuple[Source, ...],
+    today: date,
+    cursors: Mapping[str, str | None] | None = None,
+) -> RetentionReport:
+    """Apply every source's retention; ``cursors`` (committed pull cursors) let push sources prune landed
+    requests that were consumed and are past retention."""
     store = LakeStore(lake_root)
     report = RetentionReport()
     for source in sources:
@@ -42,6 +52,13 @@ def apply_retention(lake_root: str, duckdb_file: Path | None, sources: tuple[Sou
                 report.files_deleted += len(store.list_files(rel))
                 store.delete_dir(rel)
                 report.partitions_deleted.setdefault(source.id, []).append(day)
+        if source.type == "otel_generic" and cursors and cursors.get(source.id):
+            from governance_pipeline.receiver.landing import prune_landing
+
+            older = datetime(limit.year, limit.month, limit.day, tzinfo=timezone.utc)
+            pruned = prune_landing(lake_root, source.id, older, cursors[source.id])
+            if pruned:
+                report.landing_hours_deleted[source.id] = pruned
         if duckdb_file is not None and duckdb_file.exists():
             for table, n in _delete_mart_rows(duckdb_file, source.id, limit).items():
                 report.mart_rows_deleted[table] = report.mart_rows_deleted.get(table, 0) + n

@@ -16,6 +16,8 @@ COMMANDS: list[str] = [
     "governance_pipeline.cli.pull",
     "governance_pipeline.cli.serve",
     "governance_pipeline.cli.ingest_tail",
+    "governance_pipeline.cli.export",
+    "governance_pipeline.cli.destinations",
 ]
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from governance_pipeline.cli.instance import get_instance
-
 
 def register(sub) -> None:
     p = sub.add_parser("pull", help="one incremental pull of a source now")
@@ -13,6 +11,7 @@ def register(sub) -> None:
 
 def run(args) -> int:
     from governance_pipeline.cli import CommandError
+    from governance_pipeline.cli.instance import get_instance
     from governance_pipeline.config import load_sources
     from governance_pipeline.defs.build import build_definitions
     from governance_pipeline.defs.pull_job import pull_op_name

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-from governance_pipeline.cli.instance import get_instance
 from governance_pipeline.config import load_sources
 
 
@@ -24,6 +23,7 @@ def register(sub) -> None:
 
 def source_rows() -> list[dict]:
     from governance_pipeline import settings
+    from governance_pipeline.cli.instance import get_instance
     from governance_pipeline.defs.state import load_state
 
     sources_file = load_sources()

@@ -9,4 +9,5 @@ BUILDERS: list[str] = [
     "governance_pipeline.defs.retention:build",
     "governance_pipeline.defs.marts:build",
     "governance_pipeline.defs.langsmith:build",
+    "governance_pipeline.defs.exports:build",
 ]

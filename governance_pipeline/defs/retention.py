@@ -6,6 +6,7 @@ import dagster as dg
 
 from governance_pipeline import settings
 from governance_pipeline.config.models import SourcesFile
+from governance_pipeline.defs.state import load_state
 from governance_pipeline.retention import apply_retention
 
 DUCKDB_POOL = "duckdb_writer"
@@ -18,7 +19,8 @@ def build(sources_file: SourcesFile) -> dg.Definitions:
     @dg.op(name="apply_retention", pool=DUCKDB_POOL, description="Delete lake partitions and mart rows past retention.")
     def retention_op(context: dg.OpExecutionContext):
         today = datetime.now(timezone.utc).date()
-        report = apply_retention(settings.lake_root(), settings.duckdb_path(), sources_file.sources, today)
+        cursors = {s.id: load_state(context.instance, s.id).get("cursor") for s in sources_file.sources if s.retention_days}
+        report = apply_retention(settings.lake_root(), settings.duckdb_path(), sources_file.sources, today, cursors)
         for source_id, days in report.partitions_deleted.items():
             context.log.info(f"{source_id}: deleted {len(days)} partitions ({days[0]} .. {days[-1]})")
         return dg.Output(
@@ -27,6 +29,7 @@ def build(sources_file: SourcesFile) -> dg.Definitions:
                 "partitions_deleted": dg.MetadataValue.json(report.partitions_deleted),
                 "files_deleted": report.files_deleted,
                 "mart_rows_deleted": dg.MetadataValue.json(report.mart_rows_deleted),
+                "landing_hours_deleted": dg.MetadataValue.json(report.landing_hours_deleted),
             },
         )
 

@@ -61,6 +61,11 @@ def build_marts(defs, instance, sources_file) -> None:
         _say(f"building {name} ...")
         result = _execute(defs, instance, name, tags)
         _say(f"  {name}: {'ok' if result.success else 'FAILED (run ' + result.run_id + ')'}")
+    for destination in sources_file.destinations:
+        _say(f"exporting {first} .. {today} to destination {destination.id} ...")
+        result = _execute(defs, instance, f"export_{destination.id}",
+                          {"dagster/asset_partition_range_start": first, "dagster/asset_partition_range_end": today})
+        _say(f"  {destination.id}: {'ok' if result.success else 'FAILED (run ' + result.run_id + ')'}")
 
 
 def main() -> int:
@@ -76,7 +81,12 @@ def main() -> int:
     _say(f"sources file {sources_file.path}: {len(sources_file.sources)} sources")
     _say("starting sample upstreams (audit API, Anthropic and Microsoft APIs, S3 with drops and a LangSmith export, "
          "a LangSmith API, the OTLP receiver and an agent sending spans) ...")
-    with Upstreams(live=ui):
+    try:
+        upstreams = Upstreams(live=ui).__enter__()
+    except RuntimeError as exc:
+        _say(f"cannot start: {exc}")
+        return 1
+    with upstreams:
         defs = build_definitions(sources_file)
         instance = get_instance()
         failures = pull_all(defs, instance, sources_file)

@@ -61,7 +61,7 @@ def _free(port: int) -> bool:
 def seed_s3(endpoint: str) -> None:
     s3 = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
                       aws_access_key_id=DEMO_ENV["DEMO_S3_KEY_ID"], aws_secret_access_key=DEMO_ENV["DEMO_S3_SECRET"])
-    for bucket in ("demo-openai-compliance", "demo-langsmith-export"):
+    for bucket in ("demo-openai-compliance", "demo-langsmith-export", "demo-governance-archive"):
         s3.create_bucket(Bucket=bucket)
     s3.put_object(Bucket="demo-openai-compliance", Key="compliance/2026/10/01/00/events.jsonl.gz",
                   Body=(FIXTURES / "openai_compliance" / "sample.jsonl.gz").read_bytes())

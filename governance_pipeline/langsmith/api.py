@@ -15,6 +15,13 @@ import orjson
 from governance_pipeline.http.client import HttpClient, HttpError, RetryPolicy
 
 DEFAULT_BASE_URL = "https://api.smith.langchain.com"
+# the SDK's default ``select`` for list_runs (reference/langsmith.md 1.2): usage, costs and ids included
+RUN_FIELDS = (
+    "app_path", "completion_cost", "completion_tokens", "dotted_order", "end_time", "error", "events", "extra",
+    "feedback_stats", "first_token_time", "id", "inputs", "name", "outputs", "parent_run_id", "parent_run_ids",
+    "prompt_cost", "prompt_tokens", "reference_example_id", "run_type", "session_id", "start_time", "status",
+    "tags", "total_cost", "total_tokens", "trace_id",
+)
 
 
 class LangSmithError(Exception):
@@ -111,7 +118,7 @@ class LangSmithApi:
         self, session_id: str, start_time: datetime | None = None, end_before: datetime | None = None
     ) -> Iterator[list[dict]]:
         """Pages of ``POST /runs/query`` for one project, runs starting at or after ``start_time``."""
-        body: dict[str, Any] = {"session": [session_id], "limit": self.page_size}
+        body: dict[str, Any] = {"session": [session_id], "limit": self.page_size, "select": list(RUN_FIELDS)}
         if start_time is not None:
             body["start_time"] = iso_z(start_time)
         if end_before is not None:

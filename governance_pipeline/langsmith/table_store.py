@@ -15,7 +15,9 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timezone
 
+import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from governance_pipeline.langsmith.tables import RUN_SCHEMA, SCHEMAS
 from governance_pipeline.lake.store import LakeStore
@@ -71,10 +73,9 @@ class TableWriter:
         self._runs, self._buffered = [], 0
 
 
-def read_files(store: LakeStore, table: str) -> pa.Table:
-    """Every stored row of ``table`` (all sources) with ``_file`` and ``_row`` ordinals, in the table's schema.
-
-    Snapshot tables read only the newest snapshot of each source.
+def read_files(store: LakeStore, table: str) -> tuple[pa.Table, list[str]]:
+    """Every stored row of ``table`` (all sources) with ``_file`` and ``_row`` ordinals, in the table's schema,
+    and the files read. Snapshot tables read only the newest snapshot of each source.
     """
     schema = SCHEMAS[table]
     files = store.list_files(table_dir(table), ".parquet")
@@ -93,8 +94,32 @@ def read_files(store: LakeStore, table: str) -> pa.Table:
         parts.append(t.append_column("_file", pa.array([i] * t.num_rows, pa.int64()))
                      .append_column("_row", pa.array(range(t.num_rows), pa.int64())))
     if not parts:
-        return schema.empty_table().append_column("_file", pa.array([], pa.int64())).append_column("_row", pa.array([], pa.int64()))
-    return pa.concat_tables(parts)
+        empty = schema.empty_table().append_column("_file", pa.array([], pa.int64()))
+        return empty.append_column("_row", pa.array([], pa.int64())), []
+    return pa.concat_tables(parts), files
+
+
+def compact_runs(store: LakeStore, stored: pa.Table, files: list[str]) -> int:
+    """Fold the run files just read into one file per source (the preferred version of each run, its
+    ``synced_at`` kept), then delete exactly those files. Files written meanwhile are untouched, and a crash
+    between the write and the deletes leaves only versions a read collapses. Returns files removed."""
+    with duckdb.connect() as con:
+        con.register("src", stored)
+        best = con.sql(
+            "SELECT * EXCLUDE (_file, _row) FROM src QUALIFY row_number() OVER "
+            f"(PARTITION BY source_id, run_id ORDER BY {order_sql('langsmith_run')}) = 1 ORDER BY source_id, start_time"
+        ).to_arrow_table()
+    removed = 0
+    for source_id in sorted(set(best.column("source_id").to_pylist())):
+        mine = [f for f in files if f.startswith(table_dir("langsmith_run", source_id) + "/")]
+        if len(mine) < 2:
+            continue
+        part = best.filter(pc.equal(best.column("source_id"), source_id)).cast(RUN_SCHEMA)
+        store.write_parquet(f"{table_dir('langsmith_run', source_id)}/{_file_name('runs')}", part)
+        for rel in mine:
+            store.delete(rel)
+        removed += len(mine)
+    return removed
 
 
 def order_sql(table: str) -> str:
@@ -103,4 +128,4 @@ def order_sql(table: str) -> str:
     return prefix + "synced_at DESC, _file DESC, _row DESC"
 
 
-__all__ = ["TableWriter", "read_files", "order_sql", "table_dir", "RUN_SCHEMA"]
+__all__ = ["TableWriter", "read_files", "compact_runs", "order_sql", "table_dir", "RUN_SCHEMA"]

@@ -149,6 +149,11 @@ def timestamp_column(values: list[Any]) -> pa.Array:
 
 
 def text_column(values: Iterable[Any]) -> pa.Array:
+    if isinstance(values, list):
+        try:  # all str/None (the usual case): let Arrow convert in C
+            return pa.array(values, pa.string())
+        except (pa.ArrowTypeError, pa.ArrowInvalid):
+            pass
     return pa.array([v if type(v) is str else to_text(v) for v in values], pa.string())
 
 

@@ -15,7 +15,7 @@ from governance_pipeline.mapping.coerce import (
     text_column,
     timestamp_column,
 )
-from governance_pipeline.mapping.jsonpath import compile_path
+from governance_pipeline.mapping.jsonpath import compile_extractor, compile_path
 
 _DUMPS_OPTS = orjson.OPT_NON_STR_KEYS
 
@@ -43,12 +43,17 @@ class EventMapping:
             raise ValueError(f"unknown normalized field(s): {', '.join(sorted(unknown))}")
         self.paths = {k: v for k, v in paths.items() if v}
         self._getters: dict[str, Callable[[Any], Any]] = {k: compile_path(v) for k, v in self.paths.items()}
-        if "model" not in paths and "target" in self._getters:
+        self._model_follows_target = "model" not in paths and "target" in self._getters
+        if self._model_follows_target:
             self._getters["model"] = self._getters["target"]
+        self._extract = compile_extractor(self.paths)
 
     def extract(self, records: Sequence[Any]) -> dict[str, list]:
         """Raw values per mapped field (one list per field, aligned with ``records``)."""
-        return {name: [get(r) for r in records] for name, get in self._getters.items()}
+        values = self._extract(records)
+        if self._model_follows_target:
+            values["model"] = list(values["target"])
+        return values
 
     def to_table(self, records: Sequence[Any], raw_texts: Sequence[str] | None = None) -> pa.Table:
         """Map a page of records to a normalized table (without ``source_type``/``ingested_at``)."""

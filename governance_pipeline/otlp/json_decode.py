@@ -129,14 +129,22 @@ def _any_value(dst: AnyValue, v: Any, where: str) -> None:
 
 def _attributes(dst: Any, items: Any, where: str) -> None:
     for n, item in enumerate(_list(items, where)):
-        item = _obj(item, f"{where}[{n}]")
+        if type(item) is not dict:
+            raise OtlpDecodeError(f"{where}[{n}]: expected an object")
         key = item.get("key")
         if not isinstance(key, str):
             raise OtlpDecodeError(f"{where}[{n}].key: expected a string")
         kv: KeyValue = dst.add()
         kv.key = key
-        if item.get("value") is not None:
-            _any_value(kv.value, item["value"], f"{where}[{n}].value")
+        value = item.get("value")
+        if value is None:
+            continue
+        if type(value) is dict:  # fast path for the common case; everything else goes through _any_value
+            text = value.get("stringValue")
+            if type(text) is str:
+                kv.value.string_value = text
+                continue
+        _any_value(kv.value, value, f"{where}[{n}].value")
 
 
 def _span(dst: Span, s: dict, where: str) -> None:

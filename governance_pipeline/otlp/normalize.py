@@ -58,8 +58,12 @@ def cost_of(attrs: Mapping[str, Any]) -> float | None:
     return cost if cost is not None else first_float(attrs, COST_AFTER_AMOUNT)
 
 
-def model_of(attrs: Mapping[str, Any]) -> str | None:
-    return first_text(attrs, MODEL) or first_text(attrs, (EMBEDDING_MODEL,))
+def model_tool_target(attrs: Mapping[str, Any]) -> tuple[str | None, str | None, str | None]:
+    """(model, tool name, target); ``target`` follows ``TARGET``, i.e. model keys, then tools, then embeddings."""
+    model = first_text(attrs, MODEL)
+    tool = first_text(attrs, TOOL)
+    embedding = None if model else first_text(attrs, (EMBEDDING_MODEL,))
+    return model or embedding, tool, model or tool or embedding
 
 
 def error_type_of(span: SpanRecord) -> str | None:
@@ -78,13 +82,12 @@ def normalize(spans: Iterable[SpanRecord]) -> pa.Table:
     cols: dict[str, list] = {name: [] for name in _COLUMNS}
     for s in spans:
         a = s.attrs
-        model = model_of(a)
-        tool = first_text(a, TOOL)
+        model, tool, target = model_tool_target(a)
         cols["source_event_id"].append(s.span_id)
         cols["event_timestamp"].append(s.start_ns // 1000 if s.start_ns > 0 else None)
         cols["actor"].append(first_text(a, ACTOR))
         cols["action"].append(action_of(a, s.name))
-        cols["target"].append(first_text(a, TARGET))
+        cols["target"].append(target)
         cols["cost_usd"].append(cost_of(a))
         cols["tokens_input"].append(first_int(a, INPUT_TOKENS))
         cols["tokens_output"].append(first_int(a, OUTPUT_TOKENS))

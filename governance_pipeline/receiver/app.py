@@ -7,7 +7,7 @@ decoded, filtered span by span, and landed; the 2xx is sent only after the landi
 
 from __future__ import annotations
 
-import logging
+import asyncio
 from dataclasses import dataclass
 from typing import Any, AsyncIterator
 
@@ -18,12 +18,11 @@ from governance_pipeline.receiver import responses
 from governance_pipeline.receiver.auth import authorized
 from governance_pipeline.receiver.body import ENCODINGS, BadEncoding, BodyTooLarge, read_body
 from governance_pipeline.receiver.committer import GroupCommitter, LandingError
-from governance_pipeline.receiver.decode import CONTENT_TYPES, PROTOBUF, admit, decode, media_type
-
-log = logging.getLogger("governance_pipeline.receiver")
+from governance_pipeline.receiver.decode import CONTENT_TYPES, PROTOBUF, Admission, admit, decode, media_type
 
 PREFIX = "/api/ingest/otel/"
 DEFAULT_MAX_BODY = 20 * 1024 * 1024
+OFFLOAD_BYTES = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -58,6 +57,7 @@ class OtlpApp:
     def __init__(self, routes: dict[str, Route], lake_root: str, max_body_bytes: int = DEFAULT_MAX_BODY, linger_s: float = 0.0):
         self.routes = routes
         self.max_body_bytes = max_body_bytes
+        self.offload_bytes = OFFLOAD_BYTES
         self.committer = GroupCommitter(LakeStore(lake_root), linger_s=linger_s)
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
@@ -117,10 +117,12 @@ class OtlpApp:
         except BadEncoding as exc:
             return await fail(400, "bad_request", str(exc))
         try:
-            req = decode(body, ctype)
+            if len(body) > self.offload_bytes:  # keep the event loop answering small requests meanwhile
+                admission = await asyncio.to_thread(_decode_and_admit, body, ctype, route.allowed_label)
+            else:
+                admission = _decode_and_admit(body, ctype, route.allowed_label)
         except OtlpDecodeError as exc:
             return await fail(400, "bad_request", str(exc))
-        admission = admit(req, route.allowed_label, body if ctype == PROTOBUF else None)
         if admission.payload is not None:
             try:
                 await self.committer.land(source_id, admission.payload)
@@ -128,6 +130,10 @@ class OtlpApp:
                 return await fail(503, "unavailable", "could not store the request durably; retry", ((b"retry-after", b"1"),))
         body_type, out = responses.success(ctype, admission.accepted, admission.rejected, admission.message, wire)
         await _send(send, 200, body_type, out)
+
+
+def _decode_and_admit(body: bytes, ctype: str, allowed_label: str | None) -> Admission:
+    return admit(decode(body, ctype), allowed_label, body if ctype == PROTOBUF else None)
 
 
 async def _chunks(receive: Any) -> AsyncIterator[bytes]:

@@ -3,18 +3,18 @@
 Every file named below ``before`` is consumed. Above it, a file is consumed when its writer's sequence
 number is at most the one recorded for that writer: one writer thread lands its files one after another,
 so seeing its file ``k`` means its files ``< k`` are complete, and a pull consumes each writer's files in
-sequence order. ``before`` trails the newest pending file and stays ``SETTLE`` behind the clock, so a file
-whose write took a while (or whose writer's clock lags a little) is still picked up.
+sequence order. ``before`` stays ``SETTLE`` behind the newest file consumed (and below any file left for a
+later run), so a file whose write took a while, or that comes from a second receiver, is still picked up.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 import orjson
 
-from governance_pipeline.receiver.landing import time_key
+from governance_pipeline.receiver.landing import landed_at, time_key
 
 SETTLE = timedelta(minutes=10)
 
@@ -60,7 +60,7 @@ class LandingCursor:
         """The names not yet consumed, in consumption order (each writer's files by sequence number)."""
         return sorted((n for n in names if not self.consumed(n)), key=order_key)
 
-    def advance(self, consumed: list[str], pending: list[str], now: datetime | None = None) -> LandingCursor:
+    def advance(self, consumed: list[str], pending: list[str]) -> LandingCursor:
         """The cursor after consuming ``consumed``, a per-writer prefix of ``pending``."""
         writers = dict(self.writers)
         for name in consumed:
@@ -69,9 +69,13 @@ class LandingCursor:
                 writers[writer] = (seq, name)
         done = set(consumed)
         left = [n for n in pending if n not in done]
-        horizon = time_key((now or datetime.now(timezone.utc)) - SETTLE)
-        before = min([horizon, *left])
-        if self.before is not None and self.before > before:
+        # measured on the receivers' own clock (the newest name consumed), not the puller's: a receiver
+        # whose clock lags the puller's loses nothing
+        newest = landed_at(max(v[1] for v in writers.values())) if writers else None
+        candidates = [n for n in (time_key(newest - SETTLE) if newest else None, *left) if n is not None]
+        before = min(candidates) if candidates else self.before
+        if self.before is not None and (before is None or self.before > before):
             before = self.before
-        writers = {w: v for w, v in writers.items() if v[1] >= before}
+        if before is not None:
+            writers = {w: v for w, v in writers.items() if v[1] >= before}
         return LandingCursor(before, writers)

@@ -14,6 +14,8 @@ import uvicorn
 from governance_pipeline.config.loader import load_sources
 from governance_pipeline.receiver.app import DEFAULT_MAX_BODY, OtlpApp, routes_from
 
+MAX_CONNECTIONS = 512
+
 
 def build_app(sources_path: str | None, lake_root: str, max_body_bytes: int = DEFAULT_MAX_BODY) -> OtlpApp:
     """The app for the sources file (read once, now) and the lake."""
@@ -23,7 +25,8 @@ def build_app(sources_path: str | None, lake_root: str, max_body_bytes: int = DE
 def uvicorn_config(app: OtlpApp, host: str, port: int, log_level: str = "warning") -> uvicorn.Config:
     return uvicorn.Config(
         app, host=host, port=port, log_level=log_level, access_log=False, lifespan="on",
-        timeout_keep_alive=30, h11_max_incomplete_event_size=64 * 1024,
+        timeout_keep_alive=30,
+        limit_concurrency=MAX_CONNECTIONS,  # beyond this, 503 (which exporters retry) rather than unbounded memory
     )
 
 

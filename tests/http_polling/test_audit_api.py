@@ -163,3 +163,31 @@ def test_rotated_token_is_used_on_the_next_run_and_never_logged(tmp_path, caplog
     lake_text = "".join(str(r) for r in lake_rows(tmp_path / "lake"))
     for secret in (TOKEN, "tok-rotated-0b1c2d3e4f"):
         assert secret not in caplog.text and secret not in lake_text
+
+
+def test_503_with_http_date_retry_after_then_success(tmp_path):
+    import email.utils
+    from datetime import datetime, timezone
+
+    soon = email.utils.format_datetime(datetime.now(timezone.utc), usegmt=True)  # "now": no real wait
+    with serve(audit_handler([Response(503, "maintenance", {"Retry-After": soon})])) as (url, seen):
+        out = pull(sources(audit_config(url), credentials=CREDS), tmp_path / "lake")
+    assert len(seen) == 3 and out.new == 20
+
+
+def test_failed_run_commits_nothing_and_the_rerun_lands_everything_once(tmp_path):
+    state = {"broken": True}
+
+    def handle(req):
+        if req.q("cursor") == PAGE1["next_cursor"] and state["broken"]:
+            return Response(502, "bad gateway")  # retried, then the run fails
+        return audit_handler()(req)
+
+    with serve(handle) as (url, seen):
+        sf = sources(audit_config(url), credentials=CREDS)
+        with pytest.raises(HttpError, match="HTTP 502"):
+            pull(sf, tmp_path / "lake")
+        state["broken"] = False
+        out = pull(sf, tmp_path / "lake")  # the cursor was not committed: start again from none
+    assert out.new == 20 and out.cursor == PAGE1["next_cursor"]
+    assert lake_rows(tmp_path / "lake", "select count(*), count(distinct source_event_id) from events") == [(20, 20)]

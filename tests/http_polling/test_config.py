@@ -100,3 +100,14 @@ def test_auth_modes_check_their_credential_keys():
 def test_reference_sources_validate_their_few_keys(type_, config, expected):
     lines = problems(config, type_=type_)
     assert any(line.startswith(PREFIX + expected) for line in lines), lines
+
+
+def test_yaml_scalars_in_headers_and_params_are_sent_as_text():
+    cfg = audit_config("https://api.acme.com/v1/audit-log", params={"limit": 100, "active": True})
+    cfg["headers"] = {"anthropic-version": __import__("datetime").date(2023, 6, 1)}
+    config = sources(cfg, credentials=CREDS).sources[0].config
+    assert config.params == {"limit": "100", "active": "true"} and config.headers == {"anthropic-version": "2023-06-01"}
+
+
+def test_cron_rejects_february_30():
+    assert any("February has no such day" in line for line in problems(audit_config("https://x.example", schedule="0 0 30 2 *")))

@@ -23,6 +23,7 @@ credentials:
 sources:
   - id: ls
     type: langsmith
+    startDate: "2026-09-01"
     config:
       credentialRef: ls_creds
       baseUrl: "{url}"

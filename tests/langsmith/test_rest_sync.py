@@ -47,6 +47,7 @@ def test_full_sync_pages_every_endpoint_and_lands_llm_events(ls_env):
     runs_reqs = [r.json() for r in reqs if r.path.endswith("/runs/query")]
     assert len(runs_reqs) == 8 + 2  # 16 + 4 runs in pages of 2
     assert sum(1 for b in runs_reqs if "cursor" in b) == 7 + 1
+    assert all(b["limit"] == 2 and {"total_cost", "prompt_tokens", "extra", "trace_id"} <= set(b["select"]) for b in runs_reqs)
     cursor = json.loads(out.cursor)
     assert set(cursor["projects"]) == {"ecbcd101-6cad-4297-94a0-786853343e48", "e9a36969-d556-4eb3-bf0e-83106b5997ba"}
     assert cursor["lookbackHours"] == 24
@@ -191,3 +192,26 @@ def test_deleted_example_drops_out_of_the_snapshot(ls_env, tmp_path):
     _pull(ls_env)
     db = tmp_path / "m.duckdb"
     assert materialize(ls_env.lake, db, "langsmith_example").rows == 5
+
+
+def test_compaction_keeps_the_table_and_later_versions_still_win(ls_env, tmp_path):
+    from pathlib import Path
+
+    cursor = None
+    for _ in range(3):
+        cursor = _pull(ls_env, cursor).cursor
+    run_dir = Path(ls_env.lake, "langsmith", "langsmith_run", "source_id=ls")
+    assert len(list(run_dir.glob("*.parquet"))) == 3
+    db = tmp_path / "m.duckdb"
+    res = materialize(ls_env.lake, db, "langsmith_run", compact_after=1)
+    assert res.rows == 20 and res.compacted_files == 3
+    assert len(list(run_dir.glob("*.parquet"))) == 1
+    for r in ls_env.fake.data["runs"]:
+        if r["id"] == PENDING_ROOT:
+            r["end_time"], r["status"] = "2026-10-01T12:12:41.000000", "success"
+    _pull(ls_env, cursor)
+    again = materialize(ls_env.lake, db, "langsmith_run", compact_after=1)
+    assert again.rows == 20 and again.versions == 40
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.execute(f"SELECT status FROM langsmith_run WHERE run_id = '{PENDING_ROOT}'").fetchone()[0] == "success"
+        assert con.execute("SELECT count(*) FROM langsmith_run WHERE end_time IS NULL").fetchone()[0] == 0

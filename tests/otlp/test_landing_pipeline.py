@@ -104,9 +104,17 @@ def test_a_file_that_lands_late_within_the_settle_time_is_still_consumed(pull, l
     assert len(lake_ids(lake)) == 8
 
 
+def test_a_receiver_clock_behind_the_pullers_loses_nothing(pull, lake):
+    behind = NOW - timedelta(hours=3)
+    _land(lake, _request("a"), behind, seq=1)
+    cursor = pull(None).cursor
+    _land(lake, _request("b"), behind + timedelta(seconds=1), seq=2)
+    assert pull(cursor).new == 4
+
+
 def test_the_cursor_stays_small_and_forgets_old_writers():
     names = [landing.file_name(NOW - timedelta(hours=1), "old", 1), landing.file_name(NOW, "w1", 1), landing.file_name(NOW, "w1", 2)]
-    cur = LandingCursor().advance(names, sorted(names), now=NOW)
+    cur = LandingCursor().advance(names, sorted(names))
     assert set(cur.writers) == {"w1"} and cur.writers["w1"][0] == 2
     assert cur.before == landing.time_key(NOW - SETTLE)
     again = LandingCursor.parse(cur.dump())
@@ -146,3 +154,27 @@ def test_a_backlog_larger_than_one_run_is_requested_run_by_run(adapter, pull, la
         outcome = pull(job_cursor)
         job_cursor, total = outcome.cursor, total + outcome.new
     assert total == 20 and pull(job_cursor).events == 0
+
+
+def test_a_write_cut_short_by_a_crash_is_invisible(adapter, lake):
+    from governance_pipeline.receiver import landing_has_data
+
+    name = landing.file_name(NOW, "w1", 1)
+    partial = LakeStore(lake).local_path(landing.file_path("agents", f".{name}.1a2b3c4d.partial"))
+    from pathlib import Path
+
+    Path(partial).parent.mkdir(parents=True)
+    Path(partial).write_bytes(_request("a")[:100])  # what a crash mid-write leaves: a temp file, never renamed
+    assert landing.list_landed(LakeStore(lake), "agents") == []
+    assert not landing_has_data(lake, "agents") and adapter.sensor_poll(None).run_keys == []
+
+
+def test_prune_landing_deletes_only_old_consumed_hours(pull, lake):
+    old = _land(lake, _request("a"), NOW - timedelta(days=3), seq=1)
+    cursor_before = pull(None).cursor
+    recent = _land(lake, _request("b"), NOW, seq=2)
+    assert landing.prune_landing(lake, "agents", NOW - timedelta(days=1), None) == 0  # nothing consumed yet
+    cursor = pull(cursor_before).cursor
+    assert landing.prune_landing(lake, "agents", NOW - timedelta(days=1), cursor) == 1
+    assert landing.list_landed(LakeStore(lake), "agents") == [recent] and old != recent
+    assert pull(cursor).events == 0 and len(lake_ids(lake)) == 8

@@ -57,6 +57,12 @@ def test_json_in_both_casings_is_accepted_and_landed(receiver, lake, name):
     assert landing_has_data(lake, "agents") and last_landed_at(lake, "agents") is not None
 
 
+def test_media_type_parameters_are_ignored(receiver):
+    url, _ = receiver
+    r = post(url, body=fixture_bytes("trace_camel.json"), ctype="Application/JSON; charset=utf-8")
+    assert r.status_code == 200 and r.json()["events"] == 4
+
+
 def test_protobuf_gets_a_protobuf_export_response(receiver, lake):
     url, _ = receiver
     r = post(url, body=fixture_bytes("trace.pb"), ctype=PB)
@@ -210,3 +216,40 @@ def test_concurrent_requests_share_fsyncs_and_every_ack_is_landed(receiver, lake
     assert acked == 320
     assert len(span_ids(landed(lake))) == 320
     assert app.committer.files_written <= 80
+
+
+def test_a_large_body_is_decoded_off_the_event_loop_and_landed(receiver, lake):
+    url, app = receiver
+    app.offload_bytes = 50_000
+    doc = orjson.loads(fixture_bytes("trace_camel.json"))
+    spans = doc["resourceSpans"][0]["scopeSpans"][0]["spans"]
+    doc["resourceSpans"][0]["scopeSpans"][0]["spans"] = [
+        {**s, "spanId": f"{i:08x}{n:08x}"} for i in range(40) for n, s in enumerate(spans)
+    ]
+    body = orjson.dumps(doc)
+    assert len(body) > app.offload_bytes
+    assert post(url, body=body).json() == {"events": 160, "bytes": len(body)}
+    bad = body.replace(b'"spanId":"00000000', b'"spanId":"zz000000', 1)
+    assert post(url, body=bad).status_code == 400  # errors from the worker thread are still a 400
+    assert len(span_ids(landed(lake))) == 160
+
+
+def test_chunked_uploads_are_streamed_and_limited(receiver, lake):
+    url, _ = receiver
+    body = gzip.compress(fixture_bytes("trace_camel.json"))
+    chunks = lambda data: (data[i : i + 1000] for i in range(0, len(data), 1000))  # noqa: E731
+    r = post(url, body=chunks(body), **{"Content-Encoding": "gzip"})  # no Content-Length: chunked
+    assert r.status_code == 200 and r.json() == {"events": 4, "bytes": len(body)}
+    r = post(url, body=chunks(b"x" * ((1 << 20) + 5000)))
+    assert r.status_code == 413
+
+
+def test_a_failed_landing_write_is_a_retryable_503(sources_file, tmp_path):
+    from governance_pipeline.receiver.server import build_app, running
+
+    blocker = tmp_path / "not_a_folder"
+    blocker.write_text("the lake root cannot be created under a file")
+    with running(build_app(str(sources_file), str(blocker / "lake"))) as url:
+        r = post(url, body=fixture_bytes("trace.pb"), ctype=PB)
+        assert r.status_code == 503 and r.headers["retry-after"] == "1" and r.headers["content-type"] == PB
+        assert post(url, body=b"", ctype=PB).status_code == 200  # nothing to land: still fine

@@ -67,6 +67,12 @@ class Compiled:
         self.header_has_auth = ("authorization" in lowered) or (c.apiKeyHeader.lower() in lowered and c.authMode == "api_key")
 
 
+def _text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value.isoformat() if hasattr(value, "isoformat") else str(value)
+
+
 class HttpPollingConfig(StrictModel):
     adapter: Literal["http_polling"] | None = None
     url: TemplateStr = Field(min_length=1)
@@ -87,6 +93,14 @@ class HttpPollingConfig(StrictModel):
     eventMapping: EventMappingConfig
     retry: RetryConfig = Field(default_factory=RetryConfig)
     _compiled: Compiled | None = PrivateAttr(default=None)
+
+    @field_validator("headers", "params", mode="before")
+    @classmethod
+    def _scalars(cls, v: Any) -> Any:
+        # YAML reads `anthropic-version: 2023-06-01` as a date and `limit: 100` as an int: send them as text
+        if isinstance(v, dict):
+            return {k: x if isinstance(x, str) or isinstance(x, (dict, list)) or x is None else _text(x) for k, x in v.items()}
+        return v
 
     @field_validator("method", mode="before")
     @classmethod

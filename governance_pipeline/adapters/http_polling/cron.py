@@ -50,6 +50,8 @@ def validate_cron(expr: str) -> str:
                     a = _value(first, lo, hi, names, what)
                     if last and _value(last, lo, hi, names, what) < a:
                         raise ValueError(f"{what} range '{base}' is reversed")
+        if parts[2] in ("30", "31") and parts[3] in ("2", "feb"):
+            raise ValueError("February has no such day")
     except ValueError as exc:
         raise ValueError(f"invalid cron expression '{expr}': {exc}") from None
     return expr
