@@ -167,14 +167,14 @@ def _epoch_int(v: pa.Array) -> pa.Array:
 
 
 def _struct_json(col: pa.StructArray) -> pa.Array:
-    """JSON text of a struct column whose leaves are strings, integers or booleans and never null."""
-    if col.null_count:
-        raise _Inexact()
+    """JSON text of a struct column whose leaves are strings, integers or booleans. A row without the object
+    gives null (as the row path does); a null *inside* an object declines, since absent and null keys look alike
+    in Arrow."""
     parts: list = []
     for i, field in enumerate(col.type):
-        child = pc.struct_field(col, i)
-        if child.null_count:
-            raise _Inexact()  # absent and null keys look alike in Arrow
+        child = pc.struct_field(col, i)  # null wherever the struct itself is null
+        if child.null_count != col.null_count:
+            raise _Inexact()
         if pa.types.is_struct(field.type):
             text = _struct_json(child)
         elif pa.types.is_string(field.type):

@@ -67,6 +67,18 @@ def test_types_coerce_like_the_row_path():
     assert json.loads(fast.column("flags")[0].as_py()) == {"pii": True, "label": 'say "hi" \\ ü', "inner": {"k": 1}}
 
 
+def test_rows_without_the_object_get_null_flags():
+    block = ndjson(
+        {"id": "a", "flags": {"pii": True, "inner": {"k": 1}}},
+        {"id": "b"},
+        {"id": "c", "flags": None},
+        {"id": "d", "flags": {"pii": False, "inner": {"k": 2}}},
+    )
+    fast = ArrowJsonMapping(GENERIC).map_block(block)
+    assert fast is not None and fast.equals(row_path(GENERIC, block))
+    assert fast.column("flags").to_pylist()[1:3] == [None, None]
+
+
 def test_iso_timestamps_with_offsets_and_fractions():
     block = ndjson({"id": "a", "ts": "2026-10-01T10:00:00Z"}, {"id": "b", "ts": "2026-10-01T12:00:00+02:00"}, {"id": "c", "ts": "2026-10-01T10:00:00.5Z"})
     fast = ArrowJsonMapping(GENERIC).map_block(block)
@@ -88,6 +100,7 @@ def test_missing_ids_get_the_same_stable_ids():
         b'{"id": "a"}\r\n',  # CR line ends
         b'{"id": "a", "n": 1}\n{"id": "b", "n": "x"}\n',  # mixed types
         b'{"id": "a", "flags": {"p": null}}\n',  # null inside an object mapped to text
+        b'{"id": "a", "flags": {"p": 1}}\n{"id": "b", "flags": {}}\n',  # a key absent from one object
         b'{"id": "a", "ts": 1790834575000000000}\n',  # nanosecond epoch (exact integer division)
     ],
 )
