@@ -120,6 +120,8 @@ def _coerce(name: str, col: pa.Array | None, n: int) -> pa.Array:
             return col.cast(pa.timestamp(t.unit, tz=t.tz or "UTC")).cast(TS)
         if pa.types.is_integer(t):
             return _epoch_int(col.cast(pa.int64()))
+        if pa.types.is_floating(t):
+            return _epoch_float(col.cast(pa.float64()))
         if pa.types.is_string(t):
             return timestamp_column(col.to_pylist())
         raise _Inexact()
@@ -164,6 +166,15 @@ def _epoch_int(v: pa.Array) -> pa.Array:
         pc.if_else(pc.less(a, 10**14), pc.multiply(v, 1_000), v),
     )
     return micros.cast(TS)
+
+
+def _epoch_float(v: pa.Array) -> pa.Array:
+    """``coerce.epoch_to_micros`` for a float column (Python's ``round`` is half-to-even, as here)."""
+    a = pc.abs(v)
+    if pc.any(pc.greater_equal(a, 1e14)).as_py() or pc.any(pc.is_nan(v)).as_py():
+        raise _Inexact()
+    scaled = pc.if_else(pc.less(a, 1e11), pc.multiply(v, 1_000_000.0), pc.multiply(v, 1_000.0))
+    return pc.round(scaled, 0, "half_to_even").cast(pa.int64()).cast(TS)
 
 
 def _struct_json(col: pa.StructArray) -> pa.Array:

@@ -85,6 +85,13 @@ def test_iso_timestamps_with_offsets_and_fractions():
     assert fast is not None and fast.column("event_timestamp").equals(row_path(GENERIC, block).column("event_timestamp"))
 
 
+def test_float_epochs_and_ints_promoted_to_floats():
+    block = ndjson({"id": "a", "ts": 1790834575, "tin": 3}, {"id": "b", "ts": 1790834575.123456, "tin": 2.7},
+                   {"id": "c", "ts": 1790834575123.5, "tin": 1})
+    fast = ArrowJsonMapping(GENERIC).map_block(block)
+    assert fast is not None and fast.equals(row_path(GENERIC, block))
+
+
 def test_missing_ids_get_the_same_stable_ids():
     block = ndjson({"n": "x"}, {"id": "given", "n": "y"})
     fast = ArrowJsonMapping(GENERIC).map_block(block)
