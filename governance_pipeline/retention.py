@@ -11,8 +11,7 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Mapping
 
-import duckdb
-
+from governance_pipeline.marts.dbfile import write_session
 from governance_pipeline.config.models import Source
 from governance_pipeline.lake import paths
 from governance_pipeline.lake.store import LakeStore
@@ -67,7 +66,7 @@ def apply_retention(
 
 def _delete_mart_rows(duckdb_file: Path, source_id: str, limit: date) -> dict[str, int]:
     deleted: dict[str, int] = {}
-    with duckdb.connect(str(duckdb_file)) as con:
+    with write_session(duckdb_file) as con:  # analysts keep reading the published file meanwhile
         tables = con.execute(
             "select table_name from information_schema.columns where column_name in ('source_id', 'date') "
             "and table_schema = 'main' group by table_name having count(*) = 2 "

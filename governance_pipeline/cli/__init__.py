@@ -18,6 +18,7 @@ COMMANDS: list[str] = [
     "governance_pipeline.cli.ingest_tail",
     "governance_pipeline.cli.export",
     "governance_pipeline.cli.destinations",
+    "governance_pipeline.cli.marts",
 ]
 
 

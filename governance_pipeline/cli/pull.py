@@ -27,7 +27,7 @@ def run(args) -> int:
         instance=instance,
         raise_on_error=False,
         tags={"governance/trigger": "cli"},
-        run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+        run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}},
     )
     if not result.success:
         message = _failure_message(result)
@@ -41,7 +41,9 @@ def _failure_message(result) -> str:
     for event in result.all_events:
         if event.is_step_failure and event.step_failure_data and event.step_failure_data.error:
             err = event.step_failure_data.error
-            while err.cause is not None and err.cls_name in ("DagsterExecutionStepExecutionError",):
+            while err.cause is not None and (err.cls_name.startswith("Dagster") or err.cls_name == "RetryRequestedFromPolicy"):
                 err = err.cause
+            if err.cls_name == "Failure" and event.step_failure_data.user_failure_data:
+                return event.step_failure_data.user_failure_data.description or err.message
             return f"{err.cls_name}: {err.message.strip().splitlines()[0] if err.message else ''}"
     return "see the run's logs in the Dagster UI"

@@ -6,6 +6,7 @@ import dagster as dg
 from governance_pipeline.config.credentials import redact
 from governance_pipeline.config.models import Source, SourcesFile
 from governance_pipeline.defs import state
+from governance_pipeline.defs.failures import as_failure
 from governance_pipeline.defs.metadata import outcome_metadata
 from governance_pipeline.defs.partitions import daily_partitions, valid_days
 from governance_pipeline.defs.runtime import make_runtime
@@ -40,7 +41,10 @@ def build_pull_job(sources_file: SourcesFile, source: Source) -> dg.JobDefinitio
             outcome = run_pull(source, runtime, committed)
         except Exception as exc:
             state.record_failure(context.instance, source.id, redact(f"{type(exc).__name__}: {exc}"))
-            raise
+            failure = as_failure(exc)
+            if failure is exc:
+                raise
+            raise failure from exc
         # The writer has committed: the files are durable and visible. Only now does the cursor move.
         state.record_success(context.instance, source.id, outcome.cursor, outcome.last_event_at, outcome.new)
         metadata = outcome_metadata(outcome)

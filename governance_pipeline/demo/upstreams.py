@@ -11,9 +11,10 @@ import subprocess
 import sys
 import threading
 import time
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Iterator
 
 import boto3
 
@@ -26,7 +27,7 @@ FIXTURES = Path(__file__).resolve().parents[2] / "demo" / "fixtures"
 
 PORTS = {"audit": 18081, "anthropic": 18082, "microsoft": 18083, "langsmith": 18085, "s3": 18086, "otlp": 4318}
 
-# Demo credentials: set in the environment for the sources file's {env: ...} references (see sources.yaml).
+# What the sample upstreams accept; sources.yaml carries the same demo values as literals.
 DEMO_ENV = {
     "DEMO_AUDIT_TOKEN": "demo-audit-token-1",
     "DEMO_ANTHROPIC_KEY": "demo-anthropic-key-1",
@@ -85,6 +86,10 @@ def drop_openai_file(endpoint: str, n: int) -> None:
     s3.put_object(Bucket="demo-openai-compliance", Key=key, Body=gzip.compress("\n".join(out).encode()))
 
 
+class PortsBusy(RuntimeError):
+    """Another program (often another demo) holds the demo's fixed ports."""
+
+
 class Upstreams:
     """Context manager: starts the servers, seeds the data, keeps the live feeds going, stops everything."""
 
@@ -95,11 +100,16 @@ class Upstreams:
         self.audit: AuditApi | None = None
 
     def __enter__(self) -> Upstreams:
-        for k, v in DEMO_ENV.items():
-            os.environ.setdefault(k, v)
+        try:
+            return self._start()
+        except BaseException:
+            self._stack.close()
+            raise
+
+    def _start(self) -> Upstreams:
         busy = [f"{name}:{port}" for name, port in PORTS.items() if not _free(port)]
         if busy:
-            raise RuntimeError(f"demo ports already in use ({', '.join(busy)}): is another demo running?")
+            raise PortsBusy(f"demo ports already in use ({', '.join(busy)}): is another demo running?")
         s = self._stack
         self.audit = AuditApi(FIXTURES / "audit_http", DEMO_ENV["DEMO_AUDIT_TOKEN"])
         s.enter_context(serve(self.audit, port=PORTS["audit"], keep_requests=False))
@@ -136,6 +146,14 @@ class Upstreams:
                 self.audit.add_live_event()
             if n % 12 == 0:
                 drop_openai_file(self.s3_endpoint, n)
+
+    @contextmanager
+    def running(self) -> Iterator[Upstreams]:
+        """For an already entered instance: stops everything when the block ends."""
+        try:
+            yield self
+        finally:
+            self.__exit__(None, None, None)
 
     def __exit__(self, *exc) -> None:
         self._stop.set()

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import duckdb
 
+from governance_pipeline.marts.dbfile import write_session
+
 from governance_pipeline.langsmith.table_store import compact_runs, order_sql, read_files
 from governance_pipeline.langsmith.tables import KEYS, SCHEMAS
 from governance_pipeline.lake.store import LakeStore
@@ -53,13 +55,8 @@ def materialize(lake_root: str, duckdb_path: str | Path, table: str, compact_aft
         deduped = mem.sql(dedup_sql(table)).to_arrow_table()
     path = Path(duckdb_path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(path))
-    try:
+    with write_session(path) as con:  # analysts keep reading the published file meanwhile
         con.register("fresh", deduped)
-        con.execute("BEGIN")
         con.execute(f'CREATE OR REPLACE TABLE "{table}" AS {typed_sql(table)}')
-        con.execute("COMMIT")
-    finally:
-        con.close()
     compacted = compact_runs(store, stored, files) if table == "langsmith_run" and len(files) > compact_after else 0
     return Materialized(table, deduped.num_rows, stored.num_rows, compacted)

@@ -67,6 +67,8 @@ def write_session(path: str | Path) -> Iterator[duckdb.DuckDBPyConnection]:
             con = duckdb.connect(str(tmp))
             try:
                 con.execute("SET TimeZone = 'UTC'")
+                # mart rows carry no meaningful order; without it DuckDB inserts in parallel
+                con.execute("SET preserve_insertion_order = false")
                 yield con
                 con.execute("CHECKPOINT")
             finally:

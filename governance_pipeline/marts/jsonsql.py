@@ -15,6 +15,11 @@ def lit(value) -> str:
     return "'" + json.dumps(value, separators=(",", ":")).replace("'", "''") + "'"
 
 
+def members_lit(value: dict) -> str:
+    """Constant members ``"k":v,...`` (no braces), for a ``RAW`` member of ``obj``."""
+    return lit(value)[:1] + lit(value)[2:-2] + lit(value)[-1:]
+
+
 def text(expr: str) -> str:
     """A VARCHAR expression as a JSON string (NULL stays NULL)."""
     return f"to_json(({expr})::VARCHAR)"
@@ -29,11 +34,15 @@ def number(expr: str) -> str:
     return f"CASE WHEN isfinite({expr}) THEN to_json(({expr})::DOUBLE) END"
 
 
+RAW = "__raw"
+"""Key prefix of a member whose expression is already a whole ``"key":value`` fragment (or NULL)."""
+
+
 def obj(members: dict[str, str], when: str | None = None) -> str:
     """A JSON object from ``{key: json-text expression}``; NULL members are left out."""
     parts = []
     for key, value in members.items():
-        parts.append(f"{lit(key)[:-1]}:' || {value}")
+        parts.append(value if key.startswith(RAW) else f"{lit(key)[:-1]}:' || {value}")
     body = "'{' || concat_ws(',', " + ", ".join(parts) + ") || '}'"
     return f"CASE WHEN {when} THEN {body} END" if when else body
 

@@ -14,19 +14,10 @@ ANOMALY_K = 3.0
 without events count as 0), judged only once the actor or source has 7 days of history."""
 
 _ERROR = "(status = 'error' OR error_type IS NOT NULL)"
-_COMMON = f"""
-    count(*)                                                     AS event_count,
-    sum(tokens_input)::BIGINT                                    AS tokens_input,
-    sum(tokens_output)::BIGINT                                   AS tokens_output,
-    sum(cost_usd)                                                AS cost_usd,
-    coalesce(sum(cost_usd) FILTER (WHERE cost_source = 'given'), 0)    AS cost_given_usd,
-    coalesce(sum(cost_usd) FILTER (WHERE cost_source = 'computed'), 0) AS cost_computed_usd,
-    count(*) FILTER (WHERE {_ERROR})                             AS error_count,
-    count(duration_ms)                                           AS events_with_duration,
-    quantile_cont(duration_ms, 0.5)                              AS duration_p50_ms,
-    quantile_cont(duration_ms, 0.95)                             AS duration_p95_ms,
-    min(event_timestamp)                                         AS first_event_at,
-    max(event_timestamp)                                         AS last_event_at"""
+_SUMS = ("event_count", "tokens_input", "tokens_output", "cost_usd", "cost_given_usd", "cost_computed_usd",
+         "error_count", "events_with_duration")
+_MEASURES = ", ".join([f"sum({m})::{'DOUBLE' if 'cost' in m else 'BIGINT'} AS {m}" for m in _SUMS]
+                      + ["min(first_event_at) AS first_event_at", "max(last_event_at) AS last_event_at"])
 
 CREATE_TABLES = """
 CREATE TABLE IF NOT EXISTS governance_source_daily (
@@ -39,8 +30,7 @@ CREATE TABLE IF NOT EXISTS governance_kpis (
     date DATE NOT NULL, source_id VARCHAR NOT NULL, actor VARCHAR, target VARCHAR, source_type VARCHAR,
     event_count BIGINT, tokens_input BIGINT, tokens_output BIGINT, cost_usd DOUBLE,
     cost_given_usd DOUBLE, cost_computed_usd DOUBLE, error_count BIGINT, events_with_duration BIGINT,
-    duration_p50_ms DOUBLE, duration_p95_ms DOUBLE, first_event_at TIMESTAMPTZ, last_event_at TIMESTAMPTZ,
-    distinct_actors_day_source BIGINT, built_at TIMESTAMPTZ);
+    first_event_at TIMESTAMPTZ, last_event_at TIMESTAMPTZ, distinct_actors_day_source BIGINT, built_at TIMESTAMPTZ);
 CREATE TABLE IF NOT EXISTS governance_spend_daily (
     date DATE NOT NULL, source_id VARCHAR NOT NULL, actor VARCHAR, model VARCHAR, provider VARCHAR,
     event_count BIGINT, tokens_input BIGINT, tokens_output BIGINT, cost_usd DOUBLE,
@@ -51,32 +41,59 @@ CREATE TABLE IF NOT EXISTS governance_spend_daily (
 
 KPI_TABLES = ("governance_source_daily", "governance_kpis", "governance_spend_daily")
 
-# The projection every KPI query needs, materialised once per build (a narrow temp table).
-STAGE = """
-CREATE OR REPLACE TEMP TABLE kpi_stage AS
-SELECT date, source_id, source_type, actor, target, model, provider, tokens_input, tokens_output, cost_usd,
-       cost_source, status, error_type, duration_ms, event_timestamp
-FROM lake_events {where}
+# One pass over the lake at the finest grain any table needs; the tables are roll-ups of it (sums, min/max
+# and distinct actors roll up exactly). Percentiles do not, so they come from a pass over the timed events only.
+FINE = f"""
+CREATE OR REPLACE TEMP TABLE kpi_fine AS
+SELECT date, source_id, source_type, actor, target, model, provider,
+       count(*)                                                           AS event_count,
+       sum(tokens_input)                                                  AS tokens_input,
+       sum(tokens_output)                                                 AS tokens_output,
+       sum(cost_usd)                                                      AS cost_usd,
+       coalesce(sum(cost_usd) FILTER (WHERE cost_source = 'given'), 0)    AS cost_given_usd,
+       coalesce(sum(cost_usd) FILTER (WHERE cost_source = 'computed'), 0) AS cost_computed_usd,
+       count(*) FILTER (WHERE {_ERROR})                                   AS error_count,
+       count(duration_ms)                                                 AS events_with_duration,
+       min(event_timestamp)                                               AS first_event_at,
+       max(event_timestamp)                                               AS last_event_at
+FROM lake_events /*WHERE*/
+GROUP BY ALL
 """
 
+
+def _latency(keys: str) -> str:
+    return (f"SELECT {keys}, q[1] AS duration_p50_ms, q[2] AS duration_p95_ms FROM ("
+            f"SELECT {keys}, quantile_cont(duration_ms, [0.5, 0.95]) AS q FROM lake_events "
+            f"/*WHERE*/ /*AND*/ duration_ms IS NOT NULL GROUP BY ALL)")
+
+
+def _join_on(keys: str) -> str:
+    return " AND ".join(f"g.{k} IS NOT DISTINCT FROM t.{k}" for k in keys.split(", "))
+
+
 INSERT_SOURCE_DAILY = f"""
-INSERT INTO governance_source_daily
-SELECT date, source_id, any_value(source_type), {_COMMON}, count(DISTINCT actor), now()
-FROM kpi_stage GROUP BY date, source_id
+INSERT INTO governance_source_daily BY NAME
+SELECT g.*, t.duration_p50_ms, t.duration_p95_ms, now() AS built_at
+FROM (SELECT date, source_id, any_value(source_type) AS source_type, {_MEASURES},
+             count(DISTINCT actor) AS distinct_actors
+      FROM kpi_fine GROUP BY date, source_id) g
+LEFT JOIN ({_latency("date, source_id")}) t ON {_join_on("date, source_id")}
 """
 
 INSERT_KPIS = f"""
-INSERT INTO governance_kpis
-SELECT g.*, s.distinct_actors, now()
-FROM (SELECT date, source_id, actor, target, any_value(source_type) AS source_type, {_COMMON}
-      FROM kpi_stage GROUP BY date, source_id, actor, target) g
+INSERT INTO governance_kpis BY NAME
+SELECT g.*, s.distinct_actors AS distinct_actors_day_source, now() AS built_at
+FROM (SELECT date, source_id, actor, target, any_value(source_type) AS source_type, {_MEASURES}
+      FROM kpi_fine GROUP BY date, source_id, actor, target) g
 JOIN governance_source_daily s USING (date, source_id)
 """
 
+_SPEND_KEYS = "date, source_id, actor, model, provider"
 INSERT_SPEND_DAILY = f"""
-INSERT INTO governance_spend_daily
-SELECT date, source_id, actor, model, provider, {_COMMON}, now()
-FROM kpi_stage GROUP BY date, source_id, actor, model, provider
+INSERT INTO governance_spend_daily BY NAME
+SELECT g.*, t.duration_p50_ms, t.duration_p95_ms, now() AS built_at
+FROM (SELECT {_SPEND_KEYS}, {_MEASURES} FROM kpi_fine GROUP BY ALL) g
+LEFT JOIN ({_latency(_SPEND_KEYS)}) t ON {_join_on(_SPEND_KEYS)}
 """
 
 VIEWS = f"""
@@ -126,14 +143,18 @@ def build_kpis(con, dates: list[str] | None) -> dict[str, int]:
     """Replace the given dates (None: all) of every KPI table from ``lake_events``; rows written per table."""
     con.execute(CREATE_TABLES)
     where = date_filter(dates)
-    con.execute(STAGE.format(where=where))
+
+    def sql(text: str) -> str:
+        return text.replace("/*WHERE*/", where).replace("/*AND*/", "AND" if where else "WHERE")
+
+    con.execute(sql(FINE))
     written = {}
     con.execute("BEGIN")
     for table, insert in zip(KPI_TABLES, (INSERT_SOURCE_DAILY, INSERT_KPIS, INSERT_SPEND_DAILY)):
         con.execute(f"DELETE FROM {table} {where}")
-        con.execute(insert)
+        con.execute(sql(insert))
         written[table] = con.execute(f"SELECT count(*) FROM {table} {where}").fetchone()[0]
     con.execute(VIEWS)
     con.execute("COMMIT")
-    con.execute("DROP TABLE kpi_stage")
+    con.execute("DROP TABLE kpi_fine")
     return written

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
-from governance_pipeline.marts.jsonsql import array, integer, lit, number, obj, text
+from governance_pipeline.marts.jsonsql import RAW, array, integer, lit, members_lit, number, obj, text
 
 OCSF_VERSION = "1.8.0"
 CATEGORY_UID, CLASS_UID = 6, 6003
@@ -50,67 +50,89 @@ def _caption(expr: str, captions: dict[int, str]) -> str:
     return f"CASE {expr} {whens} END"
 
 
+# Everything that depends only on (source, action, event type, model, provider) is rendered once per distinct
+# combination into a small table, and joined back: per row only the row's own values are escaped and joined.
+DIM_KEYS = ("source_id", "source_type", "action", "event_type", "model", "provider")
+
+
+def dims_sql(where: str) -> str:
+    """SELECT of the distinct dimension combinations with their pre-rendered JSON fragments."""
+    caption = _caption("activity_id", ACTIVITY_CAPTIONS)
+    service = "'{\"name\":' || to_json(coalesce(provider, source_type, source_id)) || '}'"
+    return f"""
+    SELECT *,
+           '"activity_id":' || activity_id || ',"activity_name":' ||
+               CASE WHEN activity_id = 99 THEN j_action ELSE '"' || {caption} || '"' END ||
+               ',"type_uid":' || ({CLASS_UID * 100} + activity_id) ||
+               ',"type_name":"API Activity: ' || {caption} || '"'                     AS d_activity,
+           {service}                                                                 AS j_service,
+           '"src_endpoint":' || {obj({"svc_name": text("coalesce(source_type, source_id)"), "name": "j_source_id"})}
+                                                                                     AS d_src_endpoint,
+           '"dst_endpoint":' || {obj({"svc_name": text("provider")}, when="provider IS NOT NULL")} AS d_dst_endpoint,
+           '"ai_model":' || {obj({"name": text("model"), "ai_provider": text("coalesce(provider, 'unknown')")},
+                                 when="model IS NOT NULL")}                          AS d_ai_model
+    FROM (SELECT *,
+                 {activity_case("action")}                                           AS activity_id,
+                 to_json(coalesce(action, event_type, 'unknown'))                    AS j_action,
+                 to_json(source_type)                                                AS j_source_type,
+                 to_json(source_id)                                                  AS j_source_id,
+                 to_json(event_type)                                                 AS j_event_type
+          FROM (SELECT DISTINCT {", ".join(DIM_KEYS)} FROM lake_events {where}))
+    """
+
+
+DIM_COLUMNS = ("activity_id", "d_activity", "j_action", "j_source_type", "j_source_id", "j_event_type", "j_service",
+               "d_src_endpoint", "d_dst_endpoint", "d_ai_model")
+
+
 def ocsf_json_sql() -> str:
-    """The ``ocsf_json`` expression; the row has the lake columns plus activity_id, severity_id, status_id,
-    is_error, is_anomaly and time (epoch ms)."""
+    """The ``ocsf_json`` expression; the row has the lake columns, the ``DIM_COLUMNS``, and severity_id,
+    status_id, is_error, is_anomaly, time (epoch ms) and j_sei, j_actor (escaped per row)."""
     has_model = "model IS NOT NULL"
     has_trace = "trace_id IS NOT NULL"
-    service = obj({"name": text("coalesce(provider, source_type, source_id)")})
     end_time = "time + coalesce(round(duration_ms)::BIGINT, 0)"
     in_int32 = "BETWEEN 0 AND 2147483647"
+    severity = " ".join(f"WHEN {k} THEN '\"severity_id\":{k},\"severity\":\"{v}\"'" for k, v in SEVERITY_CAPTIONS.items())
+    status = " ".join(f"WHEN {k} THEN '\"status_id\":{k},\"status\":\"{v}\"'" for k, v in STATUS_CAPTIONS.items())
     return obj({
-        "category_uid": lit(CATEGORY_UID),
-        "category_name": lit("Application Activity"),
-        "class_uid": lit(CLASS_UID),
-        "class_name": lit("API Activity"),
-        "activity_id": integer("activity_id"),
-        "activity_name": text(f"CASE WHEN activity_id = 99 THEN coalesce(action, event_type, 'Other') "
-                              f"ELSE {_caption('activity_id', ACTIVITY_CAPTIONS)} END"),
-        "type_uid": integer(f"{CLASS_UID * 100} + activity_id"),
-        "type_name": text(f"'API Activity: ' || {_caption('activity_id', ACTIVITY_CAPTIONS)}"),
-        "severity_id": integer("severity_id"),
-        "severity": text(_caption("severity_id", SEVERITY_CAPTIONS)),
-        "status_id": integer("status_id"),
-        "status": text(_caption("status_id", STATUS_CAPTIONS)),
+        RAW + "class": members_lit({"category_uid": CATEGORY_UID, "category_name": "Application Activity",
+                                    "class_uid": CLASS_UID, "class_name": "API Activity"}),
+        RAW + "activity": "d_activity",
+        RAW + "severity": f"CASE severity_id {severity} END",
+        RAW + "status": f"CASE status_id {status} END",
         "status_detail": text("CASE WHEN is_error THEN coalesce(error_type, 'error') END"),
         "time": integer("time"),
         "duration": integer("CASE WHEN duration_ms >= 0 AND isfinite(duration_ms) THEN round(duration_ms) END"),
         "metadata": obj({
-            "version": lit(OCSF_VERSION),
-            "profiles": array(f"CASE WHEN {has_model} THEN '\"ai_operation\"' END",
-                              f"CASE WHEN {has_trace} THEN '\"trace\"' END",
-                              when=f"{has_model} OR {has_trace}"),
-            "product": lit({"name": "governance_pipeline", "vendor_name": "governance_pipeline",
-                            "version": product_version()}),
-            "uid": text("source_id || ':' || source_event_id"),
-            "original_event_uid": text("source_event_id"),
-            "log_name": text("source_type"),
-            "log_provider": text("source_id"),
-            "event_code": text("action"),
+            RAW + "fixed": members_lit({"version": OCSF_VERSION,
+                                        "product": {"name": "governance_pipeline", "vendor_name": "governance_pipeline",
+                                                    "version": product_version()}}),
+            "profiles": f"""CASE WHEN {has_model} AND {has_trace} THEN '["ai_operation","trace"]'
+                                 WHEN {has_model} THEN '["ai_operation"]' WHEN {has_trace} THEN '["trace"]' END""",
+            "original_event_uid": "j_sei",
+            "log_name": "j_source_type",
             "tenant_uid": text("organization_id"),
             "logged_time": integer("epoch_ms(ingested_at)"),
         }),
         "actor": obj({
             "user": obj({
-                "uid": text("actor"),
-                "name": text("actor"),
-                "email_addr": text(f"CASE WHEN regexp_full_match(actor, '{EMAIL_RE.replace(chr(39), chr(39) * 2)}') "
-                                   "THEN actor END"),
+                "uid": "j_actor",
+                "email_addr": f"CASE WHEN regexp_full_match(actor, '{EMAIL_RE.replace(chr(39), chr(39) * 2)}') "
+                              "THEN j_actor END",
             }, when="actor IS NOT NULL"),
-            "app_name": text("source_type"),
+            "app_name": "j_source_type",
         }),
         "api": obj({
-            "operation": text("coalesce(action, event_type, 'unknown')"),
-            "service": service,
+            "operation": "j_action",
+            "service": "j_service",
             "response": obj({"error": text("coalesce(error_type, 'error')")}, when="is_error"),
         }),
-        "src_endpoint": obj({"svc_name": text("coalesce(source_type, source_id)"), "name": text("source_id")}),
-        "dst_endpoint": obj({"svc_name": text("provider")}, when="provider IS NOT NULL"),
-        "resources": array(obj({"name": text("target"), "type": text("event_type")}), when="target IS NOT NULL"),
-        "ai_model": obj({"name": text("model"), "ai_provider": text("coalesce(provider, 'unknown')")},
-                        when=has_model),
+        RAW + "src_endpoint": "d_src_endpoint",
+        RAW + "dst_endpoint": "d_dst_endpoint",
+        "resources": array(obj({"name": text("target"), "type": "j_event_type"}), when="target IS NOT NULL"),
+        RAW + "ai_model": "d_ai_model",
         "message_context": obj({
-            "service": service,
+            "service": "j_service",
             "uid": text("conversation_id"),
             "prompt_tokens": integer(f"CASE WHEN tokens_input {in_int32} THEN tokens_input END"),
             "completion_tokens": integer(f"CASE WHEN tokens_output {in_int32} THEN tokens_output END"),
@@ -122,19 +144,16 @@ def ocsf_json_sql() -> str:
             "span": obj({
                 "uid": text("span_id"),
                 "parent_uid": text("parent_span_id"),
-                "operation": text("action"),
                 "start_time": integer("time"),
                 "end_time": integer(end_time),
             }, when="span_id IS NOT NULL"),
         }, when=has_trace),
         "unmapped": obj({
-            "source_id": text("source_id"),
-            "source_type": text("source_type"),
-            "event_type": text("event_type"),
+            "source_id": "j_source_id",
+            "event_type": "j_event_type",
             "cost_usd": number("cost_usd"),
             "cost_source": text("cost_source"),
             "tool_name": text("tool_name"),
-            "target": text("target"),
             "tokens_input": integer(f"CASE WHEN NOT ({has_model}) THEN tokens_input END"),
             "tokens_output": integer(f"CASE WHEN NOT ({has_model}) THEN tokens_output END"),
             "conversation_id": text(f"CASE WHEN NOT ({has_model}) THEN conversation_id END"),

@@ -62,4 +62,4 @@ def structure_problems(event: dict) -> list[str]:
         problems.append("message_context needs application or service")
     if "trace" in event and "uid" not in event["trace"]:
         problems.append("trace.uid missing")
-    return problems + _nulls(event)
+    return problems + _nulls({k: v for k, v in event.items() if k != "unmapped"})

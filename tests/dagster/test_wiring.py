@@ -129,3 +129,30 @@ def test_govpipe_validate_and_sources_list(ndjson_source, tmp_path):
     assert "Traceback" not in out.stderr
     out = run([str(BIN / "govpipe"), "pull", "nope"])
     assert out.returncode == 2 and "no source 'nope'" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_permanent_errors_fail_once_with_one_readable_line(env, monkeypatch):
+    from tests.support.http import Response, serve
+
+    with serve(lambda req: Response(403, {"error": "forbidden"})) as (url, seen):
+        sources = env / "sources.yaml"
+        sources.write_text(f"""
+credentials:
+  api: {{token: tok-abcdef-123456}}
+sources:
+  - id: denied
+    type: http_polling
+    config:
+      url: {url}/audit
+      authMode: bearer
+      credentialRef: api
+      eventsJsonPath: $.events
+      eventMapping: {{source_event_id: $.id}}
+""")
+        monkeypatch.setenv("GOVERNANCE_SOURCES", str(sources))
+        out = run([str(BIN / "govpipe"), "pull", "denied"])
+    assert out.returncode == 1
+    assert len(seen) == 1  # a 403 is not retried, neither by the client nor by the step retry policy
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and "HTTP 403" in lines[0] and "tok-abcdef-123456" not in out.stderr, out.stderr
+    assert load_state(dg.DagsterInstance.get(), "denied")["status"] == "error"
