@@ -98,7 +98,8 @@ def price_missing(table: pa.Table) -> tuple[pa.Table, dict[str, int]]:
     done = pc.is_valid(costs)
     if not pc.any(done).as_py():
         return table, unpriced
-    full_mask = pc.replace_with_mask(pa.array([False] * table.num_rows), need.combine_chunks() if isinstance(need, pa.ChunkedArray) else need, done)
+    need_flat = need.combine_chunks() if isinstance(need, pa.ChunkedArray) else need
+    full_mask = pc.replace_with_mask(pa.repeat(pa.scalar(False), table.num_rows), need_flat, done)
     full_costs = pc.replace_with_mask(table.column("cost_usd").combine_chunks(), full_mask, pc.filter(costs, done))
     source = pc.if_else(full_mask, pa.scalar("computed"), table.column("cost_source"))
     table = table.set_column(table.schema.get_field_index("cost_usd"), "cost_usd", full_costs)

@@ -32,6 +32,7 @@ from governance_pipeline.lake.schema import EVENT_SCHEMA
 from governance_pipeline.lake.store import LakeStore
 
 FLUSH_ROWS = 250_000
+MAX_BUFFERED_BYTES = 256 << 20  # across all dates: a run spanning many days still writes in bounded memory
 
 
 @dataclass
@@ -72,6 +73,7 @@ class LakeWriter:
         self._seen: dict[str, set[str]] = {}
         self._buffers: dict[str, list[pa.Table]] = defaultdict(list)
         self._buffered: dict[str, int] = defaultdict(int)
+        self._buffered_bytes: dict[str, int] = defaultdict(int)
         self._staged: dict[str, list[str]] = defaultdict(list)
         self._quarantine: list[dict] = []
         self._replaced_days: set[str] = set()
@@ -130,12 +132,17 @@ class LakeWriter:
             return
         self._buffers[day].append(part)
         self._buffered[day] += part.num_rows
+        self._buffered_bytes[day] += part.nbytes
         if self._buffered[day] >= FLUSH_ROWS:
             self._flush(day)
+        elif sum(self._buffered_bytes.values()) >= MAX_BUFFERED_BYTES:
+            for buffered_day in list(self._buffers):
+                self._flush(buffered_day)
 
     def _flush(self, day: str) -> None:
         parts = self._buffers.pop(day, [])
         self._buffered.pop(day, None)
+        self._buffered_bytes.pop(day, None)
         if not parts:
             return
         table = pa.concat_tables(parts) if len(parts) > 1 else parts[0]

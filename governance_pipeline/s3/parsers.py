@@ -33,7 +33,7 @@ class Parsed:
         return len(self.records) + len(self.bad)
 
 
-def _bad(key: str, line: int, error: str, raw: str = "") -> dict:
+def bad_record(key: str, line: int, error: str, raw: str = "") -> dict:
     return {"file": key, "line": line, "error": error, "raw": raw[:RAW_LIMIT]}
 
 
@@ -47,9 +47,9 @@ def parse(kind: str, chunks: Iterable[bytes], key: str, batch_rows: int = BATCH_
     raise ValueError(f"unknown parser {kind!r} (known: {', '.join(PARSERS)})")
 
 
-def parse_ndjson(chunks: Iterable[bytes], key: str, batch_rows: int = BATCH_ROWS) -> Iterator[Parsed]:
+def parse_ndjson(chunks: Iterable[bytes], key: str, batch_rows: int = BATCH_ROWS, first_line: int = 1) -> Iterator[Parsed]:
     out = Parsed()
-    lineno = 0
+    lineno = first_line - 1
     loads = orjson.loads
     try:
         for block in line_blocks(chunks):
@@ -63,10 +63,10 @@ def parse_ndjson(chunks: Iterable[bytes], key: str, batch_rows: int = BATCH_ROWS
                 try:
                     obj = loads(line)
                 except orjson.JSONDecodeError as exc:
-                    out.bad.append(_bad(key, lineno, f"invalid JSON: {exc}", line.decode("utf-8", "replace")))
+                    out.bad.append(bad_record(key, lineno, f"invalid JSON: {exc}", line.decode("utf-8", "replace")))
                     continue
                 if type(obj) is not dict:
-                    out.bad.append(_bad(key, lineno, f"expected a JSON object, got {type(obj).__name__}", line.decode("utf-8", "replace")))
+                    out.bad.append(bad_record(key, lineno, f"expected a JSON object, got {type(obj).__name__}", line.decode("utf-8", "replace")))
                     continue
                 records.append(obj)
                 raws.append(line.decode())
@@ -75,7 +75,7 @@ def parse_ndjson(chunks: Iterable[bytes], key: str, batch_rows: int = BATCH_ROWS
                     out = Parsed()
                     records, raws = out.records, out.raws
     except StreamError as exc:
-        out.bad.append(_bad(key, lineno + 1, str(exc)))
+        out.bad.append(bad_record(key, lineno + 1, str(exc)))
     if out.records or out.bad:
         yield out
 
@@ -107,10 +107,10 @@ def parse_csv(chunks: Iterable[bytes], key: str, batch_rows: int = BATCH_ROWS) -
         except StopIteration:
             break
         except StreamError as exc:
-            out.bad.append(_bad(key, start, str(exc)))
+            out.bad.append(bad_record(key, start, str(exc)))
             break
         except csv.Error as exc:
-            out.bad.append(_bad(key, start, f"invalid CSV: {exc}"))
+            out.bad.append(bad_record(key, start, f"invalid CSV: {exc}"))
             continue
         line = start
         if not row or (len(row) == 1 and not row[0].strip()):
@@ -119,7 +119,7 @@ def parse_csv(chunks: Iterable[bytes], key: str, batch_rows: int = BATCH_ROWS) -
             header = [h.strip() for h in row]
             continue
         if len(row) != len(header):
-            out.bad.append(_bad(key, line, f"expected {len(header)} fields, got {len(row)}", ",".join(row)))
+            out.bad.append(bad_record(key, line, f"expected {len(header)} fields, got {len(row)}", ",".join(row)))
             continue
         record = {h: (v if v != "" else None) for h, v in zip(header, row)}
         out.records.append(record)
@@ -139,10 +139,10 @@ def parse_json_array(chunks: Iterable[bytes], key: str, batch_rows: int = BATCH_
             try:
                 obj = orjson.loads(text)
             except orjson.JSONDecodeError as exc:
-                out.bad.append(_bad(key, line, f"invalid JSON: {exc}", text.decode("utf-8", "replace")))
+                out.bad.append(bad_record(key, line, f"invalid JSON: {exc}", text.decode("utf-8", "replace")))
                 continue
             if type(obj) is not dict:
-                out.bad.append(_bad(key, line, f"expected a JSON object, got {type(obj).__name__}", text.decode("utf-8", "replace")))
+                out.bad.append(bad_record(key, line, f"expected a JSON object, got {type(obj).__name__}", text.decode("utf-8", "replace")))
                 continue
             out.records.append(obj)
             out.raws.append(dump_json(obj))
@@ -150,6 +150,6 @@ def parse_json_array(chunks: Iterable[bytes], key: str, batch_rows: int = BATCH_
                 yield out
                 out = Parsed()
     except StreamError as exc:
-        out.bad.append(_bad(key, getattr(exc, "line", 0) or 0, str(exc)))
+        out.bad.append(bad_record(key, getattr(exc, "line", 0) or 0, str(exc)))
     if out.records or out.bad:
         yield out

@@ -75,3 +75,35 @@ def line_blocks(chunks: Iterable[bytes]) -> Iterator[list[bytes]]:
             yield lines
     if tail:
         yield [tail]
+
+
+def line_aligned(chunks: Iterable[bytes], size: int) -> Iterator[bytes]:
+    """The content regrouped into blocks of about ``size`` bytes, each ending with a newline. When the stream
+    breaks (``StreamError``), the complete lines read so far are yielded before the error is raised."""
+    parts: list[bytes] = []
+    held = 0
+    try:
+        for chunk in chunks:
+            parts.append(chunk)
+            held += len(chunk)
+            if held < size:
+                continue
+            buf = b"".join(parts)
+            cut = buf.rfind(b"\n") + 1
+            if cut == 0:
+                if len(buf) > MAX_LINE:
+                    raise StreamError(f"a line is longer than {MAX_LINE} bytes")
+                parts, held = [buf], len(buf)
+                continue
+            yield buf[:cut]
+            rest = buf[cut:]
+            parts, held = ([rest] if rest else []), len(rest)
+    except StreamError:
+        buf = b"".join(parts)
+        cut = buf.rfind(b"\n") + 1
+        if cut:
+            yield buf[:cut]
+        raise
+    if held:
+        buf = b"".join(parts)
+        yield buf if buf.endswith(b"\n") else buf + b"\n"

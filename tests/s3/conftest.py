@@ -58,24 +58,29 @@ class Moto:
 
 @pytest.fixture(scope="session")
 def moto() -> Moto:
+    # Only the child server sees the variable: other tests' moto servers must keep accepting any key.
     previous = os.environ.get("INITIAL_NO_AUTH_ACTION_COUNT")
     os.environ["INITIAL_NO_AUTH_ACTION_COUNT"] = "3"  # create the admin user, its policy and key; then enforce
+    server = moto_server()
     try:
-        with moto_server() as url:
-            iam = boto3.client("iam", endpoint_url=url, region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
-            iam.create_user(UserName="admin")
-            iam.put_user_policy(UserName="admin", PolicyName="all", PolicyDocument=json.dumps(ALLOW_ALL))
-            key = iam.create_access_key(UserName="admin")["AccessKey"]
-            m = Moto(url, (key["AccessKeyId"], key["SecretAccessKey"]), "")
-            role = m.client("iam").create_role(RoleName="drops-reader", AssumeRolePolicyDocument=json.dumps(TRUST_ANY))
-            m.client("iam").put_role_policy(RoleName="drops-reader", PolicyName="read", PolicyDocument=json.dumps(ALLOW_ALL))
-            m.role_arn = role["Role"]["Arn"]
-            yield m
+        url = server.__enter__()
     finally:
         if previous is None:
             os.environ.pop("INITIAL_NO_AUTH_ACTION_COUNT", None)
         else:
             os.environ["INITIAL_NO_AUTH_ACTION_COUNT"] = previous
+    try:
+        iam = boto3.client("iam", endpoint_url=url, region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+        iam.create_user(UserName="admin")
+        iam.put_user_policy(UserName="admin", PolicyName="all", PolicyDocument=json.dumps(ALLOW_ALL))
+        key = iam.create_access_key(UserName="admin")["AccessKey"]
+        m = Moto(url, (key["AccessKeyId"], key["SecretAccessKey"]), "")
+        role = m.client("iam").create_role(RoleName="drops-reader", AssumeRolePolicyDocument=json.dumps(TRUST_ANY))
+        m.client("iam").put_role_policy(RoleName="drops-reader", PolicyName="read", PolicyDocument=json.dumps(ALLOW_ALL))
+        m.role_arn = role["Role"]["Arn"]
+        yield m
+    finally:
+        server.__exit__(None, None, None)
 
 
 @pytest.fixture

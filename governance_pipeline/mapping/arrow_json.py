@@ -1,0 +1,205 @@
+"""``eventMapping`` applied to a block of NDJSON parsed by Arrow's C++ JSON reader: no per-row Python work.
+
+It yields exactly what ``EventMapping.to_table`` gives for the same lines, or ``None`` when it cannot promise
+that (a line that is not an object, mixed types, CR line ends, index or wildcard paths, values whose exact
+text Arrow does not keep); the caller then takes the row-by-row path for that block. Two deliberate
+normalizations: Arrow infers ISO-8601 strings as timestamps (same instant as ``coerce.to_micros``), and a JSON
+object mapped to a text field (e.g. ``flags``) is re-serialized with its keys in the block's order.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.json as pajson
+
+from governance_pipeline.lake.schema import EVENT_SCHEMA, FLOAT_FIELDS, INT_FIELDS, MAPPABLE_FIELDS, TS
+from governance_pipeline.mapping.coerce import float_column, int_column, text_column, timestamp_column
+from governance_pipeline.mapping.event_mapping import EventMapping, stable_id
+from governance_pipeline.mapping.jsonpath import _plain_steps
+
+_PARSE = pajson.ParseOptions(newlines_in_values=False)
+_CONTROL = "[\\x00-\\x1f]"
+
+
+class _Inexact(Exception):
+    """Arrow cannot reproduce the row path's value for this block."""
+
+
+class ArrowJsonMapping:
+    def __init__(self, mapping: EventMapping, fallbacks: dict[str, str] | None = None):
+        """``fallbacks``: field -> JSONPath whose value fills the field where the mapped one is null."""
+        paths = dict(mapping.paths)
+        if "model" not in paths and "target" in paths:
+            paths["model"] = paths["target"]
+        steps = {name: _plain_steps(path) for name, path in paths.items()}
+        extra = {name: _plain_steps(path) for name, path in (fallbacks or {}).items()}
+        self.supported = all(
+            s is not None and all(type(x) is str for x in s) for s in (*steps.values(), *extra.values())
+        ) and set(extra) <= set(steps)
+        self.steps = {name: steps[name] for name in MAPPABLE_FIELDS if name in steps} if self.supported else {}
+        self.fallbacks = extra if self.supported else {}
+
+    def map_block(self, block: bytes) -> pa.Table | None:
+        """The normalized table of ``block`` (complete ``\\n``-terminated NDJSON lines), or None."""
+        if not self.supported or b"\r" in block:
+            return None
+        raws = _lines(block)
+        if raws is None:
+            return None
+        try:
+            parsed = pajson.read_json(pa.BufferReader(block), parse_options=_PARSE)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+            return None
+        if parsed.num_rows != len(raws):
+            return None
+        try:
+            columns = {name: _coerce(name, _find(parsed, steps), len(raws)) for name, steps in self.steps.items()}
+            for name, steps in self.fallbacks.items():
+                if columns[name].null_count:
+                    columns[name] = pc.coalesce(columns[name], _coerce(name, _find(parsed, steps), len(raws)))
+        except (_Inexact, pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError, OverflowError):
+            return None
+        ids = columns.get("source_event_id")
+        if ids is None or ids.null_count:
+            given = ids.to_pylist() if ids is not None else [None] * len(raws)
+            texts = raws.to_pylist()
+            columns["source_event_id"] = pa.array([g if g is not None else stable_id(t) for g, t in zip(given, texts)], pa.string())
+        columns["raw_payload"] = raws
+        fields = [EVENT_SCHEMA.field(k) for k in columns]
+        return pa.Table.from_arrays(list(columns.values()), schema=pa.schema(fields))
+
+
+def _lines(block: bytes) -> pa.Array | None:
+    """The lines of ``block`` as a string array, built from the buffer without a Python list; None when the
+    block has blank lines (the row path keeps the line bookkeeping exact) or is too big for 32-bit offsets."""
+    if not block.endswith(b"\n") or len(block) >= 2**31:
+        return None
+    data = np.frombuffer(block, np.uint8)
+    ends = np.flatnonzero(data == 10)
+    lengths = np.diff(ends, prepend=-1) - 1
+    if not len(ends) or not lengths.all():
+        return None
+    offsets = np.zeros(len(ends) + 1, np.int32)
+    np.cumsum(lengths, out=offsets[1:])
+    body = data[: ends[-1]]
+    payload = body[body != 10]  # the lines back to back, newlines dropped
+    arr = pa.StringArray.from_buffers(len(ends), pa.py_buffer(offsets), pa.py_buffer(payload))
+    arr.validate(full=True)
+    return arr
+
+
+def _find(table: pa.Table, steps: list[str]) -> pa.Array | None:
+    if not steps or steps[0] not in table.column_names:
+        return None
+    col = table.column(steps[0]).combine_chunks()
+    for step in steps[1:]:
+        if not pa.types.is_struct(col.type) or col.type.get_field_index(step) < 0:
+            if pa.types.is_null(col.type) or pa.types.is_struct(col.type):
+                return None
+            raise _Inexact()  # e.g. a string where the path expects an object: the row path returns null too
+        col = pc.struct_field(col, step)
+    return col
+
+
+def _coerce(name: str, col: pa.Array | None, n: int) -> pa.Array:
+    if name == "event_timestamp":
+        target = TS
+    elif name in FLOAT_FIELDS:
+        target = pa.float64()
+    elif name in INT_FIELDS:
+        target = pa.int64()
+    else:
+        target = pa.string()
+    if col is None or pa.types.is_null(col.type):
+        return pa.nulls(n, target)
+    t = col.type
+    if target == TS:
+        if pa.types.is_timestamp(t):
+            return col.cast(pa.timestamp(t.unit, tz=t.tz or "UTC")).cast(TS)
+        if pa.types.is_integer(t):
+            return _epoch_int(col.cast(pa.int64()))
+        if pa.types.is_floating(t):
+            return _epoch_float(col.cast(pa.float64()))
+        if pa.types.is_string(t):
+            return timestamp_column(col.to_pylist())
+        raise _Inexact()
+    if target == pa.float64():
+        if pa.types.is_floating(t) or pa.types.is_integer(t):
+            return col.cast(pa.float64())
+        if pa.types.is_string(t):
+            return float_column(col.to_pylist())
+        if pa.types.is_boolean(t):
+            return pa.nulls(len(col), pa.float64())
+        raise _Inexact()
+    if target == pa.int64():
+        if pa.types.is_integer(t):
+            return col.cast(pa.int64())
+        if pa.types.is_floating(t):
+            return pc.trunc(col).cast(pa.int64())
+        if pa.types.is_string(t):
+            return int_column(col.to_pylist())
+        if pa.types.is_boolean(t):
+            return pa.nulls(len(col), pa.int64())
+        raise _Inexact()
+    if pa.types.is_string(t):
+        return col
+    if pa.types.is_integer(t) or pa.types.is_boolean(t):
+        return col.cast(pa.string())
+    if pa.types.is_floating(t):
+        return text_column(col.to_pylist())
+    if pa.types.is_struct(t):
+        return _struct_json(col)
+    raise _Inexact()
+
+
+def _epoch_int(v: pa.Array) -> pa.Array:
+    """``coerce.epoch_to_micros`` for an int64 column: seconds, ms or us told apart by magnitude."""
+    a = pc.abs(v)
+    if pc.any(pc.greater_equal(a, 10**17)).as_py():
+        raise _Inexact()  # nanosecond epochs: leave the exact integer division to the row path
+    # The branch chosen for a value never overflows (|v| < 1e11 -> < 1e17 us); the others are discarded.
+    micros = pc.if_else(
+        pc.less(a, 10**11),
+        pc.multiply(v, 1_000_000),
+        pc.if_else(pc.less(a, 10**14), pc.multiply(v, 1_000), v),
+    )
+    return micros.cast(TS)
+
+
+def _epoch_float(v: pa.Array) -> pa.Array:
+    """``coerce.epoch_to_micros`` for a float column (Python's ``round`` is half-to-even, as here)."""
+    a = pc.abs(v)
+    if pc.any(pc.greater_equal(a, 1e14)).as_py() or pc.any(pc.is_nan(v)).as_py():
+        raise _Inexact()
+    scaled = pc.if_else(pc.less(a, 1e11), pc.multiply(v, 1_000_000.0), pc.multiply(v, 1_000.0))
+    return pc.round(scaled, 0, "half_to_even").cast(pa.int64()).cast(TS)
+
+
+def _struct_json(col: pa.StructArray) -> pa.Array:
+    """JSON text of a struct column whose leaves are strings, integers or booleans. A row without the object
+    gives null (as the row path does); a null *inside* an object declines, since absent and null keys look alike
+    in Arrow."""
+    parts: list = []
+    for i, field in enumerate(col.type):
+        child = pc.struct_field(col, i)  # null wherever the struct itself is null
+        if child.null_count != col.null_count:
+            raise _Inexact()
+        if pa.types.is_struct(field.type):
+            text = _struct_json(child)
+        elif pa.types.is_string(field.type):
+            if pc.any(pc.match_substring_regex(child, _CONTROL)).as_py():
+                raise _Inexact()
+            escaped = pc.replace_substring(pc.replace_substring(child, "\\", "\\\\"), '"', '\\"')
+            text = pc.binary_join_element_wise('"', escaped, '"', "")
+        elif pa.types.is_integer(field.type) or pa.types.is_boolean(field.type):
+            text = child.cast(pa.string())
+        else:
+            raise _Inexact()
+        key = '"' + field.name.replace("\\", "\\\\").replace('"', '\\"') + '":'
+        parts.extend([("," if i else "{") + key, text])
+    if not parts:
+        raise _Inexact()
+    parts.append("}")
+    return pc.binary_join_element_wise(*parts, "")
