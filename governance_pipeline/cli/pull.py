@@ -13,16 +13,17 @@ def run(args) -> int:
     from governance_pipeline.cli import CommandError
     from governance_pipeline.cli.instance import get_instance
     from governance_pipeline.config import load_sources
-    from governance_pipeline.defs.build import build_definitions
-    from governance_pipeline.defs.pull_job import pull_op_name
+    from governance_pipeline.defs.build import quiet_dagster_warnings
+    from governance_pipeline.defs.pull_job import build_pull_job, pull_op_name
 
     sources_file = load_sources()
     try:
-        sources_file.source(args.source_id)
+        source = sources_file.source(args.source_id)
     except KeyError as exc:
         raise CommandError(str(exc.args[0]), code=2) from None
     instance = get_instance()
-    job = build_definitions(sources_file).get_job_def(f"pull_{args.source_id}")
+    quiet_dagster_warnings()
+    job = build_pull_job(sources_file, source)  # the very job the code location serves as pull_<id>
     result = job.execute_in_process(
         instance=instance,
         raise_on_error=False,

@@ -11,9 +11,15 @@ from governance_pipeline.config import load_sources
 from governance_pipeline.config.models import SourcesFile
 from governance_pipeline.defs import BUILDERS
 
-# backfill_policy and pools are marked beta/preview in Dagster 1.13; we rely on them deliberately.
-warnings.filterwarnings("ignore", category=dg.BetaWarning)
-warnings.filterwarnings("ignore", category=dg.PreviewWarning)
+
+
+def quiet_dagster_warnings() -> None:
+    """backfill_policy and pools are marked beta/preview in Dagster 1.13; we rely on them deliberately."""
+    warnings.filterwarnings("ignore", category=dg.BetaWarning)
+    warnings.filterwarnings("ignore", category=dg.PreviewWarning)
+
+
+quiet_dagster_warnings()
 
 
 def build_definitions(sources_file: SourcesFile | None = None) -> dg.Definitions:

@@ -6,8 +6,18 @@ from governance_pipeline.config.credentials import CredentialError, redact
 from governance_pipeline.http.client import HttpError
 
 
+# S3/STS error codes that no retry will fix
+PERMANENT_AWS_CODES = frozenset({
+    "AccessDenied", "NoSuchBucket", "InvalidAccessKeyId", "SignatureDoesNotMatch", "InvalidClientTokenId",
+    "AuthorizationHeaderMalformed", "AllAccessDisabled", "InvalidBucketName",
+})
+
+
 def is_permanent(exc: BaseException) -> bool:
     if isinstance(exc, CredentialError):
+        return True
+    code = getattr(exc, "response", None)
+    if isinstance(code, dict) and code.get("Error", {}).get("Code") in PERMANENT_AWS_CODES:
         return True
     if isinstance(exc, HttpError):
         return exc.status is not None and 400 <= exc.status < 500 and exc.status not in (408, 429)
