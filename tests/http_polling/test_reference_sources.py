@@ -11,6 +11,7 @@ import pytest
 
 from governance_pipeline.adapters.base import Window
 from tests.http_polling.helpers import FAST_RETRY, FIXTURES, fixture, lake_rows, pull, sources
+from governance_pipeline.demo.fakes.vendors import MicrosoftManagementApi
 from tests.support.http import Response, serve
 
 CREDS = {
@@ -34,57 +35,13 @@ def _no_secrets(caplog, lake):
 
 
 # -- Microsoft: Office 365 Management Activity API ----------------------------------------------------------
-class FakeManagementApi:
-    FMT = "%Y-%m-%dT%H:%M:%S"
+class FakeManagementApi(MicrosoftManagementApi):
+    """The demo's Management Activity API, with blobs two days old and one non-Copilot record."""
 
     def __init__(self):
-        now = datetime.now(timezone.utc).replace(microsecond=0)
-        blobs = fixture("copilot", "content_list.json")
-        records = [fixture("copilot", "records.json"), fixture("copilot", "records_2.json")]
-        records[1].append({"Id": "not-copilot", "RecordType": 15, "Operation": "UserLoggedIn", "CreationTime": "2026-10-01T10:00:00", "UserId": "x@example.com"})
-        self.blobs = []  # (created, blob dict, records)
-        for i, (blob, recs) in enumerate(zip(blobs, records)):
-            self.blobs.append((now - timedelta(days=2, hours=i * 5), blob, recs))
-        self.tokens: list[str] = []
-        self.subscribed = False
-        self.windows: list[tuple[datetime, datetime]] = []
-
-    def add_blob(self, records):
-        blob = dict(self.blobs[0][1], contentId="late", contentUri=self.blobs[0][1]["contentUri"].rsplit("/", 1)[0] + "/late")
-        self.blobs.append((datetime.now(timezone.utc) - timedelta(minutes=5), blob, records))
-
-    def __call__(self, req):
-        if req.path.endswith("/oauth2/v2.0/token"):
-            form = dict(p.split("=", 1) for p in req.body.decode().split("&"))
-            if form.get("client_secret") != SECRETS["MS_SECRET"]:
-                return Response(401, {"error": "invalid_client"})
-            self.tokens.append(f"eyJ-token-{len(self.tokens)}")
-            return Response(200, {"access_token": self.tokens[-1], "expires_in": 3599, "token_type": "Bearer"})
-        if not self.tokens or req.headers.get("authorization") != f"Bearer {self.tokens[-1]}":
-            return Response(401, {"error": {"code": "AF10001", "message": "invalid token"}})
-        if req.path.endswith("/subscriptions/list"):
-            return Response(200, [{"contentType": "Audit.General", "status": "enabled"}] if self.subscribed else [])
-        if req.path.endswith("/subscriptions/start"):
-            assert req.method == "POST" and req.q("contentType") == "Audit.General"
-            self.subscribed = True
-            return Response(200, {"contentType": "Audit.General", "status": "enabled"})
-        if req.path.endswith("/subscriptions/content"):
-            start, end = (datetime.strptime(req.q(k), self.FMT).replace(tzinfo=timezone.utc) for k in ("startTime", "endTime"))
-            assert timedelta(0) < end - start <= timedelta(hours=24)
-            if req.q("page") is None:
-                self.windows.append((start, end))
-            inside = [b for created, b, _ in self.blobs if start <= created < end]
-            page = int(req.q("page", "0"))
-            body = [dict(b, contentUri=b["contentUri"].replace("https://manage.office.com", self.url)) for b in inside[page : page + 1]]
-            headers = {}
-            if page + 1 < len(inside):
-                headers["NextPageUri"] = f"{self.url}{req.path}?contentType=Audit.General&startTime={req.q('startTime')}&endTime={req.q('endTime')}&page={page + 1}"
-            return Response(200, body, headers)
-        if "/activity/feed/audit/" in req.path:
-            for _, b, recs in self.blobs:
-                if b["contentUri"].endswith(req.path.rsplit("/", 1)[1]):
-                    return Response(200, recs)
-        return Response(404, {"error": "not found"})
+        other = {"Id": "not-copilot", "RecordType": 15, "Operation": "UserLoggedIn", "CreationTime": "2026-10-01T10:00:00", "UserId": "x@example.com"}
+        super().__init__(FIXTURES / "copilot", SECRETS["MS_SECRET"], ages=(timedelta(days=2), timedelta(days=2, hours=5)),
+                         extra_records=[other])
 
 
 def test_copilot_studio_end_to_end(tmp_path, caplog):

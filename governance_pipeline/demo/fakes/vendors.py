@@ -83,34 +83,51 @@ class AnthropicCompliance:
 
 
 class MicrosoftManagementApi:
+    """Content blobs ``ages`` old (one per fixture file); ``extra_records`` join the last blob."""
+
     FMT = "%Y-%m-%dT%H:%M:%S"
 
-    def __init__(self, fixtures: Path, client_secret: str, url: str):
+    def __init__(self, fixtures: Path, client_secret: str, url: str = "",
+                 ages: tuple[timedelta, ...] = (timedelta(hours=6), timedelta(hours=11)), extra_records: list | tuple = ()):
         blobs = json.loads((fixtures / "content_list.json").read_text())
         records = [json.loads((fixtures / n).read_text()) for n in ("records.json", "records_2.json")]
+        records[-1].extend(extra_records)
         now = datetime.now(timezone.utc).replace(microsecond=0)
-        self.blobs = [(now - timedelta(hours=6 + 5 * i), b, r) for i, (b, r) in enumerate(zip(blobs, records))]
+        self.blobs = [(now - age, b, r) for age, b, r in zip(ages, blobs, records)]
         self.client_secret = client_secret
         self.url = url
         self.tokens: list[str] = []
         self.subscribed = False
+        self.windows: list[tuple[datetime, datetime]] = []  # content listings asked for (first pages)
+
+    def add_blob(self, records: list) -> None:
+        """A blob that appears now (a late arrival for an incremental run)."""
+        first = self.blobs[0][1]
+        blob = dict(first, contentId="late", contentUri=first["contentUri"].rsplit("/", 1)[0] + "/late")
+        self.blobs.append((datetime.now(timezone.utc) - timedelta(minutes=5), blob, records))
 
     def __call__(self, req: Request) -> Response:
         if req.path.endswith("/oauth2/v2.0/token"):
             form = dict(p.split("=", 1) for p in req.body.decode().split("&") if "=" in p)
             if form.get("client_secret") != self.client_secret:
                 return Response(401, {"error": "invalid_client"})
-            self.tokens.append(f"demo-token-{len(self.tokens)}")
+            self.tokens.append(f"eyJ-token-{len(self.tokens)}")
             return Response(200, {"access_token": self.tokens[-1], "expires_in": 3599, "token_type": "Bearer"})
         if not self.tokens or req.headers.get("authorization") != f"Bearer {self.tokens[-1]}":
             return Response(401, {"error": {"code": "AF10001", "message": "invalid token"}})
         if req.path.endswith("/subscriptions/list"):
             return Response(200, [{"contentType": "Audit.General", "status": "enabled"}] if self.subscribed else [])
         if req.path.endswith("/subscriptions/start"):
+            if req.method != "POST" or req.q("contentType") != "Audit.General":
+                return Response(400, {"error": {"code": "AF20001", "message": "bad subscription request"}})
             self.subscribed = True
             return Response(200, {"contentType": "Audit.General", "status": "enabled"})
         if req.path.endswith("/subscriptions/content"):
             start, end = (datetime.strptime(req.q(k), self.FMT).replace(tzinfo=timezone.utc) for k in ("startTime", "endTime"))
+            if not timedelta(0) < end - start <= timedelta(hours=24):
+                return Response(400, {"error": {"code": "AF20055", "message": "window must be more than 0 and at most 24 hours"}})
+            if req.q("page") is None:
+                self.windows.append((start, end))
             inside = [b for created, b, _ in self.blobs if start <= created < end]
             page = int(req.q("page") or 0)
             body = [dict(b, contentUri=b["contentUri"].replace("https://manage.office.com", self.url)) for b in inside[page : page + 1]]
