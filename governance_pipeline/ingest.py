@@ -10,7 +10,6 @@ import logging
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Callable
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -48,7 +47,6 @@ def run_pull(
     runtime: Runtime,
     cursor: str | None,
     window: Window | None = None,
-    on_batch: Callable[[int], None] | None = None,
 ) -> PullOutcome:
     """Incremental pull from ``cursor`` (``window`` None) or a backfill that replaces ``window``'s dates."""
     started = time.perf_counter()
@@ -68,7 +66,6 @@ def run_pull(
     events = errors = 0
     next_cursor = cursor
     preview: list[dict] = []
-    unpriced: dict[str, int] = {}
     for batch in adapter.stream(None if window else cursor, window):
         table = batch.table
         events += batch.raw_count if batch.raw_count is not None else table.num_rows
@@ -80,16 +77,10 @@ def run_pull(
             writer.quarantine(batch.quarantine)
         if batch.cursor is not None and window is None:
             next_cursor = batch.cursor
-        for model, n in batch.unpriced_models.items():
-            unpriced[model] = unpriced.get(model, 0) + n
         if len(preview) < 5 and table.num_rows:
             cols = [c for c in ("source_event_id", "event_timestamp", "actor", "action", "target") if c in table.column_names]
             preview.extend(table.select(cols).slice(0, 5 - len(preview)).to_pylist())
-        if on_batch:
-            on_batch(events)
     stats = writer.commit()
-    for model, n in stats.unpriced_models.items():
-        unpriced[model] = unpriced.get(model, 0) + n
     logging.getLogger("governance_pipeline").debug("pull %s: %s", source.id, stats)
     return PullOutcome(
         source_id=source.id,
@@ -107,7 +98,7 @@ def run_pull(
         last_event_at=stats.last_event_at,
         seconds=time.perf_counter() - started,
         preview=preview,
-        unpriced_models=unpriced,
+        unpriced_models=dict(stats.unpriced_models),
         mode=mode,
     )
 

@@ -59,7 +59,6 @@ class Batch:
     errors: int = 0
     quarantine: list[dict] = field(default_factory=list)
     cursor: str | None = None
-    unpriced_models: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass
