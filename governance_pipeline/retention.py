@@ -36,8 +36,8 @@ def apply_retention(
     today: date,
     cursors: Mapping[str, str | None] | None = None,
 ) -> RetentionReport:
-    """Apply every source's retention; ``cursors`` (committed pull cursors) let push sources prune landed
-    requests that were consumed and are past retention."""
+    """Apply every source's retention; ``cursors`` (committed pull cursors) let push sources prune received
+    data that was consumed and is past retention (``Adapter.prune_consumed``)."""
     store = LakeStore(lake_root)
     report = RetentionReport()
     for source in sources:
@@ -51,11 +51,9 @@ def apply_retention(
                 report.files_deleted += len(store.list_files(rel))
                 store.delete_dir(rel)
                 report.partitions_deleted.setdefault(source.id, []).append(day)
-        if source.type == "otel_generic" and cursors and cursors.get(source.id):
-            from governance_pipeline.receiver.landing import prune_landing
-
+        if cursors and cursors.get(source.id):
             older = datetime(limit.year, limit.month, limit.day, tzinfo=timezone.utc)
-            pruned = prune_landing(lake_root, source.id, older, cursors[source.id])
+            pruned = source.adapter_cls.prune_consumed(lake_root, source.id, older, cursors[source.id])
             if pruned:
                 report.landing_hours_deleted[source.id] = pruned
         if duckdb_file is not None and duckdb_file.exists():

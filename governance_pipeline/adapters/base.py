@@ -131,6 +131,16 @@ class Adapter:
             raw_texts = [e["raw_payload"] if isinstance(e["raw_payload"], str) else _dump(e["raw_payload"]) for e in events]
         yield Batch(build_table(values, events, raw_texts), raw_count=len(events), errors=result.errors, cursor=result.cursor)
 
+    @classmethod
+    def has_landed_data(cls, lake_root: str, source_id: str) -> bool:
+        """Push sources: whether anything was received but may not be pulled yet (for the source status)."""
+        return False
+
+    @classmethod
+    def prune_consumed(cls, lake_root: str, source_id: str, older_than: datetime, cursor: str | None) -> int:
+        """Push sources: delete received data that ``cursor`` consumed and that is older than ``older_than``."""
+        return 0
+
     def sensor_poll(self, cursor: str | None) -> SensorPoll:
         """For ``trigger == 'sensor'``: what is new since the sensor's cursor (must finish well inside 60 s)."""
         raise NotImplementedError

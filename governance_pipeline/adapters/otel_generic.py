@@ -9,6 +9,7 @@ so a file read twice never yields a row twice. A backfill re-reads every landed 
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Iterator
 
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
@@ -43,6 +44,14 @@ class OtelGenericAdapter(Adapter):
     Config = OtelGenericConfig
     trigger = "sensor"
     accepts_otlp = True  # the receiver serves this source
+
+    @classmethod
+    def has_landed_data(cls, lake_root: str, source_id: str) -> bool:
+        return landing.landing_has_data(lake_root, source_id)
+
+    @classmethod
+    def prune_consumed(cls, lake_root: str, source_id: str, older_than: datetime, cursor: str | None) -> int:
+        return landing.prune_landing(lake_root, source_id, older_than, cursor)
 
     def _store(self) -> LakeStore:
         return LakeStore(self.runtime.lake_root)

@@ -33,7 +33,7 @@ def source_rows() -> list[dict]:
         st = load_state(instance, source.id)
         status = st.get("status")
         if status not in ("error", "active"):
-            status = "active" if st.get("last_event_at") or _landed(settings.lake_root(), source) else "awaiting_first_event"
+            status = "active" if st.get("last_event_at") or source.adapter_cls.has_landed_data(settings.lake_root(), source.id) else "awaiting_first_event"
         rows.append(
             {
                 "id": source.id,
@@ -44,16 +44,6 @@ def source_rows() -> list[dict]:
             }
         )
     return rows
-
-
-def _landed(lake_root: str, source) -> bool:
-    if source.type != "otel_generic":
-        return False
-    try:
-        from governance_pipeline.receiver.landing import landing_has_data
-    except ImportError:
-        return False
-    return landing_has_data(lake_root, source.id)
 
 
 def run_list(args) -> int:

@@ -178,3 +178,22 @@ def test_prune_landing_deletes_only_old_consumed_hours(pull, lake):
     assert landing.prune_landing(lake, "agents", NOW - timedelta(days=1), cursor) == 1
     assert landing.list_landed(LakeStore(lake), "agents") == [recent] and old != recent
     assert pull(cursor).events == 0 and len(lake_ids(lake)) == 8
+
+
+def test_retention_prunes_only_consumed_landing_past_retention(pull, lake, sources_file):
+    from dataclasses import replace
+
+    from governance_pipeline.retention import apply_retention
+
+    old, recent = NOW - timedelta(days=40), NOW - timedelta(days=1)
+    _land(lake, _request("a"), old, seq=1)
+    _land(lake, _request("b"), recent, seq=2)
+    source = replace(load_sources(sources_file).source("agents"), retention_days=30)
+    assert source.adapter_cls.has_landed_data(lake, "agents")
+    # nothing consumed yet: nothing may be pruned, however old
+    report = apply_retention(lake, None, (source,), NOW.date(), cursors={"agents": LandingCursor().dump()})
+    assert report.landing_hours_deleted == {} and len(landing.list_landed(LakeStore(lake), "agents")) == 2
+    cursor = pull(None).cursor
+    report = apply_retention(lake, None, (source,), NOW.date(), cursors={"agents": cursor})
+    assert report.landing_hours_deleted == {"agents": 1}
+    assert [landing.landed_at(n).date() for n in landing.list_landed(LakeStore(lake), "agents")] == [recent.date()]
