@@ -1,5 +1,8 @@
 """Which pull failures are worth a retry: configuration and permission problems are not."""
 
+from contextlib import contextmanager
+from typing import Iterator
+
 import dagster as dg
 
 from governance_pipeline.config.credentials import CredentialError, redact
@@ -24,8 +27,12 @@ def is_permanent(exc: BaseException) -> bool:
     return False
 
 
-def as_failure(exc: BaseException) -> BaseException:
-    """A Dagster ``Failure`` that skips the retry policy for permanent errors; other errors unchanged."""
-    if is_permanent(exc):
-        return dg.Failure(description=redact(f"{type(exc).__name__}: {exc}"), allow_retries=False)
-    return exc
+@contextmanager
+def fail_fast_on_permanent_errors() -> Iterator[None]:
+    """Re-raise permanent errors as a Dagster ``Failure`` that skips the retry policy; others unchanged."""
+    try:
+        yield
+    except Exception as exc:
+        if not is_permanent(exc):
+            raise
+        raise dg.Failure(description=redact(f"{type(exc).__name__}: {exc}"), allow_retries=False) from exc

@@ -6,7 +6,7 @@ import dagster as dg
 from governance_pipeline.config.credentials import redact
 from governance_pipeline.config.models import Source, SourcesFile
 from governance_pipeline.defs import state
-from governance_pipeline.defs.failures import as_failure
+from governance_pipeline.defs.failures import fail_fast_on_permanent_errors
 from governance_pipeline.defs.metadata import outcome_metadata
 from governance_pipeline.defs.partitions import daily_partitions, valid_days
 from governance_pipeline.defs.runtime import make_runtime
@@ -37,14 +37,12 @@ def build_pull_job(sources_file: SourcesFile, source: Source) -> dg.JobDefinitio
     def pull_op(context: dg.OpExecutionContext):
         committed = state.load_state(context.instance, source.id).get("cursor")
         runtime = make_runtime(sources_file, context.log, context.run_id)
-        try:
-            outcome = run_pull(source, runtime, committed)
-        except Exception as exc:
-            state.record_failure(context.instance, source.id, redact(f"{type(exc).__name__}: {exc}"))
-            failure = as_failure(exc)
-            if failure is exc:
+        with fail_fast_on_permanent_errors():
+            try:
+                outcome = run_pull(source, runtime, committed)
+            except Exception as exc:
+                state.record_failure(context.instance, source.id, redact(f"{type(exc).__name__}: {exc}"))
                 raise
-            raise failure from exc
         # The writer has committed: the files are durable and visible. Only now does the cursor move.
         state.record_success(context.instance, source.id, outcome.cursor, outcome.last_event_at, outcome.new)
         metadata = outcome_metadata(outcome)

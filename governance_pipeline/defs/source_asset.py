@@ -7,7 +7,7 @@ import pyarrow.compute as pc
 from governance_pipeline.adapters.base import Window
 from governance_pipeline.config.models import Source, SourcesFile
 from governance_pipeline.defs import state
-from governance_pipeline.defs.failures import as_failure
+from governance_pipeline.defs.failures import fail_fast_on_permanent_errors
 from governance_pipeline.defs.metadata import outcome_metadata
 from governance_pipeline.defs.partitions import daily_partitions
 from governance_pipeline.defs.pull_job import PULL_RETRY, source_pool
@@ -43,13 +43,8 @@ def build_source_asset(sources_file: SourcesFile, source: Source) -> dg.AssetsDe
         tw = context.partition_time_window
         window = Window(tw.start, tw.end)
         runtime = make_runtime(sources_file, context.log, context.run_id)
-        try:
+        with fail_fast_on_permanent_errors():
             outcome = run_pull(source, runtime, None, window)
-        except Exception as exc:
-            failure = as_failure(exc)
-            if failure is exc:
-                raise
-            raise failure from exc
         state.record_window(context.instance, source.id, outcome.last_event_at)
         dupes = _duplicate_ids(runtime.lake_root, source.id, [str(d) for d in window.dates()])
         metadata = outcome_metadata(outcome)

@@ -156,3 +156,15 @@ sources:
     lines = out.stderr.strip().splitlines()
     assert len(lines) == 1 and "HTTP 403" in lines[0] and "tok-abcdef-123456" not in out.stderr, out.stderr
     assert load_state(dg.DagsterInstance.get(), "denied")["status"] == "error"
+
+
+def test_cursor_does_not_move_when_the_lake_write_fails(ndjson_source, env, monkeypatch):
+    folder, _ = ndjson_source
+    copy_fixture("ndjson/sample.ndjson", folder / "a.ndjson")
+    (env / "not_a_folder").write_text("")
+    monkeypatch.setenv("GOVERNANCE_LAKE", str(env / "not_a_folder" / "lake"))  # every write fails
+    instance = dg.DagsterInstance.get()
+    result = build_definitions().resolve_job_def("pull_local_demo").execute_in_process(instance=instance, raise_on_error=False)
+    assert not result.success
+    st = load_state(instance, "local_demo")
+    assert st["status"] == "error" and st.get("cursor") is None  # the source read a.ndjson, but nothing is durable
