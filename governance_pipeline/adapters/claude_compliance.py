@@ -10,16 +10,16 @@ late (the lake drops the repeats).
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterator
 
 import orjson
 
-from governance_pipeline.adapters.base import Adapter, Batch, Window
+from governance_pipeline.adapters.base import Batch, Window
 from governance_pipeline.adapters.http_polling.adapter import page_batch
 from governance_pipeline.adapters.http_polling.config import Cron
 from governance_pipeline.adapters.http_polling.engine import Page, PullError
 from governance_pipeline.adapters.http_polling.pagination import CursorTracker
-from governance_pipeline.adapters.http_polling.reference import ReferenceConfig, ReferenceMapping, check_keys, parse_time
+from governance_pipeline.adapters.http_polling.reference import ReferenceAdapter, ReferenceConfig, ReferenceMapping, parse_time
 from governance_pipeline.http.client import HttpClient
 from governance_pipeline.http.redact import redact_url
 
@@ -60,15 +60,10 @@ def _iso(dt: datetime) -> str:
     return dt.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-class ClaudeComplianceAdapter(Adapter):
+class ClaudeComplianceAdapter(ReferenceAdapter):
     type_name = "claude_compliance"
     Config = ClaudeComplianceConfig
-    trigger = "schedule"
-    can_filter_by_time = True
-
-    @classmethod
-    def check_config(cls, config, entry, credentials: dict) -> Iterable[tuple[str, str]]:
-        return check_keys(config, credentials, ("apiKey",))
+    credential_keys = ("apiKey",)
 
     def _start(self, cursor: str | None) -> datetime:
         last = parse_time(cursor) if cursor else None

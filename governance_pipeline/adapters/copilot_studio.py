@@ -12,16 +12,16 @@ read; each run re-lists ``LOOKBACK`` before it (repeats are dropped by the lake)
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterator
 
 import orjson
 
-from governance_pipeline.adapters.base import Adapter, Batch, Window
+from governance_pipeline.adapters.base import Batch, Window
 from governance_pipeline.adapters.http_polling.adapter import page_batch
 from governance_pipeline.adapters.http_polling.config import Cron
 from governance_pipeline.adapters.http_polling.engine import Page, PullError
 from governance_pipeline.adapters.http_polling.pagination import origin
-from governance_pipeline.adapters.http_polling.reference import ReferenceConfig, ReferenceMapping, check_keys
+from governance_pipeline.adapters.http_polling.reference import ReferenceAdapter, ReferenceConfig, ReferenceMapping
 from governance_pipeline.http.client import HttpClient, HttpError
 from governance_pipeline.http.oauth2 import ClientCredentialsToken
 from governance_pipeline.http.redact import redact_url
@@ -63,15 +63,10 @@ def windows(start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
     return out
 
 
-class CopilotStudioAdapter(Adapter):
+class CopilotStudioAdapter(ReferenceAdapter):
     type_name = "copilot_studio"
     Config = CopilotStudioConfig
-    trigger = "schedule"
-    can_filter_by_time = True
-
-    @classmethod
-    def check_config(cls, config, entry, credentials: dict) -> Iterable[tuple[str, str]]:
-        return check_keys(config, credentials, ("tenantId", "clientId", "clientSecret"))
+    credential_keys = ("tenantId", "clientId", "clientSecret")
 
     def _range(self, cursor: str | None, window: Window | None, now: datetime) -> tuple[datetime, datetime]:
         oldest = now - RETENTION

@@ -12,16 +12,16 @@ from __future__ import annotations
 
 import gzip
 from datetime import datetime, timezone
-from typing import Any, Iterable, Iterator
+from typing import Iterator
 
 import orjson
 from pydantic import Field
 
-from governance_pipeline.adapters.base import Adapter, Batch, Window
+from governance_pipeline.adapters.base import Batch, Window
 from governance_pipeline.adapters.http_polling.config import Cron
 from governance_pipeline.adapters.http_polling.engine import PullError
 from governance_pipeline.adapters.http_polling.pagination import CursorTracker, as_cursor
-from governance_pipeline.adapters.http_polling.reference import ReferenceConfig, ReferenceMapping, check_keys, parse_time
+from governance_pipeline.adapters.http_polling.reference import ReferenceAdapter, ReferenceConfig, ReferenceMapping, parse_time
 from governance_pipeline.http.client import HttpClient
 from governance_pipeline.http.redact import redact_url
 
@@ -72,15 +72,10 @@ def parse_jsonl(body: bytes, name: str) -> tuple[list[dict], list[str], list[dic
     return records, raws, bad, total
 
 
-class OpenAIComplianceApiAdapter(Adapter):
+class OpenAIComplianceApiAdapter(ReferenceAdapter):
     type_name = "openai_compliance_api"
     Config = OpenAIComplianceApiConfig
-    trigger = "schedule"
-    can_filter_by_time = True
-
-    @classmethod
-    def check_config(cls, config, entry, credentials: dict) -> Iterable[tuple[str, str]]:
-        return check_keys(config, credentials, ("apiKey",))
+    credential_keys = ("apiKey",)
 
     def stream(self, cursor: str | None, window: Window | None) -> Iterator[Batch]:
         config: OpenAIComplianceApiConfig = self.config

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
-from governance_pipeline.marts.jsonsql import RAW, array, integer, lit, members_lit, number, obj, text
+from governance_pipeline.marts.jsonsql import RAW, array, integer, members_lit, number, obj, text
 
 OCSF_VERSION = "1.8.0"
 CATEGORY_UID, CLASS_UID = 6, 6003

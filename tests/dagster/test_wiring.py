@@ -11,7 +11,6 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
-from governance_pipeline.config import load_sources
 from governance_pipeline.defs.state import load_state
 from governance_pipeline.defs.build import build_definitions
 from tests.conftest import REPO, copy_fixture

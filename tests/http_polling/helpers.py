@@ -11,7 +11,6 @@ import yaml
 from governance_pipeline.adapters.base import Runtime, Window
 from governance_pipeline.config.credentials import resolve_credentials
 from governance_pipeline.config.loader import parse_sources
-from governance_pipeline.http.client import RetryPolicy
 from governance_pipeline.ingest import run_pull
 
 _REPO = Path(__file__).resolve().parents[2]

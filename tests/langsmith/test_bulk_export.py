@@ -87,7 +87,7 @@ def _second_export() -> bytes:
 
 def test_parse_key_accepts_both_layouts_and_ignores_tmp():
     assert parse_key(f"{PREFIX}/{REL}", f"{PREFIX}/").day == "2026-10-01"
-    alt = f"b/export_id=e/tenant_id=t/session_id=s/resource=runs/year=2026/month=9/day=3/x.parquet"
+    alt = "b/export_id=e/tenant_id=t/session_id=s/resource=runs/year=2026/month=9/day=3/x.parquet"
     assert parse_key(alt).day == "2026-09-03" and parse_key(alt).session_id == "s"
     assert parse_key(f"{PREFIX}/tmp/export_id=e/tenant_id=t/session_id=s/runs/year=2026/month=9/day=3/x.parquet", f"{PREFIX}/") is None
     assert parse_key(f"{PREFIX}/export_id=e/other/x.parquet", f"{PREFIX}/") is None

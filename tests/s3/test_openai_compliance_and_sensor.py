@@ -10,7 +10,7 @@ from governance_pipeline.config.errors import ConfigError
 from governance_pipeline.config.loader import parse_sources
 from governance_pipeline.ingest import run_pull
 from tests.s3.conftest import ASSUME_ONLY, FIXTURES, lake_rows, load_source, runtime_for
-from tests.s3.sources import CREDENTIALS, openai_compliance, s3_polling
+from tests.s3.sources import openai_compliance, s3_polling
 
 
 def test_openai_compliance_maps_the_hourly_drop(moto, aws_env, tmp_path):

@@ -6,12 +6,13 @@ function of the record. Fields given in the override replace the defaults one by
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Any, Callable, Mapping, Sequence, Union
+from typing import Any, Callable, ClassVar, Iterator, Mapping, Sequence, Union
 
 import orjson
 import pyarrow as pa
 from pydantic import Field
 
+from governance_pipeline.adapters.base import Adapter
 from governance_pipeline.adapters.common import EventMappingConfig
 from governance_pipeline.adapters.http_polling.config import Cron, RetryConfig
 from governance_pipeline.config.models import StrictModel
@@ -33,14 +34,22 @@ class ReferenceConfig(StrictModel):
         return self.baseUrl.rstrip("/")
 
 
-def check_keys(config: ReferenceConfig, credentials: dict, keys: Sequence[str]):
-    """``check_config`` helper: the credential set has every key the source reads."""
-    have = credentials.get(config.credentialRef)
-    if have is None:
-        return
-    for key in keys:
-        if key not in have:
-            yield "credentialRef", f"credential set '{config.credentialRef}' has no key '{key}'"
+class ReferenceAdapter(Adapter):
+    """A vendor source on a schedule that filters by time at the source and reads ``credential_keys``."""
+
+    trigger = "schedule"
+    can_filter_by_time = True
+    credential_keys: ClassVar[tuple[str, ...]] = ()
+
+    @classmethod
+    def check_config(cls, config: ReferenceConfig, entry, credentials: dict) -> Iterator[tuple[str, str]]:
+        """The credential set has every key the source reads."""
+        have = credentials.get(config.credentialRef)
+        if have is None:
+            return
+        for key in cls.credential_keys:
+            if key not in have:
+                yield "credentialRef", f"credential set '{config.credentialRef}' has no key '{key}'"
 
 
 class ReferenceMapping:
