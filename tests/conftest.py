@@ -7,21 +7,13 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.mappings import mapping_yaml
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED = (REPO / ".." / "shared").resolve()
 FIXTURES = SHARED / "fixtures"
 
-NDJSON_MAPPING = """
-      eventMapping:
-        source_event_id: $.id
-        event_timestamp: $.created_at
-        actor: $.user.email
-        action: $.event_type
-        target: $.model
-        cost_usd: $.usage.cost
-        tokens_input: $.usage.input_tokens
-        tokens_output: $.usage.output_tokens
-"""
+NDJSON_MAPPING = "\n" + mapping_yaml(6)
 
 
 @pytest.fixture

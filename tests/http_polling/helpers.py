@@ -12,21 +12,13 @@ from governance_pipeline.adapters.base import Runtime, Window
 from governance_pipeline.config.credentials import resolve_credentials
 from governance_pipeline.config.loader import parse_sources
 from governance_pipeline.ingest import run_pull
+from tests.support.mappings import NESTED_MAPPING
 
 _REPO = Path(__file__).resolve().parents[2]
 # CI clones the repo with shared/ beside it; a git worktree may sit one level deeper
 FIXTURES = next((p / "shared" / "fixtures" for p in _REPO.parents if (p / "shared" / "fixtures").is_dir()), _REPO / ".." / "shared" / "fixtures")
 FAST_RETRY = {"maxAttempts": 4, "backoffBaseSeconds": 0.001, "backoffMaxSeconds": 0.01, "timeoutSeconds": 5}
-AUDIT_MAPPING = {
-    "source_event_id": "$.id",
-    "event_timestamp": "$.created_at",
-    "actor": "$.user.email",
-    "action": "$.event_type",
-    "target": "$.model",
-    "cost_usd": "$.usage.cost",
-    "tokens_input": "$.usage.input_tokens",
-    "tokens_output": "$.usage.output_tokens",
-}
+AUDIT_MAPPING = NESTED_MAPPING
 
 
 def fixture(*parts: str):

@@ -4,16 +4,9 @@ from __future__ import annotations
 
 import json
 
-NESTED = {
-    "source_event_id": "$.id",
-    "event_timestamp": "$.created_at",
-    "actor": "$.user.email",
-    "action": "$.event_type",
-    "target": "$.model",
-    "cost_usd": "$.usage.cost",
-    "tokens_input": "$.usage.input_tokens",
-    "tokens_output": "$.usage.output_tokens",
-}
+from tests.support.mappings import NESTED_MAPPING
+
+NESTED = NESTED_MAPPING
 CSV = {
     "source_event_id": "$.event_id",
     "event_timestamp": "$.timestamp",
