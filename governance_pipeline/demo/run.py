@@ -73,7 +73,7 @@ def main() -> int:
     from governance_pipeline.config import load_sources
     from governance_pipeline.defs.build import build_definitions
     from governance_pipeline.demo.summary import kpi_summary
-    from governance_pipeline.demo.upstreams import PortsBusy, Upstreams
+    from governance_pipeline.demo.upstreams import Upstreams, busy_ports
 
     warnings.filterwarnings("ignore")
     ui = os.environ.get("DEMO_UI", "1") != "0"
@@ -81,13 +81,11 @@ def main() -> int:
     _say(f"sources file {sources_file.path}: {len(sources_file.sources)} sources")
     _say("starting sample upstreams (audit API, Anthropic and Microsoft APIs, S3 with drops and a LangSmith export, "
          "a LangSmith API, the OTLP receiver and an agent sending spans) ...")
-    try:
-        upstreams = Upstreams(live=ui)
-        upstreams.__enter__()
-    except PortsBusy as exc:
-        _say(f"cannot start: {exc}")
+    busy = busy_ports()
+    if busy:
+        _say(f"cannot start: demo ports already in use ({', '.join(busy)}): is another demo running?")
         return 1
-    with upstreams.running():
+    with Upstreams(live=ui):
         defs = build_definitions(sources_file)
         instance = get_instance()
         failures = pull_all(defs, instance, sources_file)

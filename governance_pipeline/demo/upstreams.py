@@ -11,10 +11,9 @@ import subprocess
 import sys
 import threading
 import time
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Iterator
 
 import boto3
 
@@ -86,6 +85,10 @@ def drop_openai_file(endpoint: str, n: int) -> None:
     s3.put_object(Bucket="demo-openai-compliance", Key=key, Body=gzip.compress("\n".join(out).encode()))
 
 
+def busy_ports() -> list[str]:
+    return [f"{name}:{port}" for name, port in PORTS.items() if not _free(port)]
+
+
 class PortsBusy(RuntimeError):
     """Another program (often another demo) holds the demo's fixed ports."""
 
@@ -107,7 +110,7 @@ class Upstreams:
             raise
 
     def _start(self) -> Upstreams:
-        busy = [f"{name}:{port}" for name, port in PORTS.items() if not _free(port)]
+        busy = busy_ports()
         if busy:
             raise PortsBusy(f"demo ports already in use ({', '.join(busy)}): is another demo running?")
         s = self._stack
@@ -146,14 +149,6 @@ class Upstreams:
                 self.audit.add_live_event()
             if n % 12 == 0:
                 drop_openai_file(self.s3_endpoint, n)
-
-    @contextmanager
-    def running(self) -> Iterator[Upstreams]:
-        """For an already entered instance: stops everything when the block ends."""
-        try:
-            yield self
-        finally:
-            self.__exit__(None, None, None)
 
     def __exit__(self, *exc) -> None:
         self._stop.set()
