@@ -20,6 +20,7 @@ from governance_pipeline.mapping.event_mapping import EventMapping, stable_id
 from governance_pipeline.mapping.jsonpath import _plain_steps
 
 _PARSE = pajson.ParseOptions(newlines_in_values=False)
+_READ = pajson.ReadOptions(use_threads=False)  # blocks are already parsed beside fetching and writing: threads only add overhead
 _CONTROL = "[\\x00-\\x1f]"
 
 
@@ -49,7 +50,7 @@ class ArrowJsonMapping:
         if raws is None:
             return None
         try:
-            parsed = pajson.read_json(pa.BufferReader(block), parse_options=_PARSE)
+            parsed = pajson.read_json(pa.BufferReader(block), read_options=_READ, parse_options=_PARSE)
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
             return None
         if parsed.num_rows != len(raws):
@@ -72,22 +73,36 @@ class ArrowJsonMapping:
 
 
 def _lines(block: bytes) -> pa.Array | None:
-    """The lines of ``block`` as a string array, built from the buffer without a Python list; None when the
-    block has blank lines (the row path keeps the line bookkeeping exact) or is too big for 32-bit offsets."""
+    """The lines of ``block`` as a string array. Arrow string views point into ``block`` (built with numpy,
+    no per-line Python), then one cast packs them. None when the block has blank lines (the row path keeps
+    the line bookkeeping exact), is not UTF-8, or is too big for 32-bit offsets."""
     if not block.endswith(b"\n") or len(block) >= 2**31:
         return None
     data = np.frombuffer(block, np.uint8)
     ends = np.flatnonzero(data == 10)
-    lengths = np.diff(ends, prepend=-1) - 1
-    if not len(ends) or not lengths.all():
+    starts = np.empty_like(ends)
+    starts[0] = 0
+    starts[1:] = ends[:-1] + 1
+    lengths = ends - starts
+    if not lengths.all():
         return None
-    offsets = np.zeros(len(ends) + 1, np.int32)
-    np.cumsum(lengths, out=offsets[1:])
-    body = data[: ends[-1]]
-    payload = body[body != 10]  # the lines back to back, newlines dropped
-    arr = pa.StringArray.from_buffers(len(ends), pa.py_buffer(offsets), pa.py_buffer(payload))
-    arr.validate(full=True)
-    return arr
+    # A view is 16 bytes: length, then either the value itself (12 bytes or fewer) or its first 4 bytes,
+    # the buffer index (0) and the offset.
+    head = data[np.minimum(starts[:, None] + np.arange(12), len(data) - 1)]
+    short = lengths <= 12
+    head[short] *= np.arange(12) < lengths[short, None]  # inline values are zero-padded
+    views = np.zeros((len(ends), 4), np.int32)
+    views[:, 0] = lengths
+    views[:, 1:] = head.view(np.int32)
+    views[~short, 2] = 0
+    views[~short, 3] = starts[~short]
+    lines = pa.Array.from_buffers(pa.string_view(), len(ends), [None, pa.py_buffer(views), pa.py_buffer(block)])
+    out = lines.cast(pa.string())
+    try:
+        out.validate(full=True)
+    except pa.ArrowInvalid:
+        return None
+    return out
 
 
 def _find(table: pa.Table, steps: list[str]) -> pa.Array | None:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import zlib
 from typing import Iterable, Iterator
+
+from isal import isal_zlib
 
 GZIP_MAGIC = b"\x1f\x8b"
 READ_CHUNK = 1 << 20  # compressed bytes per read from the StreamingBody
@@ -33,14 +34,14 @@ def decoded(chunks: Iterable[bytes]) -> Iterator[bytes]:
             yield head
         yield from rest
         return
-    inflater = zlib.decompressobj(31)
+    inflater = isal_zlib.decompressobj(31)
 
     def feed(data: bytes) -> Iterator[bytes]:
         nonlocal inflater
         while data:
             try:
                 out = inflater.decompress(data, OUT_CHUNK)
-            except zlib.error as exc:
+            except isal_zlib.error as exc:
                 raise StreamError(f"corrupt gzip data: {exc}") from None
             if out:
                 yield out
@@ -48,7 +49,7 @@ def decoded(chunks: Iterable[bytes]) -> Iterator[bytes]:
                 data = inflater.unused_data
                 if not data.strip(b"\x00"):
                     return
-                inflater = zlib.decompressobj(31)  # next gzip member
+                inflater = isal_zlib.decompressobj(31)  # next gzip member
             else:
                 data = inflater.unconsumed_tail
 
