@@ -66,21 +66,24 @@ def run_pull(
     events = errors = 0
     next_cursor = cursor
     preview: list[dict] = []
-    for batch in adapter.stream(None if window else cursor, window):
-        table = batch.table
-        events += batch.raw_count if batch.raw_count is not None else table.num_rows
-        errors += batch.errors
-        if window is not None and table.num_rows:
-            table = _within(table, window)
-        writer.write(table)
-        if batch.quarantine:
-            writer.quarantine(batch.quarantine)
-        if batch.cursor is not None and window is None:
-            next_cursor = batch.cursor
-        if len(preview) < 5 and table.num_rows:
-            cols = [c for c in ("source_event_id", "event_timestamp", "actor", "action", "target") if c in table.column_names]
-            preview.extend(table.select(cols).slice(0, 5 - len(preview)).to_pylist())
-    stats = writer.commit()
+    try:
+        for batch in adapter.stream(None if window else cursor, window):
+            table = batch.table
+            events += batch.raw_count if batch.raw_count is not None else table.num_rows
+            errors += batch.errors
+            if window is not None and table.num_rows:
+                table = _within(table, window)
+            writer.write(table)
+            if batch.quarantine:
+                writer.quarantine(batch.quarantine)
+            if batch.cursor is not None and window is None:
+                next_cursor = batch.cursor
+            if len(preview) < 5 and table.num_rows:
+                cols = [c for c in ("source_event_id", "event_timestamp", "actor", "action", "target") if c in table.column_names]
+                preview.extend(table.select(cols).slice(0, 5 - len(preview)).to_pylist())
+        stats = writer.commit()
+    finally:
+        writer.close()
     logging.getLogger("governance_pipeline").debug("pull %s: %s", source.id, stats)
     return PullOutcome(
         source_id=source.id,

@@ -48,6 +48,23 @@ def event_dates(table: pa.Table) -> pa.Array:
     return table.column("event_timestamp").cast(pa.date32()).cast(pa.string())
 
 
+def split_by_date(table: pa.Table) -> list[tuple[str, pa.Table]]:
+    """``(YYYY-MM-DD, rows of that UTC date)`` in order of the dates. Rows keep their order within a date;
+    a batch already in date order (the usual case) is cut into zero-copy slices."""
+    if table.num_rows == 0:
+        return []
+    dates = table.column("event_timestamp").combine_chunks().cast(pa.date32())
+    runs = pc.run_end_encode(dates)
+    if len(runs.values) == 1:
+        return [(runs.values.cast(pa.string())[0].as_py(), table)]
+    if not pc.all(pc.greater(runs.values[1:], runs.values[:-1])).as_py():
+        order = pc.sort_indices(dates)  # stable: the rows of one date keep their order
+        table, runs = table.take(order), pc.run_end_encode(dates.take(order))
+    ends = runs.run_ends.to_pylist()
+    days = runs.values.cast(pa.string()).to_pylist()
+    return [(day, table.slice(start, end - start)) for day, start, end in zip(days, [0, *ends], ends)]
+
+
 def dedup_ids(table: pa.Table, keep: str = "first") -> pa.Table:
     """Rows with distinct ``source_event_id`` (the first or last occurrence of each)."""
     if table.num_rows < 2:

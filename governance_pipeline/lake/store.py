@@ -18,7 +18,15 @@ import pyarrow as pa
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
-PARQUET_OPTS = dict(compression="zstd", use_dictionary=True, write_statistics=True)
+PARQUET_OPTS = dict(compression="zstd", write_statistics=True)
+# Columns unique per row: a dictionary only costs time before Parquet gives up on it.
+NO_DICTIONARY = frozenset({"raw_payload", "source_event_id"})
+
+
+def dictionary_columns(schema: pa.Schema) -> list[str] | bool:
+    if not NO_DICTIONARY & set(schema.names):
+        return True
+    return [f.name for f in schema if f.name not in NO_DICTIONARY and not pa.types.is_nested(f.type)]
 
 
 class LakeStore:
@@ -57,7 +65,7 @@ class LakeStore:
 
     def write_parquet(self, rel: str, table: pa.Table) -> None:
         buf = io.BytesIO()
-        pq.write_table(table, buf, **PARQUET_OPTS)
+        pq.write_table(table, buf, use_dictionary=dictionary_columns(table.schema), **PARQUET_OPTS)
         self.write_bytes(rel, buf.getvalue())
 
     def write_bytes(self, rel: str, data: bytes) -> None:

@@ -17,7 +17,8 @@ time (the Dagster pool ``source_<id>`` enforces it).
 from __future__ import annotations
 
 import json
-from collections import defaultdict
+from collections import defaultdict, deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from typing import Iterable
@@ -27,12 +28,13 @@ import pyarrow.compute as pc
 
 from governance_pipeline.enrich.cost import price_missing
 from governance_pipeline.lake import paths
-from governance_pipeline.lake.conform import conform, dedup_ids, event_dates
+from governance_pipeline.lake.conform import conform, dedup_ids, split_by_date
 from governance_pipeline.lake.schema import EVENT_SCHEMA
 from governance_pipeline.lake.store import LakeStore
 
 FLUSH_ROWS = 250_000
 MAX_BUFFERED_BYTES = 256 << 20  # across all dates: a run spanning many days still writes in bounded memory
+MAX_PENDING_FILES = 2  # files being encoded in the background; the run waits rather than hold more
 
 
 @dataclass
@@ -78,6 +80,8 @@ class LakeWriter:
         self._quarantine: list[dict] = []
         self._replaced_days: set[str] = set()
         self._seq = 0
+        self._files = ThreadPoolExecutor(1, thread_name_prefix=f"lake-writer-{source_id}")
+        self._pending: deque[Future] = deque()
         recover(store, source_id)
 
     # -- writing ---------------------------------------------------------------------------------
@@ -87,15 +91,15 @@ class LakeWriter:
             return
         self.stats.rows_in += table.num_rows
         table = conform(table, self.source_type, self.ingested_at, self.organization_id)
-        deduped = dedup_ids(table, keep="last" if self.mode == "upsert" else "first")
-        self.stats.duplicates += table.num_rows - deduped.num_rows
-        table, unpriced = price_missing(deduped)
+        if self.mode == "upsert":  # the last version of an id wins; appends keep the first (see ``_add``)
+            deduped = dedup_ids(table, keep="last")
+            self.stats.duplicates += table.num_rows - deduped.num_rows
+            table = deduped
+        table, unpriced = price_missing(table)
         for model, n in unpriced.items():
             self.stats.unpriced_models[model] = self.stats.unpriced_models.get(model, 0) + n
-        dates = event_dates(table)
-        days = pc.unique(dates).to_pylist()
-        for day in days:
-            self._add(day, table if len(days) == 1 else table.filter(pc.equal(dates, day)))
+        for day, part in split_by_date(table):
+            self._add(day, part)
         ts_max = pc.max(table.column("event_timestamp")).as_py()
         if ts_max is not None and (self.stats.last_event_at is None or ts_max > self.stats.last_event_at):
             self.stats.last_event_at = ts_max
@@ -120,14 +124,15 @@ class LakeWriter:
             self.stats.new += len(ids) - replaced
             if replaced:
                 self._replaced_days.add(day)
+            seen.update(ids)
         else:
-            mask = [i not in seen for i in ids]
-            kept = sum(mask)
+            known = len(seen)
+            mask = _first_sightings(ids, seen)
+            kept = len(seen) - known
             self.stats.duplicates += len(ids) - kept
             self.stats.new += kept
-            if kept < len(ids):
+            if mask is not None:
                 part = part.filter(pa.array(mask, pa.bool_()))
-        seen.update(ids)
         if part.num_rows == 0:
             return
         self._buffers[day].append(part)
@@ -151,13 +156,28 @@ class LakeWriter:
         self._seq += 1
         name = paths.part_name(self.txn, self._seq)
         if self.mode == "append":
-            self.store.write_parquet(f"{paths.partition_dir(self.source_id, day)}/{name}", table)
+            self._write_file(f"{paths.partition_dir(self.source_id, day)}/{name}", table)
         else:
             rel = f"{paths.staging_dir(self.source_id, self.txn)}/date={day}/{name}"
-            self.store.write_parquet(rel, table)
+            self._write_file(rel, table)
             self._staged[day].append(rel)
         self.stats.files += 1
         self.stats.rows_by_date[day] += table.num_rows
+
+    def _write_file(self, rel: str, table: pa.Table) -> None:
+        """Encode and write ``table`` on the writer's thread (Arrow releases the GIL) while the run reads on."""
+        while len(self._pending) >= MAX_PENDING_FILES:
+            self._pending.popleft().result()
+        self._pending.append(self._files.submit(self.store.write_parquet, rel, table))
+
+    def _wait_for_files(self) -> None:
+        """Every file handed to the writer's thread is written; the first failure is raised."""
+        while self._pending:
+            self._pending.popleft().result()
+
+    def close(self) -> None:
+        """Stop the writer's thread after the files already handed to it (a run that fails before commit)."""
+        self._files.shutdown(wait=True)
 
     def quarantine(self, records: Iterable[dict]) -> None:
         """Keep malformed input (with file, line and error) for inspection; it never enters ``events/``."""
@@ -168,6 +188,10 @@ class LakeWriter:
         """Make everything written by this run durable and visible. Call before committing the cursor."""
         for day in list(self._buffers):
             self._flush(day)
+        try:
+            self._wait_for_files()
+        finally:
+            self.close()
         if self._quarantine:
             today = datetime.now(timezone.utc).date()
             body = "\n".join(json.dumps(r, default=str) for r in self._quarantine) + "\n"
@@ -209,6 +233,26 @@ class LakeWriter:
         for s in staged:
             self.store.delete(s)
         return rel
+
+
+def _first_sightings(ids: list[str], seen: set[str]) -> list[bool] | None:
+    """For each id, whether it is neither in ``seen`` nor earlier in ``ids``; adds the new ones to ``seen``.
+    None when every id is new (the usual case, checked with set operations that run in C)."""
+    known = len(seen)
+    if seen.isdisjoint(ids):
+        seen.update(ids)
+        if len(seen) - known == len(ids):
+            return None
+        seen.difference_update(ids)  # repeats within the batch: take the slow path below
+    mask = []
+    keep, add = mask.append, seen.add
+    for i in ids:
+        if i in seen:
+            keep(False)
+        else:
+            add(i)
+            keep(True)
+    return mask
 
 
 def _apply(store: LakeStore, moves: list[list[str]], deletes: list[str]) -> None:

@@ -160,3 +160,41 @@ def test_backfill_window_keeps_only_its_dates(ndjson_file_source):
     out = run_pull(source, runtime, cursor=None, window=Window.for_dates(datetime(2026, 10, 3).date(), datetime(2026, 10, 3).date()))
     assert out.mode == "replace" and out.rows_by_date == {"2026-10-03": 2} and out.cursor is None
     assert sorted(r[1] for r in lake_rows(runtime.lake_root)) == ["e0", "e1", "e2", "e3"]
+
+
+def test_a_batch_spanning_dates_in_any_order_lands_in_each_partition_in_order(tmp_path):
+    days = ["2026-10-02", "2026-10-01", "2026-10-02", "2026-10-03", "2026-10-01"]
+    ts = [datetime.fromisoformat(f"{d}T12:00:00+00:00") for d in days]
+    table = pa.table({"source_event_id": [f"e{i}" for i in range(5)], "event_timestamp": pa.array(ts, pa.timestamp("us", tz="UTC"))})
+    w = LakeWriter(LakeStore(str(tmp_path)), "src", "t")
+    w.write(table)
+    stats = w.commit()
+    assert dict(stats.rows_by_date) == {"2026-10-01": 2, "2026-10-02": 2, "2026-10-03": 1}
+    got = duckdb.sql(
+        f"select date::varchar, list(source_event_id order by file_row_number) from read_parquet('{tmp_path}/events/**/*.parquet', "
+        "hive_partitioning=true, file_row_number=true) group by all order by 1"
+    ).fetchall()
+    assert got == [("2026-10-01", ["e1", "e4"]), ("2026-10-02", ["e0", "e2"]), ("2026-10-03", ["e3"])]
+
+
+def test_a_batch_mixing_new_ids_known_ids_and_repeats_keeps_each_new_id_once(tmp_path):
+    store = LakeStore(str(tmp_path))
+    w = LakeWriter(store, "src", "t")
+    w.write(events([1, 2]))
+    w.write(events([5, 2, 6, 5, 1, 7]))
+    stats = w.commit()
+    assert (stats.new, stats.duplicates) == (5, 3)
+    assert sorted(r[1] for r in lake_rows(tmp_path)) == ["1", "2", "5", "6", "7"]
+
+
+def test_a_failed_background_file_write_fails_the_commit(tmp_path, monkeypatch):
+    store = LakeStore(str(tmp_path))
+
+    def broken(rel, table):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(store, "write_parquet", broken)
+    w = LakeWriter(store, "src", "t")
+    w.write(events([1, 2]))
+    with pytest.raises(OSError, match="disk full"):
+        w.commit()
