@@ -12,7 +12,9 @@ import logging
 import time
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Callable, Iterator, Mapping
+from itertools import groupby
+from operator import attrgetter
+from typing import Any, Callable, Iterable, Iterator, Mapping
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -23,6 +25,7 @@ from governance_pipeline.mapping.arrow_json import ArrowJsonMapping
 from governance_pipeline.mapping.coerce import text_column
 from governance_pipeline.mapping.event_mapping import EventMapping
 from governance_pipeline.mapping.jsonpath import compile_path
+from governance_pipeline.read_ahead import ordered_map, read_ahead
 from governance_pipeline.s3.client import S3Location, access_error, make_client
 from governance_pipeline.s3.cursor import DEFAULT_OVERLAP, KeyCursor
 from governance_pipeline.s3.listing import ObjectInfo, clean_etag, iter_pages, list_after
@@ -33,6 +36,19 @@ SENSOR_MAX_PAGES = 20  # 20,000 keys per tick at most
 SENSOR_BUDGET_SECONDS = 20.0  # well inside Dagster's 60 s tick limit
 BLOCK_BYTES = 16 << 20  # decompressed NDJSON mapped at once by Arrow (about 25,000 events of 600 bytes)
 RUN_KEY_LIST = 10  # objects named one by one in a run key; more are summarised by a digest
+READ_AHEAD = 2  # pieces (blocks of up to BLOCK_BYTES) fetched and inflated ahead of the mapping
+MAP_THREADS = 2  # blocks mapped by Arrow at once (Arrow releases the GIL)
+
+
+@dataclass
+class _Piece:
+    """Part of one object's content as the read-ahead worker hands it over."""
+
+    obj: ObjectInfo
+    etag: str | None  # None: the object disappeared after listing
+    data: bytes = b""
+    error: StreamError | None = None
+    mapped: pa.Table | None = None  # the Arrow NDJSON mapping of ``data`` (None: it declined)
 
 
 @dataclass
@@ -54,24 +70,49 @@ class S3Drops:
 
     # -- pulls -----------------------------------------------------------------------------------
     def stream(self, cursor_text: str | None, window: Window | None) -> Iterator[Batch]:
-        """Every object new since ``cursor_text`` (a backfill, ``window`` set, re-reads every object)."""
+        """Every object new since ``cursor_text`` (a backfill, ``window`` set, re-reads every object).
+
+        A worker thread lists, fetches and inflates up to ``READ_AHEAD`` pieces ahead, so the next object is
+        on its way while this one is mapped and written."""
         client = self.client()
         cursor = KeyCursor.parse(None if window else cursor_text, self.overlap)
-        for page in iter_pages(client, self.location, cursor.floor):
-            for obj in page:
-                if not cursor.is_new(obj):
-                    continue
-                etag = yield from self._read_object(client, obj)
-                if etag is None:
-                    continue
-                cursor.record(obj.key, etag)
-                if window is None:
-                    yield Batch(self._table([], []), raw_count=0, cursor=cursor.dump())
+        listed = KeyCursor(cursor.overlap, cursor.max_key, dict(cursor.seen))  # the worker's copy
+        new_objects = (obj for page in iter_pages(client, self.location, cursor.floor) for obj in page if listed.is_new(obj))
+        pieces = read_ahead(self._pieces(client, new_objects), READ_AHEAD, name=f"s3-read-{self.session_name}")
+        if self._blocks:
+            pieces = ordered_map(self._map_piece, pieces, workers=MAP_THREADS, ahead=MAP_THREADS)
+        for obj, object_pieces in groupby(pieces, key=attrgetter("obj")):
+            etag = yield from self._object_batches(obj, object_pieces)
+            if etag is None:
+                continue
+            cursor.record(obj.key, etag)
+            if window is None:
+                yield Batch(self._table([], []), raw_count=0, cursor=cursor.dump())
 
-    def _read_object(self, client: Any, obj: ObjectInfo) -> Iterator[Batch]:
-        """Yield the object's batches; return the ETag actually read (None if it vanished meanwhile)."""
+    def _pieces(self, client: Any, objects: Iterator[ObjectInfo]) -> Iterator[_Piece]:
+        """For each object, its content in pieces (line-aligned blocks for the Arrow NDJSON path, decoded chunks
+        otherwise), a piece carrying the stream error if the content breaks, and a last, empty piece."""
+        for obj in objects:
+            response = self._get(client, obj)
+            if response is None:
+                yield _Piece(obj, None)
+                continue
+            etag = clean_etag(response.get("ETag")) or obj.etag
+            body = response["Body"]
+            try:
+                content = decoded(body.iter_chunks(READ_CHUNK))
+                for data in line_aligned(content, BLOCK_BYTES) if self._blocks else content:
+                    yield _Piece(obj, etag, data)
+            except StreamError as exc:
+                yield _Piece(obj, etag, error=exc)
+            finally:
+                body.close()
+            yield _Piece(obj, etag)
+
+    def _get(self, client: Any, obj: ObjectInfo) -> dict | None:
+        """The GetObject response, or None when the object disappeared after listing."""
         try:
-            response = client.get_object(Bucket=self.location.bucket, Key=obj.key)
+            return client.get_object(Bucket=self.location.bucket, Key=obj.key)
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
                 self.log.warning("s3://%s/%s disappeared after listing; skipped", self.location.bucket, obj.key)
@@ -79,32 +120,47 @@ class S3Drops:
             raise access_error(self.location, f"read {obj.key} in", exc) from None
         except BotoCoreError as exc:
             raise access_error(self.location, f"read {obj.key} in", exc) from None
-        body = response["Body"]
-        try:
-            chunks = decoded(body.iter_chunks(READ_CHUNK))
-            if self.parser == "ndjson" and self._arrow.supported:
-                yield from self._ndjson_blocks(chunks, obj.key)
-            else:
-                for parsed in parse(self.parser, chunks, obj.key, self.batch_rows):
-                    yield self._batch(parsed)
-        finally:
-            body.close()
-        return clean_etag(response.get("ETag")) or obj.etag
 
-    def _ndjson_blocks(self, chunks: Iterator[bytes], key: str) -> Iterator[Batch]:
-        """NDJSON by blocks: Arrow's JSON reader maps a block at once; a block it cannot map exactly (a bad
-        line, mixed types) goes through the row parser, which quarantines what is malformed."""
+    def _object_batches(self, obj: ObjectInfo, pieces: Iterator[_Piece]) -> Iterator[Batch]:
+        """Yield the object's batches; return the ETag actually read (None if it vanished meanwhile)."""
+        etag: str | None = None
+
+        def content() -> Iterator[_Piece]:
+            nonlocal etag
+            for piece in pieces:
+                etag = piece.etag
+                if piece.error is not None:
+                    raise piece.error
+                if piece.data:
+                    yield piece
+
+        if self._blocks:
+            yield from self._ndjson_blocks(content(), obj.key)
+        else:
+            for parsed in parse(self.parser, (piece.data for piece in content()), obj.key, self.batch_rows):
+                yield self._batch(parsed)
+        for _ in content():  # a parser may stop early (e.g. a broken CSV); the ETag comes with the last piece
+            pass
+        return etag
+
+    def _map_piece(self, piece: _Piece) -> _Piece:
+        if piece.data:
+            piece.mapped = self._arrow.map_block(piece.data)
+        return piece
+
+    def _ndjson_blocks(self, pieces: Iterable[_Piece], key: str) -> Iterator[Batch]:
+        """NDJSON by line-aligned blocks, each already mapped by Arrow's JSON reader; a block it could not map
+        exactly (a bad line, mixed types) goes through the row parser, which quarantines what is malformed."""
         line = 1
         try:
-            for block in line_aligned(chunks, BLOCK_BYTES):
-                table = self._arrow.map_block(block)
+            for piece in pieces:
+                table = piece.mapped
                 if table is not None:  # one row per line: the Arrow path declines blocks with blank lines
                     yield Batch(self._finish(table), raw_count=table.num_rows)
-                    line += table.num_rows
                 else:
-                    for parsed in parse_ndjson([block], key, self.batch_rows, first_line=line):
+                    for parsed in parse_ndjson([piece.data], key, self.batch_rows, first_line=line):
                         yield self._batch(parsed)
-                    line += block.count(b"\n")
+                line += piece.data.count(b"\n")
         except StreamError as exc:
             yield Batch(self._table([], []), raw_count=1, errors=1, quarantine=[bad_record(key, line, str(exc))])
 
@@ -114,6 +170,11 @@ class S3Drops:
     @cached_property
     def _arrow(self) -> ArrowJsonMapping:
         return ArrowJsonMapping(self.mapping, self.fallbacks)
+
+    @cached_property
+    def _blocks(self) -> bool:
+        """NDJSON that the Arrow mapping can take: read in line-aligned blocks, mapped on worker threads."""
+        return self.parser == "ndjson" and self._arrow.supported
 
     def _table(self, records: list, raws: list[str]) -> pa.Table:
         """Row path: map parsed records (and apply the fallbacks) to a normalized table."""

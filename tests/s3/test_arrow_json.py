@@ -12,8 +12,9 @@ from governance_pipeline.mapping.arrow_json import ArrowJsonMapping
 from governance_pipeline.mapping.event_mapping import EventMapping
 from governance_pipeline.s3 import drops as drops_module
 from governance_pipeline.s3.client import S3Location
-from governance_pipeline.s3.drops import S3Drops
-from governance_pipeline.s3.stream import decoded
+from governance_pipeline.s3.drops import S3Drops, _Piece
+from governance_pipeline.s3.listing import ObjectInfo
+from governance_pipeline.s3.stream import decoded, line_aligned
 from tests.s3.conftest import FIXTURES
 
 GENERIC = EventMapping(
@@ -103,6 +104,9 @@ def test_missing_ids_get_the_same_stable_ids():
         b'{"id": "a"}\n{"id": "b", \n',  # malformed line
         b'{"id": "a"}\n[1, 2]\n',  # not an object
         b'{"id": "a"}\n\n{"id": "b"}\n',  # blank line
+        b'{"id": "a"}\n   \n{"id": "b"}\n',  # a line of spaces
+        b'{"id": "a\x01b"}\n{"id": "c"}\n',  # a raw control character (not JSON; also the line splitter's delimiter)
+        b'{"id": "a"}\n{"id": "\xff"}\n',  # not UTF-8
         b'{"id": "a"}\r\n',  # CR line ends
         b'{"id": "a", "n": 1}\n{"id": "b", "n": "x"}\n',  # mixed types
         b'{"id": "a", "flags": {"p": null}}\n',  # null inside an object mapped to text
@@ -138,7 +142,10 @@ def test_a_bad_block_falls_back_with_exact_line_numbers(monkeypatch):
     good[12] = '{"id": "broken", '
     data = ("\n".join(good) + "\n").encode()
     engine = S3Drops(S3Location("b"), "ndjson", MAPPING, lambda: None, "s", fallbacks=dict(FALLBACKS))
-    batches = list(engine._ndjson_blocks(decoded(data[i : i + 40] for i in range(0, len(data), 40)), "k.jsonl.gz"))
+    chunks = decoded(data[i : i + 40] for i in range(0, len(data), 40))
+    obj = ObjectInfo("k.jsonl.gz", "etag", len(data))
+    pieces = (engine._map_piece(_Piece(obj, "etag", block)) for block in line_aligned(chunks, drops_module.BLOCK_BYTES))
+    batches = list(engine._ndjson_blocks(pieces, "k.jsonl.gz"))
     assert len(batches) > 3
     assert sum(b.table.num_rows for b in batches) == 19 and sum(b.raw_count for b in batches) == 20
     (bad,) = [q for b in batches for q in b.quarantine]
