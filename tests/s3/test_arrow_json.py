@@ -1,4 +1,4 @@
-"""The Arrow NDJSON mapping must equal the row-by-row mapping, or decline (None) so the row path runs."""
+"""The NDJSON block mapping must equal the row-by-row mapping, or decline (None) so the row path runs."""
 
 from __future__ import annotations
 
@@ -109,8 +109,13 @@ def test_missing_ids_get_the_same_stable_ids():
         b'{"id": "a"}\n{"id": "\xff"}\n',  # not UTF-8
         b'{"id": "a"}\r\n',  # CR line ends
         b'{"id": "a", "n": 1}\n{"id": "b", "n": "x"}\n',  # mixed types
+        b'{"id": "a", "n": 1,}\n',  # a trailing comma
+        b'{"id": "a", "flags": {"p": 1.5}}\n',  # a float inside an object mapped to text (printing may differ)
+        b'{"id": "a", "n": [1, 2]}\n',  # an array
         b'{"id": "a", "flags": {"p": null}}\n',  # null inside an object mapped to text
         b'{"id": "a", "flags": {"p": 1}}\n{"id": "b", "flags": {}}\n',  # a key absent from one object
+        b'{"id": "a", "who": "just a string"}\n',  # a string where the path expects an object
+        b'{"id": "a", "tin": 123456789012345678901}\n',  # beyond 64 bits
         b'{"id": "a", "ts": 1790834575000000000}\n',  # nanosecond epoch (exact integer division)
     ],
 )
@@ -150,3 +155,25 @@ def test_a_bad_block_falls_back_with_exact_line_numbers(monkeypatch):
     assert sum(b.table.num_rows for b in batches) == 19 and sum(b.raw_count for b in batches) == 20
     (bad,) = [q for b in batches for q in b.quarantine]
     assert (bad["file"], bad["line"]) == ("k.jsonl.gz", 13)
+
+
+def test_escaped_strings_and_missing_objects():
+    block = ndjson({"id": "a\"b", "who": {"name": "tab\there \u00e9 \\ /"}, "n": "x"}, {"id": "e", "who": None}, {"id": "f"})
+    fast = ArrowJsonMapping(GENERIC).map_block(block)
+    assert fast is not None and fast.equals(row_path(GENERIC, block))
+    assert fast.column("actor").to_pylist() == ["tab\there \u00e9 \\ /", None, None]
+
+
+def test_keys_are_matched_with_their_case():
+    block = ndjson({"ID": "upper", "id": "lower", "who": {"Name": "N", "name": "n"}})
+    fast = ArrowJsonMapping(GENERIC).map_block(block)
+    assert fast.column("source_event_id").to_pylist() == ["lower"] and fast.column("actor").to_pylist() == ["n"]
+
+
+def test_booleans_and_numbers_map_to_every_target_like_the_row_path():
+    block = ndjson(
+        {"id": "a", "ts": "2026-10-01T10:00:00Z", "n": True, "cost": True, "tin": "7", "tout": 2.9, "model": 3},
+        {"id": "b", "ts": "2026-10-01T11:00:00.123456+01:00", "n": False, "cost": False, "tin": "x", "tout": -1.5, "model": 4},
+    )
+    fast = ArrowJsonMapping(GENERIC).map_block(block)
+    assert fast is not None and fast.equals(row_path(GENERIC, block))
