@@ -6,6 +6,7 @@ only then does the caller commit the returned cursor.
 
 from __future__ import annotations
 
+import gc
 import logging
 import time
 from dataclasses import dataclass, field
@@ -66,6 +67,7 @@ def run_pull(
     events = errors = 0
     next_cursor = cursor
     preview: list[dict] = []
+    gc.freeze()  # what the process already holds is not scanned again and again while the pull allocates
     try:
         for batch in adapter.stream(None if window else cursor, window):
             table = batch.table
@@ -84,6 +86,7 @@ def run_pull(
         stats = writer.commit()
     finally:
         writer.close()
+        gc.unfreeze()
     logging.getLogger("governance_pipeline").debug("pull %s: %s", source.id, stats)
     return PullOutcome(
         source_id=source.id,

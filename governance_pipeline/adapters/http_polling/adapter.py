@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Iterable, Iterator
 
 import orjson
@@ -13,9 +12,7 @@ from governance_pipeline.adapters.http_polling.config import HttpPollingConfig
 from governance_pipeline.adapters.http_polling.engine import Page, PageFetcher, PullError
 from governance_pipeline.adapters.http_polling.templates import Context
 from governance_pipeline.http.client import HttpClient
-from governance_pipeline.mapping.arrow_json import ArrowJsonMapping
-from governance_pipeline.mapping.event_mapping import EventMapping
-from governance_pipeline.read_ahead import ordered_map, read_ahead
+from governance_pipeline.read_ahead import read_ahead
 
 
 class BackfillNotSupported(PullError):
@@ -23,7 +20,6 @@ class BackfillNotSupported(PullError):
 
 
 BATCH_ROWS = 5_000  # pages are mapped and written together up to this many records (fewer, larger Arrow calls)
-MAP_THREADS = 2  # batches mapped at once: Arrow's JSON reader releases the GIL
 
 
 class _Pending:
@@ -31,42 +27,32 @@ class _Pending:
 
     def __init__(self) -> None:
         self.records: list = []
+        self.raws: list[str] = []
         self.bad: list[dict] = []
         self.raw_count = 0
         self.errors = 0
         self.cursor: str | None = None
 
     def add(self, page: Page) -> None:
+        dumps = orjson.dumps
         for i, rec in enumerate(page.records):
             if isinstance(rec, dict):
                 self.records.append(rec)
+                self.raws.append(dumps(rec).decode())
             else:
-                raw = orjson.dumps(rec).decode()
-                self.bad.append({"file": page.url, "line": i + 1, "error": f"expected a JSON object, got {type(rec).__name__}", "raw": raw})
+                self.bad.append({"file": page.url, "line": i + 1, "error": f"expected a JSON object, got {type(rec).__name__}", "raw": dumps(rec).decode()})
         self.raw_count += page.raw_count if page.raw_count is not None else len(page.records)
         self.errors += 1 if page.cycle else 0
         self.cursor = page.cursor
 
     def batch(self, mapping, window: Window | None) -> Batch:
-        """Each record's compact JSON is its ``raw_payload``; the lines are mapped by Arrow's JSON reader when it
-        can reproduce the row-by-row mapping exactly, record by record otherwise."""
-        lines = list(map(orjson.dumps, self.records))
-        arrow = arrow_mapping(mapping) if type(mapping) is EventMapping else None  # reference sources map in Python
-        table = arrow.map_block(b"\n".join(lines) + b"\n") if arrow is not None and lines else None
-        if table is None:
-            table = mapping.to_table(self.records, [line.decode() for line in lines])
         return Batch(
-            table,
+            mapping.to_table(self.records, self.raws),
             raw_count=self.raw_count,
             errors=len(self.bad) + self.errors,
             quarantine=self.bad,
             cursor=None if window is not None else self.cursor,
         )
-
-
-@lru_cache(maxsize=64)
-def arrow_mapping(mapping: EventMapping) -> ArrowJsonMapping:
-    return ArrowJsonMapping(mapping)
 
 
 def page_batch(page: Page, mapping, window: Window | None) -> Batch:
@@ -76,21 +62,16 @@ def page_batch(page: Page, mapping, window: Window | None) -> Batch:
     return pending.batch(mapping, window)
 
 
-def _groups(pages: Iterable[Page], rows: int) -> Iterator[_Pending]:
+def page_batches(pages: Iterable[Page], mapping, window: Window | None, rows: int = BATCH_ROWS) -> Iterator[Batch]:
+    """Consecutive pages as batches of about ``rows`` records; each batch carries its last page's cursor."""
     pending = _Pending()
     for page in pages:
         pending.add(page)
         if len(pending.records) + len(pending.bad) >= rows:
-            yield pending
+            yield pending.batch(mapping, window)
             pending = _Pending()
     if pending.raw_count or pending.cursor is not None:
-        yield pending
-
-
-def page_batches(pages: Iterable[Page], mapping, window: Window | None, rows: int = BATCH_ROWS) -> Iterator[Batch]:
-    """Consecutive pages as batches of about ``rows`` records, mapped on worker threads and yielded in order;
-    each batch carries its last page's cursor."""
-    return ordered_map(lambda pending: pending.batch(mapping, window), _groups(pages, rows), workers=MAP_THREADS, ahead=MAP_THREADS)
+        yield pending.batch(mapping, window)
 
 
 class HttpPollingAdapter(Adapter):
