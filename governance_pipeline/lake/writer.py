@@ -33,8 +33,8 @@ from governance_pipeline.lake.schema import EVENT_SCHEMA
 from governance_pipeline.lake.store import LakeStore
 
 FLUSH_ROWS = 250_000
-MAX_BUFFERED_BYTES = 256 << 20  # across all dates: a run spanning many days still writes in bounded memory
-MAX_PENDING_FILES = 2  # files being encoded in the background; the run waits rather than hold more
+MAX_BUFFERED_BYTES = 128 << 20  # across all dates: a run spanning many days still writes in bounded memory
+MAX_PENDING_FILES = 4  # files being encoded in the background; the run waits rather than hold more
 
 
 @dataclass
@@ -141,8 +141,12 @@ class LakeWriter:
         if self._buffered[day] >= FLUSH_ROWS:
             self._flush(day)
         elif sum(self._buffered_bytes.values()) >= MAX_BUFFERED_BYTES:
-            for buffered_day in list(self._buffers):
+            # Days other than the one being filled are most likely complete: write them first, so a day is
+            # rarely split across files; the day being filled follows if it alone is over half the budget.
+            for buffered_day in [d for d in self._buffers if d != day]:
                 self._flush(buffered_day)
+            if self._buffered_bytes.get(day, 0) >= MAX_BUFFERED_BYTES // 2:
+                self._flush(day)
 
     def _flush(self, day: str) -> None:
         parts = self._buffers.pop(day, [])
