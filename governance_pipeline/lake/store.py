@@ -7,7 +7,6 @@ so a reader never sees a partial file.
 
 from __future__ import annotations
 
-import io
 import os
 import uuid
 from pathlib import Path
@@ -64,11 +63,11 @@ class LakeStore:
         return self.fs.get_file_info(self._abs(rel)).type != pafs.FileType.NotFound
 
     def write_parquet(self, rel: str, table: pa.Table) -> None:
-        buf = io.BytesIO()
+        buf = pa.BufferOutputStream()  # grows in Arrow memory; getvalue() hands the buffer over without a copy
         pq.write_table(table, buf, use_dictionary=dictionary_columns(table.schema), **PARQUET_OPTS)
         self.write_bytes(rel, buf.getvalue())
 
-    def write_bytes(self, rel: str, data: bytes) -> None:
+    def write_bytes(self, rel: str, data: bytes | pa.Buffer) -> None:
         if self.is_s3:
             with self.fs.open_output_stream(self._abs(rel)) as out:
                 out.write(data)
