@@ -17,7 +17,7 @@ import pyarrow.json as pajson
 from governance_pipeline.lake.schema import EVENT_SCHEMA, FLOAT_FIELDS, INT_FIELDS, MAPPABLE_FIELDS, TS
 from governance_pipeline.mapping.coerce import float_column, int_column, text_column, timestamp_column
 from governance_pipeline.mapping.event_mapping import EventMapping, stable_id
-from governance_pipeline.mapping.jsonpath import _plain_steps
+from governance_pipeline.mapping.jsonpath import plain_steps
 
 _PARSE = pajson.ParseOptions(newlines_in_values=False)
 _READ = pajson.ReadOptions(use_threads=False)  # blocks are already parsed beside fetching and writing: threads only add overhead
@@ -34,8 +34,8 @@ class ArrowJsonMapping:
         paths = dict(mapping.paths)
         if "model" not in paths and "target" in paths:
             paths["model"] = paths["target"]
-        steps = {name: _plain_steps(path) for name, path in paths.items()}
-        extra = {name: _plain_steps(path) for name, path in (fallbacks or {}).items()}
+        steps = {name: plain_steps(path) for name, path in paths.items()}
+        extra = {name: plain_steps(path) for name, path in (fallbacks or {}).items()}
         self.supported = all(
             s is not None and all(type(x) is str for x in s) for s in (*steps.values(), *extra.values())
         ) and set(extra) <= set(steps)

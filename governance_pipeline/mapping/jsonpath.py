@@ -17,7 +17,7 @@ Accessor = Callable[[Any], Any]
 _STEP = re.compile(r"\.([A-Za-z_][A-Za-z0-9_\-]*)|\[(\d+)\]|\['([^']*)'\]|\[\"([^\"]*)\"\]")
 
 
-def _plain_steps(expr: str) -> list[str | int] | None:
+def plain_steps(expr: str) -> list[str | int] | None:
     if not expr.startswith("$"):
         return None
     steps: list[str | int] = []
@@ -77,7 +77,7 @@ def _parse(expr: str):
 def validate_path(expr: str) -> str:
     if not isinstance(expr, str) or not expr.startswith("$"):
         raise ValueError(f"invalid JSONPath '{expr}': must start with '$'")
-    if _plain_steps(expr) is None:
+    if plain_steps(expr) is None:
         _parse(expr)
     return expr
 
@@ -85,7 +85,7 @@ def validate_path(expr: str) -> str:
 def compile_path(expr: str) -> Accessor:
     """Callable returning the first value the path finds in a document, or None."""
     validate_path(expr)
-    steps = _plain_steps(expr)
+    steps = plain_steps(expr)
     if steps is not None:
         return _accessor(steps)
     parsed = _parse(expr)
@@ -100,7 +100,7 @@ def compile_path(expr: str) -> Accessor:
 def compile_path_all(expr: str) -> Callable[[Any], list]:
     """Callable returning every value the path finds; a plain path that finds a list returns its items."""
     validate_path(expr)
-    steps = _plain_steps(expr)
+    steps = plain_steps(expr)
     if steps is not None:
         get = _accessor(steps)
 
@@ -137,7 +137,7 @@ def compile_extractor(paths: dict[str, str]) -> Callable[[list], dict[str, list]
     if not names:
         lines.append("        pass")
     for i, name in enumerate(names):
-        steps = _plain_steps(paths[name])
+        steps = plain_steps(paths[name])
         if steps is None:
             lines.append(f"        add_{i}(get_{i}(r))")
             continue

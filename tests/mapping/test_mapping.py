@@ -9,7 +9,7 @@ import pytest
 
 from governance_pipeline.mapping import EventMapping, compile_path, compile_path_all
 from governance_pipeline.mapping.coerce import timestamp_column, to_float, to_int, to_micros
-from governance_pipeline.mapping.jsonpath import _plain_steps
+from governance_pipeline.mapping.jsonpath import plain_steps
 from governance_pipeline.mapping.precedence import first_float, first_int, first_text
 
 DOC = {"id": 7, "user": {"email": "a@example.com", "tags": ["x", "y"]}, "a-b": {"c": 1},
@@ -34,8 +34,8 @@ def test_compiled_paths(path, expected):
 
 
 def test_plain_paths_skip_the_jsonpath_parser():
-    assert _plain_steps("$.user.tags[1]") == ["user", "tags", 1]
-    assert _plain_steps("$.items[*].name") is None
+    assert plain_steps("$.user.tags[1]") == ["user", "tags", 1]
+    assert plain_steps("$.items[*].name") is None
 
 
 def test_path_all_returns_every_match():

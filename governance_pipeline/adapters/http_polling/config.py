@@ -13,7 +13,7 @@ from governance_pipeline.adapters.http_polling import templates as tpl
 from governance_pipeline.adapters.http_polling.cron import validate_cron
 from governance_pipeline.config.models import StrictModel
 from governance_pipeline.http.client import RetryPolicy
-from governance_pipeline.mapping.jsonpath import compile_path, compile_path_all, validate_path
+from governance_pipeline.mapping.jsonpath import compile_path, compile_path_all, plain_steps, validate_path
 
 TemplateStr = Annotated[str, AfterValidator(tpl.check)]
 JsonPathStr = Annotated[str, AfterValidator(validate_path)]
@@ -55,6 +55,12 @@ class Compiled:
         self.events: Callable[[Any], list] = compile_path_all(c.eventsJsonPath)
         self.cursor: Callable[[Any], Any] | None = compile_path(c.cursorJsonPath) if c.cursorJsonPath else None
         self.has_more: Callable[[Any], Any] | None = compile_path(c.hasMoreJsonPath) if c.hasMoreJsonPath else None
+        # The same three paths as object keys, when each is a plain path of keys (None where one is not).
+        steps = [plain_steps(p) if p else [] for p in (c.eventsJsonPath, c.cursorJsonPath, c.hasMoreJsonPath)]
+        keys_only = all(s is not None and all(type(k) is str for k in s) for s in steps)
+        self.key_paths: tuple[list[str], list[str] | None, list[str] | None] | None = (
+            (steps[0], steps[1] if c.cursorJsonPath else None, steps[2] if c.hasMoreJsonPath else None) if keys_only else None
+        )
         names: set[str] = set(self.url.names)
         for t in (*self.headers.values(), *self.params.values()):
             names.update(t.names)

@@ -11,6 +11,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import orjson
 import requests
+import simdjson
 
 from governance_pipeline.adapters.http_polling.auth import Auth
 from governance_pipeline.adapters.http_polling.config import HttpPollingConfig
@@ -40,10 +41,63 @@ class Page:
     cursor: str | None  # safe to commit once this page and earlier ones are durable
     cycle: bool = False
     raw_count: int | None = None  # records before a source-side filter (default: len(records))
+    lines: list[bytes] | None = None  # instead of records: each event (a JSON object) as compact JSON text
+
+
+class _Split:
+    """A body parsed by simdjson: the plain paths are read from it, and the events come out as compact JSON
+    text (``mini``) without becoming Python objects, for the NDJSON block mapping. Any doubt (an event that is
+    not an object, a path with wildcards, a body simdjson rejects) and the caller decodes the body with orjson."""
+
+    def __init__(self, events: list[str], cursor: list[str] | None, has_more: list[str] | None):
+        self.events, self.cursor, self.has_more = events, cursor, has_more
+
+    @classmethod
+    def of(cls, c: Any) -> _Split | None:
+        return cls(*c.key_paths) if c.key_paths is not None else None
+
+    def read(self, body: bytes) -> tuple[list[bytes], Any, Any] | None:
+        """(event lines, cursor value, has-more value), or None to take the orjson path."""
+        try:
+            doc = simdjson.Parser().parse(body)
+        except ValueError:
+            return None
+        events = _walk(doc, self.events)
+        if events is None:
+            lines: list[bytes] = []
+        elif isinstance(events, simdjson.Object):
+            lines = [events.mini]
+        elif isinstance(events, simdjson.Array):
+            lines = [e.mini if isinstance(e, simdjson.Object) else None for e in events]
+            if None in lines:
+                return None  # an event that is not an object: the orjson path quarantines it
+        else:
+            return None
+        cursor = _scalar(_walk(doc, self.cursor)) if self.cursor is not None else None
+        has_more = _scalar(_walk(doc, self.has_more)) if self.has_more is not None else None
+        return lines, cursor, has_more
+
+
+def _walk(doc: Any, steps: list[str]) -> Any:
+    for key in steps:
+        if not isinstance(doc, simdjson.Object):
+            return None
+        try:
+            doc = doc[key]
+        except KeyError:
+            return None
+    return doc
+
+
+def _scalar(value: Any) -> Any:
+    return None if isinstance(value, (simdjson.Object, simdjson.Array)) else value
 
 
 class PageFetcher:
-    def __init__(self, source_id: str, config: HttpPollingConfig, ctx: Context, client: HttpClient, auth: Auth):
+    def __init__(
+        self, source_id: str, config: HttpPollingConfig, ctx: Context, client: HttpClient, auth: Auth, as_lines: bool = False
+    ):
+        """``as_lines``: hand events over as compact JSON lines (``Page.lines``) where the body allows it."""
         self.source_id = source_id
         self.config = config
         self.c = config.compiled
@@ -51,6 +105,7 @@ class PageFetcher:
         self.client = client
         self.auth = auth
         self.origin = origin(self.c.url.render(ctx) or "")
+        self.split = _Split.of(self.c) if as_lines else None
 
     def pages(self, start: str | None) -> Iterator[Page]:
         tracker = CursorTracker(start)
@@ -58,23 +113,29 @@ class PageFetcher:
             method, url, kwargs = self._request(tracker.current)
             resp = self._send(method, url, kwargs)
             shown = redact_url(resp.url or url, self.client.secrets)
-            doc = self._decode(resp, method, shown)
-            records = self.c.events(doc)
+            split = self.split.read(resp.content) if self.split is not None else None
+            lines: list[bytes] | None = None
+            if split is not None:
+                lines, cursor_value, flag = split
+                records: list[Any] = []
+            else:
+                doc = self._decode(resp, method, shown)
+                records = self.c.events(doc)
+                cursor_value = self.c.cursor(doc) if self.c.cursor is not None else None
+                flag = self.c.has_more(doc) if self.c.has_more is not None else None
             nxt = next_link(resp.links, resp.url or url)
             if nxt is None and self.c.cursor is not None:
-                nxt = as_cursor(self.c.cursor(doc))
+                nxt = as_cursor(cursor_value)
             if is_url(nxt):
                 nxt = strip_secrets(nxt, self.client.secrets)  # type: ignore[arg-type]
-            has_more = None
-            if self.c.has_more is not None:
-                flag = self.c.has_more(doc)
-                has_more = None if flag is None else flag not in (False, "false", "False", 0)
+            has_more = None if flag is None else flag not in (False, "false", "False", 0)
+            count = len(lines) if lines is not None else len(records)
             cycles = tracker.cycles
-            more = tracker.advance(nxt, len(records), has_more)
+            more = tracker.advance(nxt, count, has_more)
             cycle = tracker.cycles > cycles
             if cycle:
                 log.warning("source %s: cursor cycle at %s; stopped paging", self.source_id, shown)
-            yield Page(records, shown, tracker.safe, cycle)
+            yield Page(records, shown, tracker.safe, cycle, lines=lines)
             if not more:
                 return
 
