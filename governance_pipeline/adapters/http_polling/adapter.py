@@ -24,7 +24,7 @@ class BackfillNotSupported(PullError):
 
 
 BATCH_ROWS = 5_000  # pages are mapped and written together up to this many records (fewer, larger Arrow calls)
-MAP_THREADS = 2
+MAP_THREADS = 2  # batches mapped at once: Arrow's JSON reader releases the GIL while the next page is fetched
 
 
 class _Pending:
@@ -45,7 +45,9 @@ class _Pending:
 
     def takes(self, page: Page) -> bool:
         """Whether ``page`` can join this batch (a batch holds either decoded records or JSON lines)."""
-        return not (self.lines if page.lines is None else self.records or self.bad)
+        if page.lines is None:
+            return not self.lines
+        return not (self.records or self.bad)
 
     def add(self, page: Page) -> None:
         if page.lines is not None:

@@ -14,7 +14,7 @@ import requests
 import simdjson
 
 from governance_pipeline.adapters.http_polling.auth import Auth
-from governance_pipeline.adapters.http_polling.config import HttpPollingConfig
+from governance_pipeline.adapters.http_polling.config import Compiled, HttpPollingConfig
 from governance_pipeline.adapters.http_polling.pagination import (
     CursorTracker,
     as_cursor,
@@ -53,7 +53,7 @@ class _Split:
         self.events, self.cursor, self.has_more = events, cursor, has_more
 
     @classmethod
-    def of(cls, c: Any) -> _Split | None:
+    def of(cls, c: Compiled) -> _Split | None:
         return cls(*c.key_paths) if c.key_paths is not None else None
 
     def read(self, body: bytes) -> tuple[list[bytes], Any, Any] | None:
