@@ -42,12 +42,6 @@ def conform(table: pa.Table, source_type: str, ingested_at: datetime, organizati
     return pa.Table.from_arrays([cols[f.name] for f in EVENT_SCHEMA], schema=EVENT_SCHEMA)
 
 
-def event_dates(table: pa.Table) -> pa.Array:
-    """UTC date of each event, as ``YYYY-MM-DD`` strings."""
-    # date32 of a UTC timestamp, printed as ISO: the same text as strftime('%Y-%m-%d'), about 13x faster.
-    return table.column("event_timestamp").cast(pa.date32()).cast(pa.string())
-
-
 def split_by_date(table: pa.Table) -> list[tuple[str, pa.Table]]:
     """``(YYYY-MM-DD, rows of that UTC date)`` in order of the dates. Rows keep their order within a date;
     a batch already in date order (the usual case) is cut into zero-copy slices."""

@@ -28,12 +28,15 @@ def test_buffers_flush_when_the_byte_budget_is_reached(tmp_path, monkeypatch):
     assert LakeStore(str(tmp_path)).read_table(LakeStore(str(tmp_path)).list_files("events", ".parquet")).num_rows == 2000
 
 
-def test_event_dates_match_strftime_across_the_epoch_and_day_edges():
+def test_date_partitions_match_strftime_across_the_epoch_and_day_edges():
     import pyarrow.compute as pc
 
-    from governance_pipeline.lake.conform import event_dates
+    from governance_pipeline.lake.conform import split_by_date
     from governance_pipeline.lake.schema import TS
 
-    micros = [-86_400_000_001, -1, 0, 86_399_999_999, 86_400_000_000, 1_790_834_575_000_000, None]
+    micros = [-86_400_000_001, -1, 0, 86_399_999_999, 86_400_000_000, 1_790_834_575_000_000]
     table = pa.table({"event_timestamp": pa.array(micros, pa.int64()).cast(TS)})
-    assert event_dates(table).to_pylist() == pc.strftime(table.column("event_timestamp"), format="%Y-%m-%d").to_pylist()
+    parts = split_by_date(table)
+    assert len(parts) == 5
+    for day, part in parts:
+        assert set(pc.strftime(part.column("event_timestamp"), format="%Y-%m-%d").to_pylist()) == {day}
