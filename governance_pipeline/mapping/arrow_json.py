@@ -20,7 +20,8 @@ from governance_pipeline.mapping.event_mapping import EventMapping, stable_id
 from governance_pipeline.mapping.jsonpath import plain_steps
 
 _PARSE = pajson.ParseOptions(newlines_in_values=False)
-_READ = pajson.ReadOptions(use_threads=False)  # blocks are already parsed beside fetching and writing: threads only add overhead
+# Blocks are parsed on worker threads beside fetching and writing; Arrow's own threads would only add overhead.
+_READ = pajson.ReadOptions(use_threads=False)
 _CONTROL = "[\\x00-\\x1f]"
 
 
