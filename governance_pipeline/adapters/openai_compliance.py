@@ -12,7 +12,6 @@ from pydantic import Field, field_validator
 
 from governance_pipeline.adapters.s3_polling import S3AccessConfig, S3DropAdapter, check_role
 from governance_pipeline.mapping.event_mapping import EventMapping
-from governance_pipeline.s3.drops import S3Drops
 
 MAPPING = EventMapping(
     {
@@ -45,15 +44,5 @@ class OpenAIComplianceAdapter(S3DropAdapter):
     type_name = "openai_compliance"
     Config = OpenAIComplianceConfig
 
-    def drops(self) -> S3Drops:
-        c = self.config
-        return S3Drops(
-            location=c.location(c.prefix),
-            parser="ndjson",
-            mapping=MAPPING,
-            credentials=self._credentials,
-            session_name=f"govpipe-{self.source.id}",
-            constants=dict(CONSTANTS),
-            fallbacks=dict(FALLBACKS),
-            log=self.log,
-        )
+    def drop_options(self) -> dict:
+        return {"parser": "ndjson", "mapping": MAPPING, "constants": dict(CONSTANTS), "fallbacks": dict(FALLBACKS)}

@@ -89,7 +89,7 @@ def check_credential_set(config: S3AccessConfig, credentials: dict) -> Iterable[
 
 
 class S3DropAdapter(Adapter):
-    """Base of the adapters that read an S3 drop through ``S3Drops``; subclasses say how to build it."""
+    """Base of the adapters that read an S3 drop through ``S3Drops``; subclasses give its ``drop_options``."""
 
     trigger = "sensor"
 
@@ -98,6 +98,18 @@ class S3DropAdapter(Adapter):
         return check_credential_set(config, credentials)
 
     def drops(self) -> S3Drops:
+        """The drop engine for this run: the bucket and prefix, the run's credentials, and ``drop_options``."""
+        c = self.config
+        return S3Drops(
+            location=c.location(c.prefix),
+            credentials=self._credentials,
+            session_name=f"govpipe-{self.source.id}",
+            log=self.log,
+            **self.drop_options(),
+        )
+
+    def drop_options(self) -> dict:
+        """What tells one kind of drop from another: ``parser`` and ``mapping`` at least (see ``S3Drops``)."""
         raise NotImplementedError
 
     def _credentials(self) -> dict[str, str] | None:
@@ -114,14 +126,6 @@ class S3PollingAdapter(S3DropAdapter):
     type_name = "s3_polling"
     Config = S3PollingConfig
 
-    def drops(self) -> S3Drops:
+    def drop_options(self) -> dict:
         c = self.config
-        return S3Drops(
-            location=c.location(c.prefix),
-            parser=c.parser,
-            mapping=c.eventMapping.compiled,
-            credentials=self._credentials,
-            session_name=f"govpipe-{self.source.id}",
-            overlap=c.lateFileOverlap,
-            log=self.log,
-        )
+        return {"parser": c.parser, "mapping": c.eventMapping.compiled, "overlap": c.lateFileOverlap}
