@@ -37,6 +37,19 @@ def bad_record(key: str, line: int, error: str, raw: str = "") -> dict:
     return {"file": key, "line": line, "error": error, "raw": raw[:RAW_LIMIT]}
 
 
+def decode_object(text: bytes, key: str, line: int, bad: list[dict]) -> dict | None:
+    """The JSON object in ``text``; or None, with the reason (invalid JSON, not an object) added to ``bad``."""
+    try:
+        obj = orjson.loads(text)
+    except orjson.JSONDecodeError as exc:
+        bad.append(bad_record(key, line, f"invalid JSON: {exc}", text.decode("utf-8", "replace")))
+        return None
+    if type(obj) is not dict:
+        bad.append(bad_record(key, line, f"expected a JSON object, got {type(obj).__name__}", text.decode("utf-8", "replace")))
+        return None
+    return obj
+
+
 def parse(kind: str, chunks: Iterable[bytes], key: str, batch_rows: int = BATCH_ROWS) -> Iterator[Parsed]:
     if kind == "ndjson":
         return parse_ndjson(chunks, key, batch_rows)
@@ -50,7 +63,6 @@ def parse(kind: str, chunks: Iterable[bytes], key: str, batch_rows: int = BATCH_
 def parse_ndjson(chunks: Iterable[bytes], key: str, batch_rows: int = BATCH_ROWS, first_line: int = 1) -> Iterator[Parsed]:
     out = Parsed()
     lineno = first_line - 1
-    loads = orjson.loads
     try:
         for block in line_blocks(chunks):
             records, raws = out.records, out.raws
@@ -60,13 +72,8 @@ def parse_ndjson(chunks: Iterable[bytes], key: str, batch_rows: int = BATCH_ROWS
                     line = line[:-1]
                 if not line or line.isspace():
                     continue
-                try:
-                    obj = loads(line)
-                except orjson.JSONDecodeError as exc:
-                    out.bad.append(bad_record(key, lineno, f"invalid JSON: {exc}", line.decode("utf-8", "replace")))
-                    continue
-                if type(obj) is not dict:
-                    out.bad.append(bad_record(key, lineno, f"expected a JSON object, got {type(obj).__name__}", line.decode("utf-8", "replace")))
+                obj = decode_object(line, key, lineno, out.bad)
+                if obj is None:
                     continue
                 records.append(obj)
                 raws.append(line.decode())
@@ -136,13 +143,8 @@ def parse_json_array(chunks: Iterable[bytes], key: str, batch_rows: int = BATCH_
     out = Parsed()
     try:
         for line, text in iter_elements(chunks):
-            try:
-                obj = orjson.loads(text)
-            except orjson.JSONDecodeError as exc:
-                out.bad.append(bad_record(key, line, f"invalid JSON: {exc}", text.decode("utf-8", "replace")))
-                continue
-            if type(obj) is not dict:
-                out.bad.append(bad_record(key, line, f"expected a JSON object, got {type(obj).__name__}", text.decode("utf-8", "replace")))
+            obj = decode_object(text, key, line, out.bad)
+            if obj is None:
                 continue
             out.records.append(obj)
             out.raws.append(dump_json(obj))
