@@ -13,10 +13,8 @@ def register(sub) -> None:
     lp = ssub.add_parser("list", help="id, type, status, last event time, cursor")
     lp.add_argument("--json", action="store_true", help="one JSON array")
     lp.set_defaults(func=run_list)
-    try:
-        from governance_pipeline.cli.sources_secret import secret_command
-    except ImportError:
-        return
+    from governance_pipeline.cli.sources_secret import secret_command
+
     sp = ssub.add_parser("secret", help="print a new bearer secret once, with its secretSha256")
     sp.set_defaults(func=secret_command)
 
