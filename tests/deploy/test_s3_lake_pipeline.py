@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import json
 
-import boto3
 import dagster as dg
 import duckdb
 
 from governance_pipeline.config import load_sources
 from governance_pipeline.defs.build import build_definitions
-from tests.support.moto import moto_server
+from tests.support.moto import moto_server, use_for_lake
 
 
 def test_pull_backfill_and_marts_on_an_s3_lake(ndjson_source, env, monkeypatch):
@@ -19,11 +18,7 @@ def test_pull_backfill_and_marts_on_an_s3_lake(ndjson_source, env, monkeypatch):
                          "model": "gpt-4o", "usage": {"input_tokens": 100, "output_tokens": 10, "cost": 0.5}}) for i in range(10)]
     (folder / "a.ndjson").write_text("\n".join(lines))
     with moto_server() as endpoint:
-        monkeypatch.setenv("AWS_ENDPOINT_URL", endpoint)
-        monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-        monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-        monkeypatch.setenv("AWS_REGION", "us-east-1")
-        boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1").create_bucket(Bucket="governance")
+        s3 = use_for_lake(monkeypatch, endpoint, "governance")
         monkeypatch.setenv("GOVERNANCE_LAKE", "s3://governance/lake")
         defs = build_definitions(load_sources())
         instance = dg.DagsterInstance.get()
@@ -33,7 +28,7 @@ def test_pull_backfill_and_marts_on_an_s3_lake(ndjson_source, env, monkeypatch):
         assert backfill.execute_in_process(instance=instance, tags=tags).success
         marts = defs.resolve_job_def("governance_marts")
         assert marts.execute_in_process(instance=instance, tags=tags).success
-        keys = [o["Key"] for o in boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1").list_objects_v2(Bucket="governance")["Contents"]]
+        keys = [o["Key"] for o in s3.list_objects_v2(Bucket="governance")["Contents"]]
     assert {k.split("/date=")[1][:10] for k in keys if k.startswith("lake/events/")} == {"2026-10-01", "2026-10-02"}
     with duckdb.connect(str(env / "governance.duckdb"), read_only=True) as con:
         assert con.execute("select sum(event_count), sum(cost_usd), sum(tokens_input) from governance_kpis").fetchall() == [(10, 5.0, 1000)]

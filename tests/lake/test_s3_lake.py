@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import boto3
 import pyarrow.dataset as ds
 import pytest
 
@@ -11,7 +10,7 @@ from governance_pipeline.config import parse_sources
 from governance_pipeline.ingest import run_pull
 from governance_pipeline.lake.store import LakeStore, s3_filesystem
 from tests.conftest import NDJSON_MAPPING, copy_fixture
-from tests.support.moto import moto_server
+from tests.support.moto import moto_server, use_for_lake
 
 
 @pytest.fixture(scope="module")
@@ -21,11 +20,7 @@ def s3_endpoint():
 
 
 def test_pull_into_an_s3_lake_is_exactly_once(s3_endpoint, tmp_path, monkeypatch):
-    monkeypatch.setenv("AWS_ENDPOINT_URL", s3_endpoint)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_REGION", "us-east-1")
-    boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1").create_bucket(Bucket="lake")
+    use_for_lake(monkeypatch, s3_endpoint, "lake")
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     copy_fixture("ndjson/sample.ndjson", inbox / "a.ndjson")

@@ -171,16 +171,10 @@ def test_spend_anomaly_flags_a_day_and_raises_severity(tmp_path):
 
 
 def test_s3_lake_is_read_through_pyarrow(tmp_path, monkeypatch):
-    import boto3
-
-    from tests.support.moto import moto_server
+    from tests.support.moto import moto_server, use_for_lake
 
     with moto_server() as endpoint:
-        monkeypatch.setenv("AWS_ENDPOINT_URL", endpoint)
-        monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-        monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-        monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-        boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1").create_bucket(Bucket="lake")
+        use_for_lake(monkeypatch, endpoint, "lake")
         root = "s3://lake/gov"
         write_rows(root, span_rows())
         pull_ndjson(root, tmp_path / "inbox", ndjson_records(2, 3))

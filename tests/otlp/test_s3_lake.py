@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 
-import boto3
 import pyarrow.parquet as pq
 import pytest
 import requests
@@ -16,18 +15,13 @@ from governance_pipeline.ingest import run_pull
 from governance_pipeline.receiver import landing_has_data
 from governance_pipeline.receiver.server import build_app, running
 from tests.otlp.conftest import SECRET, fixture_bytes
-from tests.support.moto import moto_server
+from tests.support.moto import moto_server, use_for_lake
 
 
 @pytest.fixture
 def s3(monkeypatch):
     with moto_server() as endpoint:
-        for k, v in {"AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                     "AWS_REGION": "us-east-1"}.items():
-            monkeypatch.setenv(k, v)
-        client = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1")
-        client.create_bucket(Bucket="lake")
-        yield client
+        yield use_for_lake(monkeypatch, endpoint, "lake")
 
 
 def test_receiver_lands_on_s3_and_the_pull_reads_it_back(s3, sources_file):
