@@ -202,3 +202,31 @@ def test_backfill_rereads_every_object_and_keeps_the_window(moto, aws_env, tmp_p
     backfill = run_pull(source, runtime_for(sources, tmp_path), first.cursor, window)
     assert backfill.events == 5 and backfill.rows_by_date == {"2026-10-02": 3} and backfill.cursor == first.cursor
     assert len(lake_rows(tmp_path)) == 5
+
+
+def test_a_read_that_fails_mid_run_moves_no_cursor_and_the_rerun_lands_each_event_once(moto, aws_env, tmp_path, monkeypatch):
+    """The failure happens on the read-ahead thread while earlier objects are being mapped and written: it
+    must reach the run, which then commits nothing."""
+    from governance_pipeline.s3 import drops as drops_module
+    from governance_pipeline.s3.client import access_error
+
+    bucket = moto.bucket()
+    text = s3_polling(moto.url, bucket)
+    for hour in ("10", "11", "12"):
+        moto.put(bucket, f"drops/2026/10/01/{hour}.ndjson", _events(f"h{hour}", 4))
+    real_get = drops_module.S3Drops._get
+
+    def denied_on_the_last(self, client, obj):
+        if obj.key.endswith("12.ndjson"):
+            raise access_error(self.location, f"read {obj.key} in", RuntimeError("AccessDenied"))
+        return real_get(self, client, obj)
+
+    monkeypatch.setattr(drops_module.S3Drops, "_get", denied_on_the_last)
+    with pytest.raises(S3AccessError, match="12.ndjson"):
+        pull(text, tmp_path)
+    monkeypatch.setattr(drops_module.S3Drops, "_get", real_get)
+    rerun = pull(text, tmp_path)  # the cursor was never committed: start again from nothing
+    assert (rerun.events, rerun.errors) == (12, 0)
+    rows = lake_rows(tmp_path)
+    assert len(rows) == 12 == len({r["source_event_id"] for r in rows})
+    assert json.loads(rerun.cursor)["max"] == "drops/2026/10/01/12.ndjson"
