@@ -1,5 +1,3 @@
-import sys
+from governance_pipeline.cli import run
 
-from governance_pipeline.cli import main
-
-sys.exit(main())
+run()
