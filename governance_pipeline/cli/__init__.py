@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import gc
+import atexit
 import importlib
+import os
 import sys
+import threading
 import traceback
 
 from governance_pipeline.config.credentials import redact
@@ -66,12 +68,21 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run() -> None:
-    """The ``govpipe`` console script. Before the interpreter exits, what the process still holds is frozen out
-    of the final garbage collection: that collection would walk Dagster's whole object graph once more (about
-    0.9 s) just before the OS frees the memory anyway. Every command has finished its writes by then."""
+    """The ``govpipe`` console script. Once the command has returned, the process ends as the interpreter would
+    end it (other threads joined, ``atexit`` handlers run, output flushed) but without tearing down each module:
+    that teardown's garbage collection walks Dagster's whole object graph again (about 0.9 s) just before the OS
+    frees the memory anyway."""
     code = main()
-    gc.freeze()
-    sys.exit(code)
+    for thread in threading.enumerate():
+        if thread is not threading.main_thread() and not thread.daemon:
+            thread.join()
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe (e.g. `| head`): nothing left to deliver
+            pass
+    os._exit(code)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
-"""``eventMapping`` applied to a block of NDJSON parsed by Arrow's C++ JSON reader: no per-row Python work.
+"""``eventMapping`` applied to a block of NDJSON at once: no per-row Python work.
 
-It yields exactly what ``EventMapping.to_table`` gives for the same lines, or ``None`` when it cannot promise
+The mapped values come from DuckDB's JSON functions (``json_leaves``), which extract only those paths, or, for a
+block or a run they decline, from Arrow's C++ JSON reader. Either way the result is exactly what ``EventMapping.to_table`` gives for the same lines, or ``None`` when it cannot promise
 that (a line that is not an object, mixed types, CR line ends, index or wildcard paths, values whose exact
 text Arrow does not keep); the caller then takes the row-by-row path for that block. Two deliberate
 normalizations: Arrow infers ISO-8601 strings as timestamps (same instant as ``coerce.to_micros``), and a JSON
@@ -15,8 +16,9 @@ import pyarrow.compute as pc
 import pyarrow.json as pajson
 
 from governance_pipeline.lake.schema import EVENT_SCHEMA, FLOAT_FIELDS, INT_FIELDS, MAPPABLE_FIELDS, TS
-from governance_pipeline.mapping.coerce import float_column, int_column, text_column, timestamp_column
+from governance_pipeline.mapping.coerce import float_column, int_column, iso_timestamps, text_column, timestamp_column
 from governance_pipeline.mapping.event_mapping import EventMapping, stable_id
+from governance_pipeline.mapping.json_leaves import JsonText, LeafExtractor
 from governance_pipeline.mapping.jsonpath import plain_steps
 
 _PARSE = pajson.ParseOptions(newlines_in_values=False)
@@ -42,6 +44,8 @@ class ArrowJsonMapping:
         ) and set(extra) <= set(steps)
         self.steps = {name: steps[name] for name in MAPPABLE_FIELDS if name in steps} if self.supported else {}
         self.fallbacks = extra if self.supported else {}
+        self._paths = list(dict.fromkeys(tuple(s) for s in (*self.steps.values(), *self.fallbacks.values())))
+        self._leaves = LeafExtractor([list(p) for p in self._paths])
 
     def map_block(self, block: bytes) -> pa.Table | None:
         """The normalized table of ``block`` (complete ``\\n``-terminated NDJSON lines), or None."""
@@ -50,17 +54,23 @@ class ArrowJsonMapping:
         raws = _lines(block)
         if raws is None:
             return None
+        leaves = self._leaves.extract(raws) if self._leaves.active else None
+        if leaves is not None:
+            found = dict(zip(self._paths, leaves))
+            leaf = lambda steps: found[tuple(steps)]  # noqa: E731
+        else:
+            try:
+                parsed = pajson.read_json(pa.BufferReader(block), read_options=_READ, parse_options=_PARSE)
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+                return None
+            if parsed.num_rows != len(raws):
+                return None
+            leaf = lambda steps: _find(parsed, steps)  # noqa: E731
         try:
-            parsed = pajson.read_json(pa.BufferReader(block), read_options=_READ, parse_options=_PARSE)
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
-            return None
-        if parsed.num_rows != len(raws):
-            return None
-        try:
-            columns = {name: _coerce(name, _find(parsed, steps), len(raws)) for name, steps in self.steps.items()}
+            columns = {name: _coerce(name, leaf(steps), len(raws)) for name, steps in self.steps.items()}
             for name, steps in self.fallbacks.items():
                 if columns[name].null_count:
-                    columns[name] = pc.coalesce(columns[name], _coerce(name, _find(parsed, steps), len(raws)))
+                    columns[name] = pc.coalesce(columns[name], _coerce(name, leaf(steps), len(raws)))
         except (_Inexact, pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError, OverflowError):
             return None
         ids = columns.get("source_event_id")
@@ -119,7 +129,11 @@ def _find(table: pa.Table, steps: list[str]) -> pa.Array | None:
     return col
 
 
-def _coerce(name: str, col: pa.Array | None, n: int) -> pa.Array:
+def _coerce(name: str, col: pa.Array | JsonText | None, n: int) -> pa.Array:
+    if isinstance(col, JsonText):  # objects or arrays as compact JSON: the row path's text for them
+        if name == "event_timestamp" or name in FLOAT_FIELDS or name in INT_FIELDS:
+            raise _Inexact()
+        return col.text
     if name == "event_timestamp":
         target = TS
     elif name in FLOAT_FIELDS:
@@ -139,7 +153,8 @@ def _coerce(name: str, col: pa.Array | None, n: int) -> pa.Array:
         if pa.types.is_floating(t):
             return _epoch_float(col.cast(pa.float64()))
         if pa.types.is_string(t):
-            return timestamp_column(col.to_pylist())
+            parsed = iso_timestamps(col) if len(col) and not col.null_count else None
+            return parsed if parsed is not None else timestamp_column(col.to_pylist())
         raise _Inexact()
     if target == pa.float64():
         if pa.types.is_floating(t) or pa.types.is_integer(t):

@@ -136,16 +136,23 @@ def _parse_long_fraction(s: str) -> datetime | None:
 def timestamp_column(values: list[Any]) -> pa.Array:
     """A column of raw timestamps -> ``timestamp[us, UTC]``; vectorized where the values allow it."""
     if values and all(type(v) is str for v in values):
-        arr = pa.array(values, pa.string())
-        try:
-            return pc.cast(arr, TS_TYPE)
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-            pass
-        try:
-            return pc.assume_timezone(pc.cast(arr, pa.timestamp("us")), "UTC")
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-            pass
+        parsed = iso_timestamps(pa.array(values, pa.string()))
+        if parsed is not None:
+            return parsed
     return pa.array([to_micros(v) for v in values], pa.int64()).cast(TS_TYPE)
+
+
+def iso_timestamps(texts: pa.Array) -> pa.Array | None:
+    """A string column without nulls, each an ISO 8601 timestamp with a zone (or each without one: UTC), cast
+    in C; None when some value needs ``to_micros``."""
+    try:
+        return pc.cast(texts, TS_TYPE)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        pass
+    try:
+        return pc.assume_timezone(pc.cast(texts, pa.timestamp("us")), "UTC")
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
 
 
 def text_column(values: Iterable[Any]) -> pa.Array:

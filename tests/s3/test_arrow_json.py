@@ -108,19 +108,38 @@ def test_missing_ids_get_the_same_stable_ids():
         b'{"id": "a\x01b"}\n{"id": "c"}\n',  # a raw control character (not JSON; also the line splitter's delimiter)
         b'{"id": "a"}\n{"id": "\xff"}\n',  # not UTF-8
         b'{"id": "a"}\r\n',  # CR line ends
-        b'{"id": "a", "n": 1}\n{"id": "b", "n": "x"}\n',  # mixed types
         b'{"id": "a", "n": 1,}\n',  # a trailing comma
+        b'{"id": "a", "n": [1, 2 ]}\n',  # a blank before a closing bracket: declined, in case it hides a comma
+        b'{"id": "a", "flags": {"p": 1, }}\n',  # a trailing comma after a blank
+    ],
+)
+def test_declines_blocks_the_row_path_must_see(block):
+    """Lines the row path rejects (and quarantines) never pass through a block mapping."""
+    assert ArrowJsonMapping(GENERIC).map_block(block) is None
+
+
+@pytest.mark.parametrize(
+    "block",
+    [
+        b'{"id": "a", "n": 1}\n{"id": "b", "n": "x"}\n',  # mixed types
         b'{"id": "a", "flags": {"p": 1.5}}\n',  # a float inside an object mapped to text (printing may differ)
-        b'{"id": "a", "n": [1, 2]}\n',  # an array
+        b'{"id": "a", "flags": {"p": "tab\\tq\\u00e9"}}\n',  # escapes inside an object mapped to text
+        b'{"id": "a", "n": [1, 2]}\n',  # an array mapped to text
+        b'{"id": "a", "tin": [1, 2]}\n',  # an array mapped to a number
         b'{"id": "a", "flags": {"p": null}}\n',  # null inside an object mapped to text
         b'{"id": "a", "flags": {"p": 1}}\n{"id": "b", "flags": {}}\n',  # a key absent from one object
         b'{"id": "a", "who": "just a string"}\n',  # a string where the path expects an object
         b'{"id": "a", "tin": 123456789012345678901}\n',  # beyond 64 bits
         b'{"id": "a", "ts": 1790834575000000000}\n',  # nanosecond epoch (exact integer division)
+        b'{"id": "a", "ts": null, "n": null}\n{"id": "b", "ts": 1790834575, "n": "x"}\n',  # explicit nulls
+        b'{"id": "a", "ts": "2026-10-01T10:00:00Z"}\n{"id": "b", "ts": "yesterday"}\n',  # one timestamp only to_micros reads
+        b'{"id": "a", "cost": -0.0, "tin": -0, "tout": 1e2}\n',  # signed zeros and exponents
+        b'{"id": "a", "ok": true}\n{"id": "b", "ok": false}\n{"id": "c"}\n',  # booleans mapped to text
     ],
 )
-def test_declines_what_it_cannot_reproduce(block):
-    assert ArrowJsonMapping(GENERIC).map_block(block) is None
+def test_odd_values_map_like_the_row_path_or_decline(block):
+    fast = ArrowJsonMapping(GENERIC).map_block(block)
+    assert fast is None or fast.equals(row_path(GENERIC, block))
 
 
 def test_paths_beyond_plain_keys_use_the_row_path():

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 import dagster as dg
 
@@ -46,3 +49,18 @@ def test_govpipe_pull_resumes_from_the_committed_cursor(moto, aws_env, env, monk
     assert json.loads(state["cursor"])["max"] == "drops/2026/10/01/a.csv" and state["status"] == "active"
     assert len(lake_rows(env / "lake")) == 11
 
+
+
+def test_the_govpipe_script_ends_cleanly_after_a_pull(moto, aws_env, env, monkeypatch):
+    """The console script skips the interpreter's module teardown: the exit code, the summary line and a quiet
+    stderr must survive that (DuckDB's bindings complain on stderr about objects a teardown did not free)."""
+    bucket = moto.bucket()
+    _sources(env, monkeypatch, openai_compliance(moto.url, bucket, moto.role_arn))
+    moto.put(bucket, "compliance/2026/10/01/00/a.jsonl.gz", (FIXTURES / "openai_compliance/sample.jsonl.gz").read_bytes())
+    script = Path(sys.executable).parent / "govpipe"
+    out = subprocess.run([str(script), "pull", "drops"], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith("events=") and out.stdout.endswith(" errors=0\n")
+    assert out.stderr == ""
+    missing = subprocess.run([str(script), "pull", "nope"], capture_output=True, text=True, timeout=120)
+    assert missing.returncode == 2 and "nope" in missing.stderr
