@@ -30,15 +30,9 @@ import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
-_QUOTE, _BACKSLASH, _OPEN_BRACE, _OPEN_BRACKET = ord('"'), ord("\\"), ord("{"), ord("[")
-_NUMBER_BYTES = np.zeros(256, bool)
-_NUMBER_BYTES[list(b"0123456789+-.eE")] = True
-_FLOAT_MARKS = np.zeros(256, bool)
-_FLOAT_MARKS[list(b".eE")] = True
-_DIGITS = np.zeros(256, bool)
-_DIGITS[list(b"0123456789")] = True
-_BOOLEAN_FIRSTS = frozenset(b"tf")
-_NUMBER_FIRSTS = frozenset(b"-0123456789")
+_QUOTE, _BACKSLASH, _MINUS, _T, _F = ord('"'), ord("\\"), ord("-"), ord("t"), ord("f")
+_OPEN_BRACE, _OPEN_BRACKET = ord("{"), ord("[")
+_FLOAT_MARKS = (ord("."), ord("e"), ord("E"))
 _local = threading.local()
 _database: list[duckdb.DuckDBPyConnection] = []
 _database_lock = threading.Lock()
@@ -122,25 +116,31 @@ def _typed(texts: pa.Array) -> pa.Array | JsonText | None:
     firsts = data[offsets[:-1]]
     if (firsts == ord("n")).any():  # JSON null: the same as absent
         return _typed(pc.if_else(pc.equal(texts, "null"), pa.scalar(None, pa.string()), texts))
-    kinds = set(np.flatnonzero(np.bincount(firsts, minlength=256)).tolist())
-    used = data[offsets[0] : offsets[-1]]
-    counts = np.bincount(used, minlength=256)
-    if kinds == {_QUOTE}:
-        if counts[_BACKSLASH]:  # escapes: decode those strings exactly
+    used = data[offsets[0] : offsets[-1]]  # byte checks are whole-array compares: no per-value Python
+    if (firsts == _QUOTE).all():
+        if (used == _BACKSLASH).any():  # escapes: decode those strings exactly
             return pa.array([None if t is None else orjson.loads(t) for t in texts.to_pylist()], pa.string())
         return pc.utf8_slice_codeunits(texts, 1, -1)
-    if kinds <= _NUMBER_FIRSTS:
-        if counts[~_NUMBER_BYTES].any():
-            raise _Unusable()  # -Infinity, -NaN
-        return texts.cast(pa.float64() if counts[_FLOAT_MARKS].any() else pa.int64())
-    if kinds <= _BOOLEAN_FIRSTS:
+    if ((firsts == _MINUS) | _digits(firsts)).all():
+        if not any((used == mark).any() for mark in _FLOAT_MARKS):
+            return texts.cast(pa.int64())  # "-Infinity" fails here; beyond 64 bits too
+        floats = texts.cast(pa.float64())
+        if not pc.all(pc.is_finite(floats)).as_py():
+            raise _Unusable()
+        return floats
+    if ((firsts == _T) | (firsts == _F)).all():
         return pc.equal(texts, "true")
-    if kinds <= {_OPEN_BRACE, _OPEN_BRACKET}:
-        if counts[_BACKSLASH]:
+    if ((firsts == _OPEN_BRACE) | (firsts == _OPEN_BRACKET)).all():
+        if (used == _BACKSLASH).any():
             raise _Unusable()  # yyjson's escapes (e.g. \u001F) are not orjson's
-        if counts[_DIGITS].any() and counts[_FLOAT_MARKS].any():
-            marks = np.flatnonzero(_FLOAT_MARKS[used[1:]])
-            if _DIGITS[used[marks]].any():
+        digits = _digits(used)
+        if digits.any():
+            after = np.flatnonzero(digits[:-1]) + 1
+            if any((used[after] == mark).any() for mark in _FLOAT_MARKS):
                 raise _Unusable()  # a float inside: its printed form may differ
         return JsonText(texts)
     raise _Unusable()  # mixed kinds, NaN, Infinity
+
+
+def _digits(data: np.ndarray) -> np.ndarray:
+    return np.subtract(data, ord("0"), dtype=np.uint8) < 10

@@ -155,12 +155,13 @@ class S3Drops:
         try:
             for piece in pieces:
                 table = piece.mapped
-                if table is not None:  # one row per line: the Arrow path declines blocks with blank lines
+                if table is not None:  # one row per line: the block mapping declines blocks with blank lines
                     yield Batch(self._finish(table), raw_count=table.num_rows)
+                    line += table.num_rows
                 else:
                     for parsed in parse_ndjson([piece.data], key, self.batch_rows, first_line=line):
                         yield self._batch(parsed)
-                line += piece.data.count(b"\n")
+                    line += piece.data.count(b"\n")
         except StreamError as exc:
             yield Batch(self._table([], []), raw_count=1, errors=1, quarantine=[bad_record(key, line, str(exc))])
 
