@@ -10,6 +10,9 @@ object mapped to a text field (e.g. ``flags``) is re-serialized with its keys in
 
 from __future__ import annotations
 
+from functools import partial
+from typing import Callable
+
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -28,7 +31,7 @@ _CONTROL = "[\\x00-\\x1f]"
 
 
 class _Inexact(Exception):
-    """Arrow cannot reproduce the row path's value for this block."""
+    """The block route cannot reproduce the row path's value for this block."""
 
 
 class ArrowJsonMapping:
@@ -42,10 +45,22 @@ class ArrowJsonMapping:
         self.supported = all(
             s is not None and all(type(x) is str for x in s) for s in (*steps.values(), *extra.values())
         ) and set(extra) <= set(steps)
-        self.steps = {name: steps[name] for name in MAPPABLE_FIELDS if name in steps} if self.supported else {}
-        self.fallbacks = extra if self.supported else {}
-        self._paths = list(dict.fromkeys(tuple(s) for s in (*self.steps.values(), *self.fallbacks.values())))
+        self.steps = {name: tuple(steps[name]) for name in MAPPABLE_FIELDS if name in steps} if self.supported else {}
+        self.fallbacks = {name: tuple(s) for name, s in extra.items()} if self.supported else {}
+        self._paths = list(dict.fromkeys((*self.steps.values(), *self.fallbacks.values())))
         self._leaves = LeafExtractor([list(p) for p in self._paths])
+
+    def _leaves_of(self, block: bytes, raws: pa.Array) -> Callable[[tuple], pa.Array | JsonText | None] | None:
+        """A path's column: from DuckDB's extraction, else (looked up when asked) from Arrow's reader of the
+        block; None when neither route can take the block."""
+        found = self._leaves.extract(raws) if self._leaves.active else None
+        if found is not None:
+            return dict(zip(self._paths, found)).__getitem__
+        try:
+            parsed = pajson.read_json(pa.BufferReader(block), read_options=_READ, parse_options=_PARSE)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+            return None
+        return partial(_find, parsed) if parsed.num_rows == len(raws) else None
 
     def map_block(self, block: bytes) -> pa.Table | None:
         """The normalized table of ``block`` (complete ``\\n``-terminated NDJSON lines), or None."""
@@ -54,28 +69,20 @@ class ArrowJsonMapping:
         raws = _lines(block)
         if raws is None:
             return None
-        leaves = self._leaves.extract(raws) if self._leaves.active else None
-        if leaves is not None:
-            found = dict(zip(self._paths, leaves))
-            leaf = lambda steps: found[tuple(steps)]  # noqa: E731
-        else:
-            try:
-                parsed = pajson.read_json(pa.BufferReader(block), read_options=_READ, parse_options=_PARSE)
-            except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
-                return None
-            if parsed.num_rows != len(raws):
-                return None
-            leaf = lambda steps: _find(parsed, steps)  # noqa: E731
+        n = len(raws)
         try:
-            columns = {name: _coerce(name, leaf(steps), len(raws)) for name, steps in self.steps.items()}
+            leaf = self._leaves_of(block, raws)
+            if leaf is None:
+                return None
+            columns = {name: _coerce(name, leaf(steps), n) for name, steps in self.steps.items()}
             for name, steps in self.fallbacks.items():
                 if columns[name].null_count:
-                    columns[name] = pc.coalesce(columns[name], _coerce(name, leaf(steps), len(raws)))
+                    columns[name] = pc.coalesce(columns[name], _coerce(name, leaf(steps), n))
         except (_Inexact, pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError, OverflowError):
             return None
         ids = columns.get("source_event_id")
         if ids is None or ids.null_count:
-            given = ids.to_pylist() if ids is not None else [None] * len(raws)
+            given = ids.to_pylist() if ids is not None else [None] * n
             texts = raws.to_pylist()
             columns["source_event_id"] = pa.array([g if g is not None else stable_id(t) for g, t in zip(given, texts)], pa.string())
         columns["raw_payload"] = raws
@@ -116,7 +123,7 @@ def _lines(block: bytes) -> pa.Array | None:
     return out
 
 
-def _find(table: pa.Table, steps: list[str]) -> pa.Array | None:
+def _find(table: pa.Table, steps: tuple[str, ...]) -> pa.Array | None:
     if not steps or steps[0] not in table.column_names:
         return None
     col = table.column(steps[0]).combine_chunks()

@@ -22,6 +22,7 @@ Arrow's reader rejects the block.
 
 from __future__ import annotations
 
+import functools
 import threading
 
 import duckdb
@@ -34,8 +35,6 @@ _QUOTE, _BACKSLASH, _MINUS, _T, _F = ord('"'), ord("\\"), ord("-"), ord("t"), or
 _OPEN_BRACE, _OPEN_BRACKET = ord("{"), ord("[")
 _FLOAT_MARKS = (ord("."), ord("e"), ord("E"))
 _local = threading.local()
-_database: list[duckdb.DuckDBPyConnection] = []
-_database_lock = threading.Lock()
 
 
 class JsonText:
@@ -51,15 +50,16 @@ class _Unusable(Exception):
     """These values are not ones the extractor can type exactly: stand down for the run."""
 
 
+@functools.cache
+def _database() -> duckdb.DuckDBPyConnection:
+    return duckdb.connect(config={"threads": 1})  # blocks are mapped on several threads already
+
+
 def _cursor() -> duckdb.DuckDBPyConnection:
-    """A cursor per thread on one in-memory DuckDB; each query runs single-threaded (blocks are mapped on
-    several threads already)."""
+    """This thread's cursor on one in-memory DuckDB (a cursor serves one thread at a time)."""
     cur = getattr(_local, "cursor", None)
     if cur is None:
-        with _database_lock:
-            if not _database:
-                _database.append(duckdb.connect(config={"threads": 1}))
-            cur = _local.cursor = _database[0].cursor()
+        cur = _local.cursor = _database().cursor()
     return cur
 
 
