@@ -44,22 +44,18 @@ def session_id(run: dict) -> str | None:
     return to_text(run.get("session_id") or run.get("project_id"))
 
 
+def _first_text(md: dict, keys: tuple[str, ...]) -> str | None:
+    """The first of ``keys`` in the run's metadata with a non-empty value, as text."""
+    return next((v for v in (to_text(md.get(k)) for k in keys) if v), None)
+
+
 def thread_id(run: dict) -> str | None:
-    md = metadata(run)
-    for k in THREAD_KEYS:
-        v = to_text(md.get(k))
-        if v:
-            return v
-    return to_text(run.get("thread_id"))
+    return _first_text(metadata(run), THREAD_KEYS) or to_text(run.get("thread_id"))
 
 
 def user_id(run: dict) -> str | None:
     md = metadata(run)
-    for k in ACTOR_KEYS:
-        v = to_text(md.get(k))
-        if v:
-            return v
-    return to_text(_dict(md.get("ls_invocation_params")).get("user"))
+    return _first_text(md, ACTOR_KEYS) or to_text(_dict(md.get("ls_invocation_params")).get("user"))
 
 
 def actor(run: dict) -> str | None:
