@@ -16,6 +16,7 @@ from governance_pipeline.s3.drops import S3Drops, _Piece
 from governance_pipeline.s3.listing import ObjectInfo
 from governance_pipeline.s3.stream import decoded, line_aligned
 from tests.s3.conftest import FIXTURES
+from tests.support.mappings import NESTED_MAPPING
 
 GENERIC = EventMapping(
     {
@@ -45,10 +46,7 @@ def ndjson(*records) -> bytes:
 @pytest.mark.parametrize("fixture", ["ndjson/sample.ndjson", "openai_compliance/sample.jsonl.gz"])
 def test_fixtures_map_identically(fixture):
     block = b"".join(decoded([(FIXTURES / fixture).read_bytes()]))
-    mapping = MAPPING if "openai" in fixture else EventMapping(
-        {"source_event_id": "$.id", "event_timestamp": "$.created_at", "actor": "$.user.email", "action": "$.event_type",
-         "target": "$.model", "cost_usd": "$.usage.cost", "tokens_input": "$.usage.input_tokens", "tokens_output": "$.usage.output_tokens"}
-    )
+    mapping = MAPPING if "openai" in fixture else EventMapping(NESTED_MAPPING)
     fast = ArrowJsonMapping(mapping).map_block(block)
     assert fast is not None and fast.equals(row_path(mapping, block))
 
