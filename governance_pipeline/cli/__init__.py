@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import atexit
+import gc
 import importlib
 import os
 import sys
@@ -23,6 +24,10 @@ COMMANDS: list[str] = [
     "governance_pipeline.cli.destinations",
     "governance_pipeline.cli.marts",
 ]
+
+
+# (young objects before a collection, young collections per middle one, middle collections per full one)
+GC_THRESHOLDS = (100_000, 20, 10)
 
 
 class CommandError(Exception):
@@ -71,7 +76,13 @@ def run() -> None:
     """The ``govpipe`` console script. Once the command has returned, the process ends as the interpreter would
     end it (other threads joined, ``atexit`` handlers run, output flushed) but without tearing down each module:
     that teardown's garbage collection walks Dagster's whole object graph again (about 0.9 s) just before the OS
-    frees the memory anyway."""
+    frees the memory anyway.
+
+    The cyclic garbage collector runs less often than Python's default (every 700 new container objects): importing
+    Dagster and building its instance, job and run events create about 250,000 long-lived objects, and the
+    default thresholds rescanned them some 700 times (about 0.6 s of a ``govpipe pull``). Every generation is
+    still collected, so a long-lived ``govpipe serve`` keeps its memory bounded."""
+    gc.set_threshold(*GC_THRESHOLDS)
     code = main()
     for thread in threading.enumerate():
         if thread is not threading.main_thread() and not thread.daemon:
