@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import os
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Iterator
 from urllib.parse import urlparse
 
 import pyarrow as pa
@@ -63,26 +64,37 @@ class LakeStore:
         return self.fs.get_file_info(self._abs(rel)).type != pafs.FileType.NotFound
 
     def write_parquet(self, rel: str, table: pa.Table) -> None:
-        buf = pa.BufferOutputStream()  # grows in Arrow memory; getvalue() hands the buffer over without a copy
-        pq.write_table(table, buf, use_dictionary=dictionary_columns(table.schema), **PARQUET_OPTS)
-        self.write_bytes(rel, buf.getvalue())
+        options = dict(use_dictionary=dictionary_columns(table.schema), **PARQUET_OPTS)
+        if self.is_s3:
+            buf = pa.BufferOutputStream()  # getvalue() hands the buffer over without a copy
+            pq.write_table(table, buf, **options)
+            self.write_bytes(rel, buf.getvalue())
+            return
+        with self._replacing(rel) as out:  # straight to disk: no buffer that grows (and faults in pages) by copies
+            pq.write_table(table, out, **options)
 
     def write_bytes(self, rel: str, data: bytes | pa.Buffer) -> None:
         if self.is_s3:
             with self.fs.open_output_stream(self._abs(rel)) as out:
                 out.write(data)
             return
+        with self._replacing(rel) as out:
+            out.write(data)
+
+    @contextmanager
+    def _replacing(self, rel: str) -> Iterator[pa.NativeFile]:
+        """A local file written beside its final name, fsynced and renamed into place (removed on failure)."""
         final = Path(self._abs(rel))
         final.parent.mkdir(parents=True, exist_ok=True)
         tmp = final.with_name(f".{final.name}.{uuid.uuid4().hex[:8]}.partial")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
         try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+            with pa.OSFile(str(tmp), "wb") as out:
+                yield out
+                out.flush()
+                os.fsync(out.fileno())
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
         os.replace(tmp, final)
         _fsync_dir(final.parent)
 

@@ -116,6 +116,18 @@ def test_partial_files_are_invisible_to_readers(tmp_path):
     assert len(lake_rows(tmp_path)) == 1
 
 
+
+def test_a_file_that_fails_to_encode_leaves_nothing_behind(tmp_path):
+    """Parquet goes straight to a temporary file beside its final name; a failure removes it."""
+    store = LakeStore(str(tmp_path))
+    bad = pa.table({"a": pa.array([pa.MonthDayNano([1, 2, 3])], pa.month_day_nano_interval())})
+    with pytest.raises(pa.ArrowNotImplementedError):
+        store.write_parquet("events/source_id=src/date=2026-10-01/part-1.parquet", bad)
+    assert list((tmp_path / "events/source_id=src/date=2026-10-01").iterdir()) == []
+    store.write_parquet("events/source_id=src/date=2026-10-01/part-1.parquet", pa.table({"a": [1, 2]}))
+    assert [p.name for p in (tmp_path / "events/source_id=src/date=2026-10-01").iterdir()] == ["part-1.parquet"]
+    assert store.read_table(["events/source_id=src/date=2026-10-01/part-1.parquet"]).column("a").to_pylist() == [1, 2]
+
 def _conformed(table):
     from governance_pipeline.lake.conform import conform
 
