@@ -19,6 +19,7 @@ import pyarrow.compute as pc
 import pyarrow.json as pajson
 
 from governance_pipeline.lake.schema import EVENT_SCHEMA, FLOAT_FIELDS, INT_FIELDS, MAPPABLE_FIELDS, TS
+from governance_pipeline.mapping.bytescan import positions_of
 from governance_pipeline.mapping.coerce import float_column, int_column, iso_timestamps, text_column, timestamp_column
 from governance_pipeline.mapping.event_mapping import EventMapping, stable_id
 from governance_pipeline.mapping.json_leaves import JsonText, LeafExtractor
@@ -97,7 +98,7 @@ def _lines(block: bytes) -> pa.Array | None:
     if not block.endswith(b"\n") or len(block) >= 2**31:
         return None
     data = np.frombuffer(block, np.uint8)
-    ends = np.flatnonzero(data == 10)
+    ends = positions_of(data, ord("\n"))
     starts = np.empty_like(ends)
     starts[0] = 0
     starts[1:] = ends[:-1] + 1

@@ -31,6 +31,8 @@ import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from governance_pipeline.mapping.bytescan import positions_of
+
 _QUOTE, _BACKSLASH, _MINUS, _T, _F = ord('"'), ord("\\"), ord("-"), ord("t"), ord("f")
 _OPEN_BRACE, _OPEN_BRACKET = ord("{"), ord("[")
 _FLOAT_MARKS = (ord("."), ord("e"), ord("E"))
@@ -100,7 +102,7 @@ def _plain_text(lines: pa.Array) -> bool:
     starts = np.frombuffer(lines.buffers()[1], np.int32, len(lines), lines.offset * 4)
     if not (data[starts] == _OPEN_BRACE).all():
         return False
-    closers = np.flatnonzero((data | 0x20) == ord("}"))  # '}' (0x7d) and ']' (0x5d)
+    closers = positions_of(data, ord("}"), fold=0x20)  # '}' (0x7d) and ']' (0x5d)
     before = data[closers[closers > 0] - 1]
     return not ((before == ord(",")) | (before == ord(" ")) | (before == ord("\t"))).any()
 
