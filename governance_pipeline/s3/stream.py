@@ -89,15 +89,20 @@ def line_aligned(chunks: Iterable[bytes], size: int) -> Iterator[bytes]:
             held += len(chunk)
             if held < size:
                 continue
-            buf = b"".join(parts)
-            cut = buf.rfind(b"\n") + 1
-            if cut == 0:
-                if len(buf) > MAX_LINE:
-                    raise StreamError(f"a line is longer than {MAX_LINE} bytes")
-                parts, held = [buf], len(buf)
-                continue
-            yield buf[:cut]
-            rest = buf[cut:]
+            cut = chunk.rfind(b"\n") + 1
+            if cut:  # one copy makes the block: the chunks held before, then this one up to its last line end
+                yield chunk if len(parts) == 1 and cut == len(chunk) else b"".join([*parts[:-1], memoryview(chunk)[:cut]])
+                rest = chunk[cut:]
+            else:
+                buf = b"".join(parts)
+                cut = buf.rfind(b"\n") + 1
+                if cut == 0:
+                    if len(buf) > MAX_LINE:
+                        raise StreamError(f"a line is longer than {MAX_LINE} bytes")
+                    parts, held = [buf], len(buf)
+                    continue
+                yield buf[:cut]
+                rest = buf[cut:]
             parts, held = ([rest] if rest else []), len(rest)
     except StreamError:
         buf = b"".join(parts)

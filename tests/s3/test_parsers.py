@@ -10,7 +10,7 @@ import pytest
 
 from governance_pipeline.s3.jsonarray import iter_elements
 from governance_pipeline.s3.parsers import parse
-from governance_pipeline.s3.stream import decoded, line_blocks
+from governance_pipeline.s3.stream import StreamError, decoded, line_aligned, line_blocks
 from tests.s3.conftest import FIXTURES
 
 
@@ -48,6 +48,29 @@ def test_line_blocks_split_across_chunks():
     lines = [line for block in line_blocks(chunks(b"ab\ncd\n\nef", 1)) for line in block]
     assert lines == [b"ab", b"cd", b"", b"ef"]
 
+
+
+@pytest.mark.parametrize("chunk", [1, 5, 64, 1000, 4096])
+@pytest.mark.parametrize("size", [1, 50, 300, 10_000])
+def test_line_aligned_blocks_hold_the_whole_content_cut_at_line_ends(chunk, size):
+    data = b"".join(b'{"n": %d, "pad": "%s"}\n' % (i, b"x" * (i * 37 % 90)) for i in range(200)) + b'{"last": 1}'
+    blocks = list(line_aligned(chunks(data, chunk), size))
+    assert b"".join(blocks) == data + b"\n"  # the unterminated last line gets its newline
+    assert all(type(b) is bytes and b.endswith(b"\n") for b in blocks)
+    longest = max(len(line) + 1 for line in data.split(b"\n"))
+    assert all(len(b) > size - longest for b in blocks[:-1])  # about ``size``: cut at the last line end
+
+
+def test_line_aligned_gives_the_complete_lines_before_a_broken_stream():
+    def broken():
+        yield b'{"a": 1}\n{"a": 2}\n{"a"'
+        raise StreamError("truncated gzip stream")
+
+    got = []
+    with pytest.raises(StreamError):
+        for block in line_aligned(broken(), 1 << 20):
+            got.append(block)
+    assert got == [b'{"a": 1}\n{"a": 2}\n']
 
 def test_ndjson_keeps_original_text_and_skips_blank_lines():
     data = b'{"id": 1, "x": "\xc3\xa9"}\r\n\n  \n[1,2]\n{"id": 2}'
