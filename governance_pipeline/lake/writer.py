@@ -148,7 +148,7 @@ class LakeWriter:
             if self._buffered_bytes.get(day, 0) >= MAX_BUFFERED_BYTES // 2:
                 self._flush(day)
 
-    def _flush(self, day: str) -> None:
+    def _flush(self, day: str, inline: bool = False) -> None:
         parts = self._buffers.pop(day, [])
         self._buffered.pop(day, None)
         self._buffered_bytes.pop(day, None)
@@ -160,16 +160,20 @@ class LakeWriter:
         self._seq += 1
         name = paths.part_name(self.txn, self._seq)
         if self.mode == "append":
-            self._write_file(f"{paths.partition_dir(self.source_id, day)}/{name}", table)
+            self._write_file(f"{paths.partition_dir(self.source_id, day)}/{name}", table, inline)
         else:
             rel = f"{paths.staging_dir(self.source_id, self.txn)}/date={day}/{name}"
-            self._write_file(rel, table)
+            self._write_file(rel, table, inline)
             self._staged[day].append(rel)
         self.stats.files += 1
         self.stats.rows_by_date[day] += table.num_rows
 
-    def _write_file(self, rel: str, table: pa.Table) -> None:
-        """Encode and write ``table`` on the writer's thread (Arrow releases the GIL) while the run reads on."""
+    def _write_file(self, rel: str, table: pa.Table, inline: bool = False) -> None:
+        """Encode and write ``table`` on the writer's thread (Arrow releases the GIL) while the run reads on;
+        ``inline``: on this thread, beside the writer's."""
+        if inline:
+            self.store.write_parquet(rel, table)
+            return
         while len(self._pending) >= MAX_PENDING_FILES:
             self._pending.popleft().result()
         self._pending.append(self._files.submit(self.store.write_parquet, rel, table))
@@ -190,8 +194,9 @@ class LakeWriter:
     # -- commit ----------------------------------------------------------------------------------
     def commit(self) -> WriteStats:
         """Make everything written by this run durable and visible. Call before committing the cursor."""
-        for day in list(self._buffers):
-            self._flush(day)
+        # Nothing is read any more: this thread encodes every other buffered day beside the writer's thread.
+        for i, day in enumerate(list(self._buffers)):
+            self._flush(day, inline=i % 2 == 1)
         try:
             self._wait_for_files()
         finally:
