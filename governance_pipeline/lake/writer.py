@@ -194,10 +194,10 @@ class LakeWriter:
     # -- commit ----------------------------------------------------------------------------------
     def commit(self) -> WriteStats:
         """Make everything written by this run durable and visible. Call before committing the cursor."""
-        # Nothing is read any more: this thread encodes every other buffered day beside the writer's thread.
-        for i, day in enumerate(list(self._buffers)):
-            self._flush(day, inline=i % 2 == 1)
         try:
+            # Nothing is read any more: this thread encodes every other buffered day beside the writer's thread.
+            for i, day in enumerate(list(self._buffers)):
+                self._flush(day, inline=i % 2 == 1)
             self._wait_for_files()
         finally:
             self.close()

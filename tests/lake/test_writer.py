@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from datetime import datetime, timezone
 
 import duckdb
@@ -210,3 +211,25 @@ def test_a_failed_background_file_write_fails_the_commit(tmp_path, monkeypatch):
     w.write(events([1, 2]))
     with pytest.raises(OSError, match="disk full"):
         w.commit()
+
+
+def test_a_file_encoded_at_commit_on_the_runs_thread_fails_the_commit_and_stops_the_writer(tmp_path, monkeypatch):
+    """At commit the run's thread encodes every other buffered date itself: its failure is the commit's too."""
+    store = LakeStore(str(tmp_path))
+    real = store.write_parquet
+    written = []
+
+    def broken_for_the_second_date(rel, table):
+        if "date=2026-10-02" in rel:
+            raise OSError("disk full")
+        real(rel, table)
+        written.append(rel)
+
+    monkeypatch.setattr(store, "write_parquet", broken_for_the_second_date)
+    w = LakeWriter(store, "src", "t")
+    w.write(events([1, 2], day="2026-10-01"))
+    w.write(events([3], day="2026-10-02"))
+    with pytest.raises(OSError, match="disk full"):
+        w.commit()
+    assert not [t for t in threading.enumerate() if t.name.startswith("lake-writer-src")]
+    assert [r.split("/")[2] for r in written] == ["date=2026-10-01"]  # complete files only: a re-pull dedups them
