@@ -1,9 +1,10 @@
 """``eventMapping`` applied to a block of NDJSON at once: no per-row Python work.
 
 The mapped values come from DuckDB's JSON functions (``json_leaves``), which extract only those paths, or, for a
-block or a run they decline, from Arrow's C++ JSON reader. Either way the result is exactly what ``EventMapping.to_table`` gives for the same lines, or ``None`` when it cannot promise
-that (a line that is not an object, mixed types, CR line ends, index or wildcard paths, values whose exact
-text Arrow does not keep); the caller then takes the row-by-row path for that block. Two deliberate
+block or a run they decline, from Arrow's C++ JSON reader. Either way the result is exactly what
+``EventMapping.to_table`` gives for the same lines, or ``None`` when it cannot promise that (a line that is not an
+object, mixed types, CR line ends, index or wildcard paths, values whose exact text Arrow does not keep); the
+caller then takes the row-by-row path for that block. Two deliberate
 normalizations: Arrow infers ISO-8601 strings as timestamps (same instant as ``coerce.to_micros``), and a JSON
 object mapped to a text field (e.g. ``flags``) is re-serialized with its keys in the block's order.
 """

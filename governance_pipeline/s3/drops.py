@@ -34,10 +34,10 @@ from governance_pipeline.s3.stream import READ_CHUNK, StreamError, decoded, line
 
 SENSOR_MAX_PAGES = 20  # 20,000 keys per tick at most
 SENSOR_BUDGET_SECONDS = 20.0  # well inside Dagster's 60 s tick limit
-BLOCK_BYTES = 16 << 20  # decompressed NDJSON mapped at once by Arrow (about 25,000 events of 600 bytes)
+BLOCK_BYTES = 16 << 20  # decompressed NDJSON mapped at once by the block mapping (about 25,000 events of 600 bytes)
 RUN_KEY_LIST = 10  # objects named one by one in a run key; more are summarised by a digest
 READ_AHEAD = 2  # pieces (blocks of up to BLOCK_BYTES) fetched and inflated ahead of the mapping
-MAP_THREADS = 2  # blocks mapped by Arrow at once (Arrow releases the GIL)
+MAP_THREADS = 2  # blocks mapped at once (DuckDB and Arrow release the GIL)
 
 
 @dataclass
@@ -48,7 +48,7 @@ class _Piece:
     etag: str | None  # None: the object disappeared after listing
     data: bytes = b""
     error: StreamError | None = None
-    mapped: pa.Table | None = None  # the Arrow NDJSON mapping of ``data`` (None: it declined)
+    mapped: pa.Table | None = None  # the block mapping of ``data`` (None: it declined)
 
 
 @dataclass
@@ -90,7 +90,7 @@ class S3Drops:
                 yield Batch(self._table([], []), raw_count=0, cursor=cursor.dump())
 
     def _pieces(self, client: Any, objects: Iterator[ObjectInfo]) -> Iterator[_Piece]:
-        """For each object, its content in pieces (line-aligned blocks for the Arrow NDJSON path, decoded chunks
+        """For each object, its content in pieces (line-aligned blocks for the block mapping, decoded chunks
         otherwise), a piece carrying the stream error if the content breaks, and a last, empty piece."""
         for obj in objects:
             response = self._get(client, obj)
@@ -149,7 +149,7 @@ class S3Drops:
         return piece
 
     def _ndjson_blocks(self, pieces: Iterable[_Piece], key: str) -> Iterator[Batch]:
-        """NDJSON by line-aligned blocks, each already mapped by Arrow's JSON reader; a block it could not map
+        """NDJSON by line-aligned blocks, each already mapped by ``ArrowJsonMapping``; a block it could not map
         exactly (a bad line, mixed types) goes through the row parser, which quarantines what is malformed."""
         line = 1
         try:
@@ -174,7 +174,7 @@ class S3Drops:
 
     @cached_property
     def _blocks(self) -> bool:
-        """NDJSON that the Arrow mapping can take: read in line-aligned blocks, mapped on worker threads."""
+        """NDJSON that the block mapping can take: read in line-aligned blocks, mapped on worker threads."""
         return self.parser == "ndjson" and self._arrow.supported
 
     def _table(self, records: list, raws: list[str]) -> pa.Table:

@@ -24,7 +24,7 @@ class BackfillNotSupported(PullError):
 
 
 BATCH_ROWS = 5_000  # pages are mapped and written together up to this many records (fewer, larger Arrow calls)
-MAP_THREADS = 2  # batches mapped at once: Arrow's JSON reader releases the GIL while the next page is fetched
+MAP_THREADS = 2  # batches mapped at once: the block mapping releases the GIL while the next page is fetched
 
 
 class _Pending:
@@ -78,9 +78,9 @@ class _Pending:
 
 
 def _map_lines(lines: list[bytes], mapping: EventMapping) -> pa.Table:
-    """Events that arrived as compact JSON lines: mapped as one NDJSON block by Arrow (the same path as S3
+    """Events that arrived as compact JSON lines: mapped as one NDJSON block (the same path as S3
     drops), or decoded and mapped record by record when that path declines."""
-    table = block_mapping(mapping).map_block(b"\n".join(lines) + b"\n")
+    table = block_mapping(mapping).map_block(b"\n".join([*lines, b""]))  # one copy, newline-terminated
     if table is None:
         table = mapping.to_table([orjson.loads(line) for line in lines], [line.decode() for line in lines])
     return table
@@ -114,7 +114,7 @@ def _groups(pages: Iterable[Page], rows: int) -> Iterator[_Pending]:
 
 def page_batches(pages: Iterable[Page], mapping, window: Window | None, rows: int = BATCH_ROWS) -> Iterator[Batch]:
     """Consecutive pages as batches of about ``rows`` records, each carrying its last page's cursor. Batches are
-    mapped on worker threads (Arrow's JSON reader releases the GIL) and come out in order."""
+    mapped on worker threads (the block mapping releases the GIL) and come out in order."""
     return ordered_map(lambda pending: pending.batch(mapping, window), _groups(pages, rows), workers=MAP_THREADS, ahead=MAP_THREADS)
 
 
