@@ -19,12 +19,19 @@ PERMANENT_AWS_CODES = frozenset({
 def is_permanent(exc: BaseException) -> bool:
     if isinstance(exc, CredentialError):
         return True
-    code = getattr(exc, "response", None)
-    if isinstance(code, dict) and code.get("Error", {}).get("Code") in PERMANENT_AWS_CODES:
+    if _aws_code(exc) in PERMANENT_AWS_CODES:
         return True
     if isinstance(exc, HttpError):
         return exc.status is not None and 400 <= exc.status < 500 and exc.status not in (408, 429)
     return False
+
+
+def _aws_code(exc: BaseException) -> str | None:
+    """The AWS error code of an ``S3AccessError`` (what S3 pulls raise) or of a botocore ``ClientError``."""
+    code = getattr(exc, "aws_code", None)
+    if code is None and isinstance(getattr(exc, "response", None), dict):
+        code = exc.response.get("Error", {}).get("Code")  # type: ignore[attr-defined]
+    return code
 
 
 @contextmanager

@@ -23,6 +23,10 @@ BOTO_CONFIG = BotoConfig(
 class S3AccessError(RuntimeError):
     """Listing or reading a bucket failed; the message names the source, bucket and prefix (never a secret)."""
 
+    def __init__(self, message: str, aws_code: str | None = None):
+        super().__init__(message)
+        self.aws_code = aws_code  # the S3 or STS error code (e.g. ``AccessDenied``), when the service gave one
+
 
 @dataclass(frozen=True)
 class S3Location:
@@ -81,10 +85,12 @@ def make_client(location: S3Location, credentials: Mapping[str, str] | None, ses
 
 
 def access_error(location: S3Location, action: str, exc: Exception) -> S3AccessError:
+    code = None
     if isinstance(exc, ClientError):
         err = exc.response.get("Error", {})
-        detail = f"{err.get('Code', 'error')}: {err.get('Message', '')}".strip()
+        code = err.get("Code")
+        detail = f"{code or 'error'}: {err.get('Message', '')}".strip()
     else:
         detail = f"{type(exc).__name__}: {exc}"
     target = location.role_arn if action == "assume role" else location.describe()
-    return S3AccessError(redact(f"{action} {target}: {detail}"))
+    return S3AccessError(redact(f"{action} {target}: {detail}"), code)

@@ -50,7 +50,6 @@ def test_govpipe_pull_resumes_from_the_committed_cursor(moto, aws_env, env, monk
     assert len(lake_rows(env / "lake")) == 11
 
 
-
 def test_the_govpipe_script_ends_cleanly_after_a_pull(moto, aws_env, env, monkeypatch):
     """The console script skips the interpreter's module teardown: the exit code, the summary line and a quiet
     stderr must survive that (DuckDB's bindings complain on stderr about objects a teardown did not free)."""
@@ -64,3 +63,20 @@ def test_the_govpipe_script_ends_cleanly_after_a_pull(moto, aws_env, env, monkey
     assert out.stderr == ""
     missing = subprocess.run([str(script), "pull", "nope"], capture_output=True, text=True, timeout=120)
     assert missing.returncode == 2 and "nope" in missing.stderr
+
+
+def test_an_s3_access_error_fails_the_pull_once_without_step_retries(moto, aws_env, env, monkeypatch, capsys):
+    """S3 and STS errors no retry can fix (here an unknown access key) skip the step retry policy, as a 4xx does."""
+    bucket = moto.bucket()
+    _sources(env, monkeypatch, s3_polling(moto.url, bucket))
+    moto.put(bucket, "drops/2026/10/01/a.ndjson", b'{"id": "e1", "created_at": "2026-10-01T00:00:00Z"}\n')
+    aws_env.setenv("TEST_S3_KEY_ID", "AKIAIOSFODNN7EXAMPLE")
+    aws_env.setenv("TEST_S3_SECRET", "not-the-secret")
+    assert govpipe(["pull", "drops"]) == 1
+    err = capsys.readouterr().err
+    assert "InvalidAccessKeyId" in err and bucket in err and "not-the-secret" not in err
+    instance = dg.DagsterInstance.get()
+    (run,) = instance.get_runs(limit=1)
+    kinds = [e.dagster_event.event_type_value for e in instance.all_logs(run.run_id) if e.dagster_event]
+    assert "STEP_FAILURE" in kinds and "STEP_UP_FOR_RETRY" not in kinds
+    assert load_state(instance, "drops")["status"] == "error"
