@@ -12,7 +12,6 @@ from governance_pipeline.config.models import SourcesFile
 from governance_pipeline.defs import BUILDERS
 
 
-
 def quiet_dagster_warnings() -> None:
     """backfill_policy and pools are marked beta/preview in Dagster 1.13; we rely on them deliberately."""
     warnings.filterwarnings("ignore", category=dg.BetaWarning)

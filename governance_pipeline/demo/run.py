@@ -73,7 +73,7 @@ def main() -> int:
     from governance_pipeline.config import load_sources
     from governance_pipeline.defs.build import build_definitions
     from governance_pipeline.demo.summary import kpi_summary
-    from governance_pipeline.demo.upstreams import Upstreams, busy_ports
+    from governance_pipeline.demo.upstreams import PortsBusy, Upstreams, busy_ports
 
     warnings.filterwarnings("ignore")
     ui = os.environ.get("DEMO_UI", "1") != "0"
@@ -83,7 +83,7 @@ def main() -> int:
          "a LangSmith API, the OTLP receiver and an agent sending spans) ...")
     busy = busy_ports()
     if busy:
-        _say(f"cannot start: demo ports already in use ({', '.join(busy)}): is another demo running?")
+        _say(f"cannot start: {PortsBusy(busy)}")
         return 1
     with Upstreams(live=ui):
         defs = build_definitions(sources_file)

@@ -92,6 +92,9 @@ def busy_ports() -> list[str]:
 class PortsBusy(RuntimeError):
     """Another program (often another demo) holds the demo's fixed ports."""
 
+    def __init__(self, busy: list[str]):
+        super().__init__(f"demo ports already in use ({', '.join(busy)}): is another demo running?")
+
 
 class Upstreams:
     """Context manager: starts the servers, seeds the data, keeps the live feeds going, stops everything."""
@@ -112,7 +115,7 @@ class Upstreams:
     def _start(self) -> Upstreams:
         busy = busy_ports()
         if busy:
-            raise PortsBusy(f"demo ports already in use ({', '.join(busy)}): is another demo running?")
+            raise PortsBusy(busy)
         s = self._stack
         self.audit = AuditApi(FIXTURES / "audit_http", DEMO_ENV["DEMO_AUDIT_TOKEN"])
         s.enter_context(serve(self.audit, port=PORTS["audit"], keep_requests=False))
