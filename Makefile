@@ -1,11 +1,11 @@
-# The two commands of the README: `make test` and `make demo`. Each bootstraps .venv on a fresh machine.
+# The README's commands: `make test`, `make check` (lint, format, types) and `make demo`. Each bootstraps .venv.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 export DAGSTER_HOME
 
-.PHONY: install test demo dagster-home dev clean
+.PHONY: install test check lint typecheck demo dagster-home dev clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,6 +21,15 @@ dagster-home:
 
 test: install
 	$(BIN)/python -m pytest -q
+
+check: lint typecheck
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: install
+	$(BIN)/mypy
 
 demo: install dagster-home
 	$(BIN)/python -m governance_pipeline.demo

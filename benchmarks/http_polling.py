@@ -19,7 +19,7 @@ import pstats
 import sys
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
@@ -30,18 +30,18 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from governance_pipeline.adapters.base import Runtime  # noqa: E402
-from governance_pipeline.adapters.http_polling import HttpPollingAdapter  # noqa: E402
-from governance_pipeline.config.credentials import resolve_credentials  # noqa: E402
-from governance_pipeline.config.loader import parse_sources  # noqa: E402
-from governance_pipeline.ingest import run_pull  # noqa: E402
+from governance_pipeline.adapters.base import Runtime
+from governance_pipeline.adapters.http_polling import HttpPollingAdapter
+from governance_pipeline.config.credentials import resolve_credentials
+from governance_pipeline.config.loader import parse_sources
+from governance_pipeline.ingest import run_pull
 
 MODELS = ["gpt-4o", "gpt-4o-mini", "claude-sonnet-4-5", None]
 ACTIONS = ["completion", "embedding", "audit.update"]
 
 
 def render_pages(n_events: int, page_size: int) -> list[bytes]:
-    start = datetime(2026, 10, 1, tzinfo=timezone.utc)
+    start = datetime(2026, 10, 1, tzinfo=UTC)
     pages = []
     n_pages = (n_events + page_size - 1) // page_size
     for p in range(n_pages):
@@ -55,7 +55,13 @@ def render_pages(n_events: int, page_size: int) -> list[bytes]:
                 "user": {"id": f"u_{i % 997}", "email": f"user{i % 997}@example.com"},
                 "workspace": {"id": "ws_acme_main", "name": "Acme main"},
                 "model": model,
-                "usage": {"input_tokens": 100 + i % 5000, "output_tokens": 20 + i % 700, "cost": round((i % 1000) * 1e-5, 6)} if model else None,
+                "usage": {
+                    "input_tokens": 100 + i % 5000,
+                    "output_tokens": 20 + i % 700,
+                    "cost": round((i % 1000) * 1e-5, 6),
+                }
+                if model
+                else None,
                 "request": {"ip": "203.0.113.10", "user_agent": "acme-sdk/3.2.1 python/3.12"},
             }
             events.append(ev)
@@ -68,6 +74,7 @@ def _serve(pages: list[bytes], port_q) -> None:
     warm = orjson.loads(pages[0])
     warm.update(next_cursor=None, has_more=False)
     warm_body = orjson.dumps(warm)
+
     class H(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
@@ -113,12 +120,30 @@ class Recording(HttpPollingAdapter):
 
 def pull(url: str, lake: str, profile: bool) -> tuple[float, object, float]:
     doc = {
-        "sources": [{"id": "bench", "type": "http_polling", "config": {
-            "url": url, "authMode": "none", "cursorJsonPath": "$.next_cursor", "eventsJsonPath": "$.events",
-            "hasMoreJsonPath": "$.has_more",
-            "eventMapping": {"source_event_id": "$.id", "event_timestamp": "$.created_at", "actor": "$.user.email",
-                             "action": "$.event_type", "target": "$.model", "cost_usd": "$.usage.cost",
-                             "tokens_input": "$.usage.input_tokens", "tokens_output": "$.usage.output_tokens"}}}]}
+        "sources": [
+            {
+                "id": "bench",
+                "type": "http_polling",
+                "config": {
+                    "url": url,
+                    "authMode": "none",
+                    "cursorJsonPath": "$.next_cursor",
+                    "eventsJsonPath": "$.events",
+                    "hasMoreJsonPath": "$.has_more",
+                    "eventMapping": {
+                        "source_event_id": "$.id",
+                        "event_timestamp": "$.created_at",
+                        "actor": "$.user.email",
+                        "action": "$.event_type",
+                        "target": "$.model",
+                        "cost_usd": "$.usage.cost",
+                        "tokens_input": "$.usage.input_tokens",
+                        "tokens_output": "$.usage.output_tokens",
+                    },
+                },
+            }
+        ]
+    }
     sf = parse_sources(yaml.safe_dump(doc))
     source = dataclasses.replace(sf.sources[0], adapter_cls=Recording)
     runtime = Runtime(credentials=lambda ref: resolve_credentials(sf.credentials, ref), lake_root=lake)
@@ -159,13 +184,19 @@ def main() -> None:
         ratios = sorted(r[1] / r[0] for r in runs)
         base_s = min(r[0] for r in runs)
         _, pull_s, wait_s, outcome = min(runs, key=lambda r: r[1])
-        print(f"events={n} pages={len(pages)} page_size={args.page_size} body_mb={sum(map(len, pages)) / 1e6:.1f} repeats={args.repeat}")
+        print(
+            f"events={n} pages={len(pages)} page_size={args.page_size} body_mb={sum(map(len, pages)) / 1e6:.1f} repeats={args.repeat}"
+        )
         for i, (b, p, w, _) in enumerate(runs, 1):
             print(f"  run {i}: baseline {b:.2f} s, pull {p:.2f} s (HTTP wait {w:.2f} s), ratio {p / b:.2f}x")
         print(f"baseline (download + json.loads), best: {base_s:.2f} s  {n / base_s:,.0f} events/s")
         print(f"http_polling pull into the lake, best: {pull_s:.2f} s  {n / pull_s:,.0f} events/s")
-        print(f"  HTTP wait {wait_s:.2f} s; outside the HTTP wait {pull_s - wait_s:.2f} s ({(pull_s - wait_s) / pull_s:.0%} of the pull)")
-        print(f"ratio pull / baseline: median of paired runs {ratios[len(ratios) // 2]:.2f}x, best/best {pull_s / base_s:.2f}x (goal <= 1.5x)")
+        print(
+            f"  HTTP wait {wait_s:.2f} s; outside the HTTP wait {pull_s - wait_s:.2f} s ({(pull_s - wait_s) / pull_s:.0%} of the pull)"
+        )
+        print(
+            f"ratio pull / baseline: median of paired runs {ratios[len(ratios) // 2]:.2f}x, best/best {pull_s / base_s:.2f}x (goal <= 1.5x)"
+        )
     finally:
         proc.terminate()
         proc.join()

@@ -18,7 +18,7 @@ import multiprocessing as mp
 import tempfile
 import time
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 SESSION = "ecbcd101-6cad-4297-94a0-786853343e48"
@@ -27,7 +27,7 @@ MODELS = [("gpt-4o", "openai"), ("gpt-4o-mini", "openai"), ("claude-sonnet-4-5",
 
 
 def make_runs(n: int) -> list[dict]:
-    t0 = datetime(2026, 10, 1, tzinfo=timezone.utc)
+    t0 = datetime(2026, 10, 1, tzinfo=UTC)
     runs = []
     for i in range(n):
         trace = i // 4
@@ -38,20 +38,37 @@ def make_runs(n: int) -> list[dict]:
         run = {
             "id": str(uuid.UUID(int=i + 1)) if kind != "chain" else root,
             "name": {"chain": "support_agent", "llm": "ChatOpenAI", "tool": "get_order_status"}[kind],
-            "run_type": kind, "session_id": SESSION, "trace_id": root,
+            "run_type": kind,
+            "session_id": SESSION,
+            "trace_id": root,
             "parent_run_id": None if kind == "chain" else root,
             "dotted_order": f"{start:%Y%m%dT%H%M%S%fZ}{root}",
             "start_time": start.strftime("%Y-%m-%dT%H:%M:%S.%f"),
             "end_time": (start + timedelta(seconds=2)).strftime("%Y-%m-%dT%H:%M:%S.%f"),
-            "status": "success", "error": None, "reference_example_id": None, "tags": ["production"],
-            "feedback_stats": {}, "first_token_time": None, "events": [{"name": "start", "time": start.isoformat()}],
-            "prompt_tokens": 1200 + i % 500, "completion_tokens": 200 + i % 90, "total_tokens": 1400 + i % 590,
-            "prompt_cost": "0.00300000", "completion_cost": "0.00200000", "total_cost": "0.00500000",
+            "status": "success",
+            "error": None,
+            "reference_example_id": None,
+            "tags": ["production"],
+            "feedback_stats": {},
+            "first_token_time": None,
+            "events": [{"name": "start", "time": start.isoformat()}],
+            "prompt_tokens": 1200 + i % 500,
+            "completion_tokens": 200 + i % 90,
+            "total_tokens": 1400 + i % 590,
+            "prompt_cost": "0.00300000",
+            "completion_cost": "0.00200000",
+            "total_cost": "0.00500000",
             "inputs": {"messages": [[{"type": "human", "content": f"Where is my order A-{i}?"}]]},
             "outputs": {"generations": [[{"type": "ChatGeneration", "text": "Let me check that order for you."}]]},
-            "extra": {"metadata": {"user_id": f"user{trace % 250}@example.com", "thread_id": f"thr_{trace % 5000}",
-                                   "ls_model_name": model, "ls_provider": provider},
-                      "invocation_params": {"model": model, "temperature": 0.2}},
+            "extra": {
+                "metadata": {
+                    "user_id": f"user{trace % 250}@example.com",
+                    "thread_id": f"thr_{trace % 5000}",
+                    "ls_model_name": model,
+                    "ls_provider": provider,
+                },
+                "invocation_params": {"model": model, "temperature": 0.2},
+            },
         }
         runs.append(run)
     return runs

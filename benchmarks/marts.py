@@ -118,8 +118,12 @@ def run_step(name: str, code: str, *args: str) -> dict:
     if os.waitstatus_to_exitcode(status) != 0:
         sys.exit(f"{name} failed:\n{err}")
     cpu = usage.ru_utime + usage.ru_stime
-    result = {"step": name, "seconds": round(seconds, 2), "cpu_seconds": round(cpu, 2),
-              "peak_rss_mb": round(usage.ru_maxrss / 1024)}
+    result = {
+        "step": name,
+        "seconds": round(seconds, 2),
+        "cpu_seconds": round(cpu, 2),
+        "peak_rss_mb": round(usage.ru_maxrss / 1024),
+    }
     for line in out.splitlines():
         if line.startswith("{"):
             result.update(json.loads(line))
@@ -146,16 +150,24 @@ def main() -> None:
         ocsf = run_step("build governance_ocsf_events (all dates)", BUILD, str(db), str(lake), "ocsf", "null")
         day = run_step("rebuild one day of both marts", BUILD, str(db), str(lake), "kpis,ocsf", '["2026-09-15"]')
         lake_mb = sum(f.stat().st_size for f in lake.rglob("*.parquet")) / 2**20
-        print(f"\nevents={args.events:,} days={args.days} lake={lake_mb:,.0f} MiB "
-              f"duckdb file={db.stat().st_size / 2**20:,.0f} MiB cpus={os.cpu_count()}\n")
+        print(
+            f"\nevents={args.events:,} days={args.days} lake={lake_mb:,.0f} MiB "
+            f"duckdb file={db.stat().st_size / 2**20:,.0f} MiB cpus={os.cpu_count()}\n"
+        )
         print(f"load average at the end: {os.getloadavg()[0]:.1f}\n")
-        print("Timings are taken inside each step's process (interpreter start and imports excluded); peak RSS is "
-              "the whole process's.\n")
-        print("| step | wall s | CPU s | peak RSS (MiB) | wall x baseline | CPU x baseline |\n|---|---:|---:|---:|---:|---:|")
+        print(
+            "Timings are taken inside each step's process (interpreter start and imports excluded); peak RSS is "
+            "the whole process's.\n"
+        )
+        print(
+            "| step | wall s | CPU s | peak RSS (MiB) | wall x baseline | CPU x baseline |\n|---|---:|---:|---:|---:|---:|"
+        )
         for r in (gen, base, kpis, ocsf, day):
             wall, cpu = r.get("inner_seconds", r["seconds"]), r.get("inner_cpu", r["cpu_seconds"])
-            print(f"| {r['step']} | {wall:.2f} | {cpu:.2f} | {r['peak_rss_mb']:,} | "
-                  f"{wall / base['inner_seconds']:.2f} | {cpu / base['inner_cpu']:.2f} |")
+            print(
+                f"| {r['step']} | {wall:.2f} | {cpu:.2f} | {r['peak_rss_mb']:,} | "
+                f"{wall / base['inner_seconds']:.2f} | {cpu / base['inner_cpu']:.2f} |"
+            )
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)

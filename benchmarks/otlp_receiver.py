@@ -35,7 +35,11 @@ SECRET = "gp_is_benchmark_secret_not_for_production_use_000000000"
 def template(spans: int) -> ExportTraceServiceRequest:
     req = ExportTraceServiceRequest()
     rs = req.resource_spans.add()
-    for k, v in (("service.name", "bench-agent"), ("user.email", "bench@example.com"), ("deployment.environment.name", "prod")):
+    for k, v in (
+        ("service.name", "bench-agent"),
+        ("user.email", "bench@example.com"),
+        ("deployment.environment.name", "prod"),
+    ):
         rs.resource.attributes.append(KeyValue(key=k, value={"string_value": v}))
     ss = rs.scope_spans.add()
     ss.scope.name = "opentelemetry.instrumentation.openai_v2"
@@ -48,8 +52,13 @@ def template(spans: int) -> ExportTraceServiceRequest:
         s.kind = 3
         s.start_time_unix_nano = now + i * 1000
         s.end_time_unix_nano = now + i * 1000 + 850_000_000
-        for k, v in (("gen_ai.operation.name", "chat"), ("gen_ai.provider.name", "openai"), ("gen_ai.request.model", "gpt-4o"),
-                     ("gen_ai.response.model", "gpt-4o-2024-08-06"), ("gen_ai.conversation.id", f"conv_{i % 7}")):
+        for k, v in (
+            ("gen_ai.operation.name", "chat"),
+            ("gen_ai.provider.name", "openai"),
+            ("gen_ai.request.model", "gpt-4o"),
+            ("gen_ai.response.model", "gpt-4o-2024-08-06"),
+            ("gen_ai.conversation.id", f"conv_{i % 7}"),
+        ):
             s.attributes.append(KeyValue(key=k, value={"string_value": v}))
         s.attributes.append(KeyValue(key="gen_ai.usage.input_tokens", value={"int_value": 1200 + i}))
         s.attributes.append(KeyValue(key="gen_ai.usage.output_tokens", value={"int_value": 300 + i}))
@@ -61,17 +70,44 @@ def template(spans: int) -> ExportTraceServiceRequest:
 def to_json(req: ExportTraceServiceRequest) -> bytes:
     def value(v):
         kind = v.WhichOneof("value")
-        return {"stringValue": v.string_value} if kind == "string_value" else {"intValue": str(v.int_value)} if kind == "int_value" else {"doubleValue": v.double_value}
+        return (
+            {"stringValue": v.string_value}
+            if kind == "string_value"
+            else {"intValue": str(v.int_value)}
+            if kind == "int_value"
+            else {"doubleValue": v.double_value}
+        )
 
     rs = req.resource_spans[0]
-    return orjson.dumps({"resourceSpans": [{
-        "resource": {"attributes": [{"key": kv.key, "value": value(kv.value)} for kv in rs.resource.attributes]},
-        "scopeSpans": [{"scope": {"name": rs.scope_spans[0].scope.name}, "spans": [{
-            "traceId": s.trace_id.hex(), "spanId": s.span_id.hex(), "name": s.name, "kind": s.kind,
-            "startTimeUnixNano": str(s.start_time_unix_nano), "endTimeUnixNano": str(s.end_time_unix_nano),
-            "attributes": [{"key": kv.key, "value": value(kv.value)} for kv in s.attributes], "status": {"code": 1},
-        } for s in rs.scope_spans[0].spans]}],
-    }]})
+    return orjson.dumps(
+        {
+            "resourceSpans": [
+                {
+                    "resource": {
+                        "attributes": [{"key": kv.key, "value": value(kv.value)} for kv in rs.resource.attributes]
+                    },
+                    "scopeSpans": [
+                        {
+                            "scope": {"name": rs.scope_spans[0].scope.name},
+                            "spans": [
+                                {
+                                    "traceId": s.trace_id.hex(),
+                                    "spanId": s.span_id.hex(),
+                                    "name": s.name,
+                                    "kind": s.kind,
+                                    "startTimeUnixNano": str(s.start_time_unix_nano),
+                                    "endTimeUnixNano": str(s.end_time_unix_nano),
+                                    "attributes": [{"key": kv.key, "value": value(kv.value)} for kv in s.attributes],
+                                    "status": {"code": 1},
+                                }
+                                for s in rs.scope_spans[0].spans
+                            ],
+                        }
+                    ],
+                }
+            ]
+        }
+    )
 
 
 class Patcher:
@@ -112,7 +148,13 @@ def minimal_app(path: str):
         ExportTraceServiceRequest.FromString(bytes(body))
         os.write(fd, bytes(body))
         os.fsync(fd)
-        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/x-protobuf"), (b"content-length", str(len(ok)).encode())]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [(b"content-type", b"application/x-protobuf"), (b"content-length", str(len(ok)).encode())],
+            }
+        )
         await send({"type": "http.response.body", "body": ok})
 
     return app
@@ -148,7 +190,9 @@ def start_server(kind: str, workdir: str) -> tuple[subprocess.Popen, int]:
 
 
 # -- load ----------------------------------------------------------------------------------------------------
-async def client(cid: int, port: int, path: str, ctype: str, patcher: Patcher, spans: int, until: float, out: dict) -> None:
+async def client(
+    cid: int, port: int, path: str, ctype: str, patcher: Patcher, spans: int, until: float, out: dict
+) -> None:
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     head = f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {SECRET}\r\nContent-Type: {ctype}\r\n"
     seq = 0
@@ -195,7 +239,9 @@ def lake_count(workdir: str) -> tuple[int, float]:
     outcome = run_pull(source, Runtime(credentials=lambda r: {}, lake_root=f"{workdir}/lake"), None)
     import duckdb
 
-    rows = duckdb.sql(f"select count(distinct source_event_id), count(*) from read_parquet('{workdir}/lake/events/**/*.parquet')").fetchall()[0]
+    rows = duckdb.sql(
+        f"select count(distinct source_event_id), count(*) from read_parquet('{workdir}/lake/events/**/*.parquet')"
+    ).fetchall()[0]
     assert rows[0] == rows[1] == outcome.new, (rows, outcome.new)
     return rows[0], time.perf_counter() - started
 
@@ -207,7 +253,8 @@ def run_scenario(name: str, args, req: ExportTraceServiceRequest) -> dict:
     from governance_pipeline.receiver.auth import secret_sha256
 
     Path(f"{workdir}/sources.yaml").write_text(
-        f"sources:\n  - id: bench\n    type: otel_generic\n    config:\n      secretSha256: \"{secret_sha256(SECRET)}\"\n")
+        f'sources:\n  - id: bench\n    type: otel_generic\n    config:\n      secretSha256: "{secret_sha256(SECRET)}"\n'
+    )
     is_json = name.endswith("json")
     body = to_json(req) if is_json else req.SerializeToString()
     patcher = Patcher(body, args.spans, as_hex=is_json)
@@ -219,14 +266,30 @@ def run_scenario(name: str, args, req: ExportTraceServiceRequest) -> dict:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=60)
     if name.startswith("minimal"):
-        stored = sum(len(ss.spans) for rs in ExportTraceServiceRequest.FromString(Path(f"{workdir}/minimal.bin").read_bytes()).resource_spans for ss in rs.scope_spans)
+        stored = sum(
+            len(ss.spans)
+            for rs in ExportTraceServiceRequest.FromString(Path(f"{workdir}/minimal.bin").read_bytes()).resource_spans
+            for ss in rs.scope_spans
+        )
         pull_s = float("nan")
     else:
         stored, pull_s = lake_count(workdir)
-    landing_files = sum(len(f) for _, _, f in os.walk(f"{workdir}/lake/_landing")) if not name.startswith("minimal") else 0
-    return {"name": name, "requests": len(res["latencies"]), "acked": res["acked"], "errors": res["errors"],
-            "spans_per_s": res["acked"] / res["elapsed"], "p50_ms": pct(res["latencies"], 0.5), "p99_ms": pct(res["latencies"], 0.99),
-            "stored": stored, "pull_s": pull_s, "files": landing_files, "body_bytes": len(body)}
+    landing_files = (
+        sum(len(f) for _, _, f in os.walk(f"{workdir}/lake/_landing")) if not name.startswith("minimal") else 0
+    )
+    return {
+        "name": name,
+        "requests": len(res["latencies"]),
+        "acked": res["acked"],
+        "errors": res["errors"],
+        "spans_per_s": res["acked"] / res["elapsed"],
+        "p50_ms": pct(res["latencies"], 0.5),
+        "p99_ms": pct(res["latencies"], 0.99),
+        "stored": stored,
+        "pull_s": pull_s,
+        "files": landing_files,
+        "body_bytes": len(body),
+    }
 
 
 def main() -> int:
@@ -244,14 +307,21 @@ def main() -> int:
         return 0
     args.dir = str(Path(args.dir).resolve())
     req = template(args.spans)
-    print(f"{args.clients} clients, {args.spans} spans per request, {args.seconds:g} s per scenario, {os.cpu_count()} cores")
-    print(f"{'scenario':<11} {'requests':>8} {'spans/s':>9} {'p50 ms':>7} {'p99 ms':>7} {'acked':>8} {'in lake':>8} {'files':>6} {'pull s':>6} {'body B':>7}")
+    print(
+        f"{args.clients} clients, {args.spans} spans per request, {args.seconds:g} s per scenario, {os.cpu_count()} cores"
+    )
+    print(
+        f"{'scenario':<11} {'requests':>8} {'spans/s':>9} {'p50 ms':>7} {'p99 ms':>7} {'acked':>8} {'in lake':>8} {'files':>6} {'pull s':>6} {'body B':>7}"
+    )
     results = []
     for name in args.scenarios.split(","):
         r = run_scenario(name, args, req)
         results.append(r)
-        print(f"{r['name']:<11} {r['requests']:>8} {r['spans_per_s']:>9.0f} {r['p50_ms']:>7.1f} {r['p99_ms']:>7.1f} {r['acked']:>8} "
-              f"{r['stored']:>8} {r['files']:>6} {r['pull_s']:>6.1f} {r['body_bytes']:>7}", flush=True)
+        print(
+            f"{r['name']:<11} {r['requests']:>8} {r['spans_per_s']:>9.0f} {r['p50_ms']:>7.1f} {r['p99_ms']:>7.1f} {r['acked']:>8} "
+            f"{r['stored']:>8} {r['files']:>6} {r['pull_s']:>6.1f} {r['body_bytes']:>7}",
+            flush=True,
+        )
     lost = [r["name"] for r in results if r["stored"] != r["acked"] or r["errors"]]
     base = next((r for r in results if r["name"] == "minimal-pb"), None)
     ours = next((r for r in results if r["name"] == "ours-pb"), None)

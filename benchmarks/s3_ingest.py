@@ -3,10 +3,10 @@
 
     python benchmarks/s3_ingest.py [--data DIR] [--files 40] [--per-file 25000] [--runs 1]
 
-1. Generates the files with shared/bench/gen_compliance.py (unless DIR already holds them).
+1. Generates the files with benchmarks/gen_compliance.py (unless DIR already holds them).
 2. Starts a moto S3/STS server on loopback and uploads them under ``compliance/`` (not timed).
 3. Times, each in its own process with its peak RSS:
-   - ``baseline``: shared/bench/baseline_duckdb.py over the same local files (the physical floor);
+   - ``baseline``: benchmarks/baseline_duckdb.py over the same local files (the physical floor);
    - ``ingest``: ``ingest.run_pull`` of an ``openai_compliance`` source (role assumed via STS) into a fresh lake;
    - ``govpipe pull``: the CLI end to end (Python start-up, Dagster job, state commit) into another fresh lake,
      against a ``DAGSTER_HOME`` whose instance exists (the usual case), then against an empty one (a first pull
@@ -28,8 +28,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
-SHARED = next((p for p in (REPO / ".." / "shared", REPO / ".." / ".." / "shared") if p.is_dir()), REPO / ".." / "shared")
-BENCH = SHARED / "bench"
+BENCH = REPO / "benchmarks"
 ROLE = "arn:aws:iam::123456789012:role/compliance-reader"
 
 INGEST_CHILD = """
@@ -67,7 +66,9 @@ def sources_yaml(url: str, bucket: str) -> str:
     cfg = {"bucket": bucket, "roleArn": ROLE, "region": "us-east-1", "endpointUrl": url, "credentialRef": "bench"}
     return (
         "credentials:\n  bench:\n    accessKeyId: {env: BENCH_KEY}\n    secretAccessKey: {env: BENCH_SECRET}\n"
-        "sources:\n  - " + json.dumps({"id": "bench", "type": "openai_compliance", "startDate": "2026-09-01", "config": cfg}) + "\n"
+        "sources:\n  - "
+        + json.dumps({"id": "bench", "type": "openai_compliance", "startDate": "2026-09-01", "config": cfg})
+        + "\n"
     )
 
 
@@ -84,12 +85,25 @@ def main() -> None:
     from tests.support.moto import moto_server
 
     if not (args.data / "compliance").is_dir():
-        subprocess.run([sys.executable, str(BENCH / "gen_compliance.py"), "--files", str(args.files),
-                        "--per-file", str(args.per_file), "--out", str(args.data)], check=True)
+        subprocess.run(
+            [
+                sys.executable,
+                str(BENCH / "gen_compliance.py"),
+                "--files",
+                str(args.files),
+                "--per-file",
+                str(args.per_file),
+                "--out",
+                str(args.data),
+            ],
+            check=True,
+        )
     files = sorted((args.data / "compliance").rglob("*.jsonl.gz"))
     work = Path(tempfile.mkdtemp(prefix="govpipe_s3_bench_"))
     with moto_server() as url:
-        s3 = boto3.client("s3", endpoint_url=url, region_name="us-east-1", aws_access_key_id="k", aws_secret_access_key="s")
+        s3 = boto3.client(
+            "s3", endpoint_url=url, region_name="us-east-1", aws_access_key_id="k", aws_secret_access_key="s"
+        )
         s3.create_bucket(Bucket="compliance-drops")
         for f in files:
             s3.upload_file(str(f), "compliance-drops", f.relative_to(args.data).as_posix())
@@ -98,7 +112,10 @@ def main() -> None:
         base_env = dict(os.environ, BENCH_KEY="k", BENCH_SECRET="s", GOVERNANCE_SOURCES=str(work / "sources.yaml"))
         ratios: dict[str, list[float]] = {"ingest": [], "pull": [], "pull_new_home": []}
         for run in range(args.runs):
-            b_wall, b_rss, b_out = timed([sys.executable, str(BENCH / "baseline_duckdb.py"), str(args.data), str(work / f"baseline{run}")], base_env)
+            b_wall, b_rss, b_out = timed(
+                [sys.executable, str(BENCH / "baseline_duckdb.py"), str(args.data), str(work / f"baseline{run}")],
+                base_env,
+            )
             baseline = float(b_out.split("baseline_duckdb_seconds=")[1].split()[0])
             print(f"baseline: {b_out} wall={b_wall:.2f}s peak_rss={b_rss:.0f}MiB")
 
@@ -114,16 +131,26 @@ def main() -> None:
                 (home / "dagster.yaml").write_text((REPO / "dagster.yaml").read_text())
                 env = dict(base_env, GOVERNANCE_LAKE=str(work / f"lake_cli_{home_kind}{run}"), DAGSTER_HOME=str(home))
                 if home_kind == "existing":  # the instance's databases already made, as after any earlier use
-                    subprocess.run([sys.executable, "-c", "import dagster; dagster.DagsterInstance.get()"], env=env, check=True)
-                walls[home_kind], c_rss, c_out = timed([str(Path(sys.executable).parent / "govpipe"), "pull", "bench"], env)
-                print(f"govpipe pull ({home_kind} DAGSTER_HOME): {c_out} wall={walls[home_kind]:.2f}s peak_rss={c_rss:.0f}MiB")
-            print(f"ratios: ingest/baseline={ingest / baseline:.2f} govpipe_pull/baseline={walls['existing'] / baseline:.2f}"
-                  f" (new DAGSTER_HOME: {walls['new'] / baseline:.2f})")
+                    subprocess.run(
+                        [sys.executable, "-c", "import dagster; dagster.DagsterInstance.get()"], env=env, check=True
+                    )
+                walls[home_kind], c_rss, c_out = timed(
+                    [str(Path(sys.executable).parent / "govpipe"), "pull", "bench"], env
+                )
+                print(
+                    f"govpipe pull ({home_kind} DAGSTER_HOME): {c_out} wall={walls[home_kind]:.2f}s peak_rss={c_rss:.0f}MiB"
+                )
+            print(
+                f"ratios: ingest/baseline={ingest / baseline:.2f} govpipe_pull/baseline={walls['existing'] / baseline:.2f}"
+                f" (new DAGSTER_HOME: {walls['new'] / baseline:.2f})"
+            )
             for key, value in (("ingest", ingest), ("pull", walls["existing"]), ("pull_new_home", walls["new"])):
                 ratios[key].append(value / baseline)
         if args.runs > 1:
-            print("median ratios over {} runs: ".format(args.runs)
-                  + " ".join(f"{key}/baseline={statistics.median(values):.2f}" for key, values in ratios.items()))
+            print(
+                f"median ratios over {args.runs} runs: "
+                + " ".join(f"{key}/baseline={statistics.median(values):.2f}" for key, values in ratios.items())
+            )
 
 
 if __name__ == "__main__":

@@ -81,7 +81,11 @@ def run_pull(
             if batch.cursor is not None and window is None:
                 next_cursor = batch.cursor
             if len(preview) < 5 and table.num_rows:
-                cols = [c for c in ("source_event_id", "event_timestamp", "actor", "action", "target") if c in table.column_names]
+                cols = [
+                    c
+                    for c in ("source_event_id", "event_timestamp", "actor", "action", "target")
+                    if c in table.column_names
+                ]
                 preview.extend(table.select(cols).slice(0, 5 - len(preview)).to_pylist())
         stats = writer.commit()
     finally:

@@ -6,15 +6,15 @@ the DuckDB file with ``source_id`` and ``date`` columns loses that source's rows
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Mapping
 
-from governance_pipeline.marts.dbfile import write_session
 from governance_pipeline.config.models import Source
 from governance_pipeline.lake import paths
 from governance_pipeline.lake.store import LakeStore
+from governance_pipeline.marts.dbfile import write_session
 
 
 @dataclass
@@ -52,7 +52,7 @@ def apply_retention(
                 store.delete_dir(rel)
                 report.partitions_deleted.setdefault(source.id, []).append(day)
         if cursors and cursors.get(source.id):
-            older = datetime(limit.year, limit.month, limit.day, tzinfo=timezone.utc)
+            older = datetime(limit.year, limit.month, limit.day, tzinfo=UTC)
             pruned = source.adapter_cls.prune_consumed(lake_root, source.id, older, cursors[source.id])
             if pruned:
                 report.landing_hours_deleted[source.id] = pruned

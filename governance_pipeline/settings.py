@@ -1,4 +1,4 @@
-"""Paths and settings from the environment (CONTRACT.md section 2). Read on every call, never cached."""
+"""Paths and settings from the environment (README, "Settings"). Read on every call, never cached."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Shared fixtures: paths to the shared fixtures, an isolated environment per test."""
+"""Test set-up: the committed fixture files (``tests/fixtures``), an isolated environment per test."""
 
 from __future__ import annotations
 
@@ -10,8 +10,7 @@ import pytest
 from tests.support.mappings import mapping_yaml
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = (REPO / ".." / "shared").resolve()
-FIXTURES = SHARED / "fixtures"
+FIXTURES = REPO / "tests" / "fixtures"
 
 NDJSON_MAPPING = "\n" + mapping_yaml(6)
 

@@ -45,8 +45,7 @@ def test_a_consumer_that_stops_early_stops_and_closes_the_source():
 
     def source():
         try:
-            for i in range(10_000):
-                yield i
+            yield from range(10_000)
         finally:
             closed.set()
 

@@ -8,9 +8,10 @@ big pulls stay in bounded memory and rows are never built one by one.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Any, Callable, ClassVar, Iterable, Iterator, Literal
+from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import pyarrow as pa
 from pydantic import BaseModel
@@ -30,20 +31,20 @@ class Window:
 
     @classmethod
     def for_dates(cls, first: date, last: date) -> Window:
-        start = datetime(first.year, first.month, first.day, tzinfo=timezone.utc)
-        end = datetime(last.year, last.month, last.day, tzinfo=timezone.utc) + timedelta(days=1)
+        start = datetime(first.year, first.month, first.day, tzinfo=UTC)
+        end = datetime(last.year, last.month, last.day, tzinfo=UTC) + timedelta(days=1)
         return cls(start, end)
 
     def dates(self) -> list[date]:
         d, out = self.start.date(), []
-        while datetime(d.year, d.month, d.day, tzinfo=timezone.utc) < self.end:
+        while datetime(d.year, d.month, d.day, tzinfo=UTC) < self.end:
             out.append(d)
             d += timedelta(days=1)
         return out
 
     def iso(self) -> tuple[str, str]:
         fmt = "%Y-%m-%dT%H:%M:%SZ"
-        return self.start.astimezone(timezone.utc).strftime(fmt), self.end.astimezone(timezone.utc).strftime(fmt)
+        return self.start.astimezone(UTC).strftime(fmt), self.end.astimezone(UTC).strftime(fmt)
 
 
 @dataclass
@@ -128,8 +129,12 @@ class Adapter:
             values[name] = [e.get(name) for e in events]
         raw_texts = None
         if events and all("raw_payload" in e for e in events):
-            raw_texts = [e["raw_payload"] if isinstance(e["raw_payload"], str) else _dump(e["raw_payload"]) for e in events]
-        yield Batch(build_table(values, events, raw_texts), raw_count=len(events), errors=result.errors, cursor=result.cursor)
+            raw_texts = [
+                e["raw_payload"] if isinstance(e["raw_payload"], str) else _dump(e["raw_payload"]) for e in events
+            ]
+        yield Batch(
+            build_table(values, events, raw_texts), raw_count=len(events), errors=result.errors, cursor=result.cursor
+        )
 
     @classmethod
     def has_landed_data(cls, lake_root: str, source_id: str) -> bool:

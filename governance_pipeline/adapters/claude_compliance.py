@@ -9,8 +9,9 @@ late (the lake drops the repeats).
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
-from typing import Any, Iterator
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import orjson
 
@@ -19,7 +20,12 @@ from governance_pipeline.adapters.http_polling.adapter import page_batch
 from governance_pipeline.adapters.http_polling.config import Cron
 from governance_pipeline.adapters.http_polling.engine import Page, PullError
 from governance_pipeline.adapters.http_polling.pagination import CursorTracker
-from governance_pipeline.adapters.http_polling.reference import ReferenceAdapter, ReferenceConfig, ReferenceMapping, parse_time
+from governance_pipeline.adapters.http_polling.reference import (
+    ReferenceAdapter,
+    ReferenceConfig,
+    ReferenceMapping,
+    parse_time,
+)
 from governance_pipeline.http.client import HttpClient
 from governance_pipeline.http.redact import redact_url
 
@@ -57,7 +63,7 @@ class ClaudeComplianceConfig(ReferenceConfig):
 
 
 def _iso(dt: datetime) -> str:
-    return dt.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 class ClaudeComplianceAdapter(ReferenceAdapter):
@@ -70,7 +76,7 @@ class ClaudeComplianceAdapter(ReferenceAdapter):
         if last is not None:
             return last - LOOKBACK
         d = self.source.start_date
-        return datetime(d.year, d.month, d.day, tzinfo=timezone.utc)
+        return datetime(d.year, d.month, d.day, tzinfo=UTC)
 
     def stream(self, cursor: str | None, window: Window | None) -> Iterator[Batch]:
         config: ClaudeComplianceConfig = self.config
@@ -95,7 +101,9 @@ class ClaudeComplianceAdapter(ReferenceAdapter):
                     doc = orjson.loads(resp.content)
                     data = doc.get("data") or []
                 except (orjson.JSONDecodeError, AttributeError):
-                    raise PullError(f"source '{self.source.id}': response to GET {shown} is not a JSON object") from None
+                    raise PullError(
+                        f"source '{self.source.id}': response to GET {shown} is not a JSON object"
+                    ) from None
                 for rec in data:
                     ts = parse_time(rec.get("created_at")) if isinstance(rec, dict) else None
                     if ts is not None and (newest is None or ts > newest):

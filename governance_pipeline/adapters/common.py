@@ -33,5 +33,5 @@ class _EventMappingBase(StrictModel):
 EventMappingConfig = create_model(
     "EventMappingConfig",
     __base__=_EventMappingBase,
-    **{name: (str | None, None) for name in MAPPABLE_FIELDS},
+    **dict.fromkeys(MAPPABLE_FIELDS, (str | None, None)),
 )

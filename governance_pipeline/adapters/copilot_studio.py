@@ -11,8 +11,9 @@ read; each run re-lists ``LOOKBACK`` before it (repeats are dropped by the lake)
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
-from typing import Any, Iterator
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import orjson
 
@@ -78,12 +79,14 @@ class CopilotStudioAdapter(ReferenceAdapter):
                     f"the window {window.iso()[0]}..{window.iso()[1]} is older"
                 )
         elif cursor:
-            start, end = datetime.strptime(cursor, _FMT).replace(tzinfo=timezone.utc) - LOOKBACK, now
+            start, end = datetime.strptime(cursor, _FMT).replace(tzinfo=UTC) - LOOKBACK, now
         else:
             d = self.source.start_date
-            start, end = datetime(d.year, d.month, d.day, tzinfo=timezone.utc), now
+            start, end = datetime(d.year, d.month, d.day, tzinfo=UTC), now
         if start < oldest:
-            self.log.warning("source %s: content before %s is past the API's 7-day retention", self.source.id, oldest.strftime(_FMT))
+            self.log.warning(
+                "source %s: content before %s is past the API's 7-day retention", self.source.id, oldest.strftime(_FMT)
+            )
             start = oldest
         return start.replace(microsecond=0), end.replace(microsecond=0)
 
@@ -93,16 +96,21 @@ class CopilotStudioAdapter(ReferenceAdapter):
         tenant = creds["tenantId"]
         mapping = ReferenceMapping(DEFAULT_MAPPING, config.eventMapping)
         feed = f"{config.base}/api/v1.0/{tenant}/activity/feed"
-        self.client = HttpClient(config.retry.policy(), timeout=config.retry.timeoutSeconds, secrets=(creds["clientSecret"],))
+        self.client = HttpClient(
+            config.retry.policy(), timeout=config.retry.timeoutSeconds, secrets=(creds["clientSecret"],)
+        )
         with self.client as client:
             token = ClientCredentialsToken(
-                client, f"{config.authUrl.rstrip('/')}/{tenant}/oauth2/v2.0/token", creds["clientId"], creds["clientSecret"],
+                client,
+                f"{config.authUrl.rstrip('/')}/{tenant}/oauth2/v2.0/token",
+                creds["clientId"],
+                creds["clientSecret"],
                 scope=f"{config.base}/.default",
             )
             self._get = lambda url, **kw: _get_json(client, token, url, **kw)
             self._origin = origin(config.base)
             self._ensure_subscription(feed)
-            start, end = self._range(cursor, window, datetime.now(timezone.utc))
+            start, end = self._range(cursor, window, datetime.now(UTC))
             for w_start, w_end in windows(start, end):
                 yield from self._window(feed, w_start, w_end, mapping, window)
                 if window is None:
@@ -110,18 +118,27 @@ class CopilotStudioAdapter(ReferenceAdapter):
 
     def _ensure_subscription(self, feed: str) -> None:
         subs = self._get(f"{feed}/subscriptions/list")
-        enabled = any(isinstance(s, dict) and s.get("contentType") == CONTENT_TYPE and str(s.get("status")).lower() == "enabled" for s in subs or [])
+        enabled = any(
+            isinstance(s, dict) and s.get("contentType") == CONTENT_TYPE and str(s.get("status")).lower() == "enabled"
+            for s in subs or []
+        )
         if not enabled:
             self._get(f"{feed}/subscriptions/start", method="POST", params={"contentType": CONTENT_TYPE})
 
     def _follow(self, url: str) -> str:
         if origin(url) != self._origin:
-            raise PullError(f"source '{self.source.id}': refusing to send the token to another host ({redact_url(url)})")
+            raise PullError(
+                f"source '{self.source.id}': refusing to send the token to another host ({redact_url(url)})"
+            )
         return url
 
     def _window(self, feed: str, start: datetime, end: datetime, mapping, window: Window | None) -> Iterator[Batch]:
         url: str | None = f"{feed}/subscriptions/content"
-        params: dict | None = {"contentType": CONTENT_TYPE, "startTime": start.strftime(_FMT), "endTime": end.strftime(_FMT)}
+        params: dict | None = {
+            "contentType": CONTENT_TYPE,
+            "startTime": start.strftime(_FMT),
+            "endTime": end.strftime(_FMT),
+        }
         seen: set[str] = set()
         while url:
             blobs, headers = self._get(url, params=params, with_headers=True)
@@ -141,7 +158,9 @@ class CopilotStudioAdapter(ReferenceAdapter):
                 seen.add(nxt)
 
 
-def _get_json(client: HttpClient, token: ClientCredentialsToken, url: str, method: str = "GET", params=None, with_headers=False) -> Any:
+def _get_json(
+    client: HttpClient, token: ClientCredentialsToken, url: str, method: str = "GET", params=None, with_headers=False
+) -> Any:
     """One authorized call; a 401 drops the cached token and retries once with a fresh one."""
     try:
         resp = client.request(method, url, params=params, headers=token.header())

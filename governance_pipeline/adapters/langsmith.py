@@ -7,20 +7,21 @@ run changes after it starts; the pull also writes the ``langsmith_dataset``/``la
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import timedelta
-from typing import Iterator, Literal
+from typing import Literal
 
 from pydantic import Field, field_validator
 
 from governance_pipeline.adapters.base import Adapter, Batch, Window
 from governance_pipeline.config.models import StrictModel
 from governance_pipeline.http.client import RetryPolicy
+from governance_pipeline.lake.schema import EVENT_SCHEMA
+from governance_pipeline.lake.store import LakeStore
 from governance_pipeline.langsmith.api import DEFAULT_BASE_URL, LangSmithApi
 from governance_pipeline.langsmith.cursor import SyncCursor
 from governance_pipeline.langsmith.rest_sync import SyncOptions, SyncStats, sync
 from governance_pipeline.langsmith.table_store import TableWriter
-from governance_pipeline.lake.schema import EVENT_SCHEMA
-from governance_pipeline.lake.store import LakeStore
 
 RunType = Literal["llm", "tool", "chain", "retriever", "embedding", "prompt", "parser"]
 
@@ -43,7 +44,9 @@ class LangSmithConfig(StrictModel):
     @classmethod
     def _url(cls, v: str) -> str:
         if not v.startswith(("http://", "https://")):
-            raise ValueError("must be an http(s) URL, e.g. https://api.smith.langchain.com or https://eu.api.smith.langchain.com")
+            raise ValueError(
+                "must be an http(s) URL, e.g. https://api.smith.langchain.com or https://eu.api.smith.langchain.com"
+            )
         return v.rstrip("/")
 
 
@@ -65,8 +68,14 @@ class LangSmithAdapter(Adapter):
         if not creds.get("apiKey"):
             raise ValueError(f"source '{self.source.id}': credential set '{self.config.credentialRef}' has no 'apiKey'")
         policy = RetryPolicy(max_attempts=self.config.maxAttempts, backoff_base=self.config.backoffBaseSec)
-        return LangSmithApi(self.config.baseUrl, creds["apiKey"], creds.get("tenantId"), self.config.pageSize, policy,
-                            self.config.timeoutSec)
+        return LangSmithApi(
+            self.config.baseUrl,
+            creds["apiKey"],
+            creds.get("tenantId"),
+            self.config.pageSize,
+            policy,
+            self.config.timeoutSec,
+        )
 
     def stream(self, cursor: str | None, window: Window | None) -> Iterator[Batch]:
         cfg = self.config

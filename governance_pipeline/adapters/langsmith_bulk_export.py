@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime, timezone
-from typing import Iterator, Literal
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Literal
 
 import boto3
 from botocore.config import Config as BotoConfig
@@ -18,12 +19,12 @@ from pydantic import Field
 
 from governance_pipeline.adapters.base import Adapter, Batch, SensorPoll, Window
 from governance_pipeline.config.models import StrictModel
+from governance_pipeline.lake.schema import EVENT_SCHEMA
+from governance_pipeline.lake.store import LakeStore
 from governance_pipeline.langsmith.events import events_table
 from governance_pipeline.langsmith.export_tree import ExportFile, parse_key, read_runs
 from governance_pipeline.langsmith.table_store import TableWriter
 from governance_pipeline.langsmith.tables import has_end_time, run_table
-from governance_pipeline.lake.schema import EVENT_SCHEMA
-from governance_pipeline.lake.store import LakeStore
 from governance_pipeline.mapping.event_mapping import dump_json
 
 RunType = Literal["llm", "tool", "chain", "retriever", "embedding", "prompt", "parser"]
@@ -52,8 +53,11 @@ class LangSmithBulkExportAdapter(Adapter):
             kwargs["endpoint_url"] = self.config.endpointUrl
             kwargs["config"] = BotoConfig(s3={"addressing_style": "path"})
         if creds:
-            kwargs.update(aws_access_key_id=creds.get("accessKeyId"), aws_secret_access_key=creds.get("secretAccessKey"),
-                          aws_session_token=creds.get("sessionToken"))
+            kwargs.update(
+                aws_access_key_id=creds.get("accessKeyId"),
+                aws_secret_access_key=creds.get("secretAccessKey"),
+                aws_session_token=creds.get("sessionToken"),
+            )
         return boto3.client("s3", **kwargs)
 
     def _prefix(self) -> str:
@@ -77,7 +81,7 @@ class LangSmithBulkExportAdapter(Adapter):
         listing = self.list_run_files(client)
         writer = TableWriter(LakeStore(self.runtime.lake_root), self.source.id)
         run_types = frozenset(self.config.eventRunTypes)
-        synced_at = datetime.now(timezone.utc)
+        synced_at = datetime.now(UTC)
         ended_by_id: dict[str, bool] = {}
         for f, etag, _ in listing:
             if seen.get(f.key) == etag:
@@ -92,17 +96,23 @@ class LangSmithBulkExportAdapter(Adapter):
                     ended_by_id[str(rid)] = ended
                     keep.append(r)
                 raws = [dump_json(r) for r in keep]
-                writer.add_runs(run_table(keep, raws, {}, self.source.id, synced_at, origin=f"bulk_export:{f.export_id}"))
+                writer.add_runs(
+                    run_table(keep, raws, {}, self.source.id, synced_at, origin=f"bulk_export:{f.export_id}")
+                )
                 yield Batch(events_table(keep, raws, run_types), raw_count=len(rows))
         writer.flush()
         files = {f.key: etag for f, etag, _ in listing}  # keys gone from the bucket leave the cursor
-        yield Batch(EVENT_SCHEMA.empty_table(), raw_count=0, cursor=json.dumps({"v": 1, "files": files}, sort_keys=True))
+        yield Batch(
+            EVENT_SCHEMA.empty_table(), raw_count=0, cursor=json.dumps({"v": 1, "files": files}, sort_keys=True)
+        )
 
     def sensor_poll(self, cursor: str | None) -> SensorPoll:
         listing = self.list_run_files(self._client())
         if not listing:
             return SensorPoll([], cursor, skip_reason="no export run files under the prefix")
-        digest = hashlib.sha256("\n".join(f"{f.key}:{etag}" for f, etag, _ in sorted(listing, key=lambda x: x[0].key)).encode()).hexdigest()
+        digest = hashlib.sha256(
+            "\n".join(f"{f.key}:{etag}" for f, etag, _ in sorted(listing, key=lambda x: x[0].key)).encode()
+        ).hexdigest()
         if digest == cursor:
             return SensorPoll([], cursor, skip_reason="no new or changed export files")
         exports = sorted({f.export_id for f, _, _ in listing})

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import gzip
 import os
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import orjson
 from pydantic import Field
@@ -44,7 +44,9 @@ class LocalNdjsonAdapter(Adapter):
             if cursor is not None and path.name <= cursor:
                 continue
             for records, raws, bad in _read_chunks(path):
-                yield Batch(mapping.to_table(records, raws), raw_count=len(records) + len(bad), errors=len(bad), quarantine=bad)
+                yield Batch(
+                    mapping.to_table(records, raws), raw_count=len(records) + len(bad), errors=len(bad), quarantine=bad
+                )
             yield Batch(mapping.to_table([], []), raw_count=0, cursor=path.name)
 
     def sensor_poll(self, cursor: str | None) -> SensorPoll:
@@ -75,7 +77,9 @@ def _read_chunks(path: Path) -> Iterator[tuple[list, list[str], list[dict]]]:
                 if not isinstance(obj, dict):
                     raise ValueError(f"expected a JSON object, got {type(obj).__name__}")
             except (orjson.JSONDecodeError, ValueError) as exc:
-                bad.append({"file": os.fspath(path), "line": lineno, "error": str(exc), "raw": line.decode("utf-8", "replace")})
+                bad.append(
+                    {"file": os.fspath(path), "line": lineno, "error": str(exc), "raw": line.decode("utf-8", "replace")}
+                )
                 continue
             records.append(obj)
             raws.append(line.decode())

@@ -11,8 +11,8 @@ where known and can be overridden with ``eventMapping``.
 from __future__ import annotations
 
 import gzip
-from datetime import datetime, timezone
-from typing import Iterator
+from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import orjson
 from pydantic import Field
@@ -21,7 +21,12 @@ from governance_pipeline.adapters.base import Batch, Window
 from governance_pipeline.adapters.http_polling.config import Cron
 from governance_pipeline.adapters.http_polling.engine import PullError
 from governance_pipeline.adapters.http_polling.pagination import CursorTracker, as_cursor
-from governance_pipeline.adapters.http_polling.reference import ReferenceAdapter, ReferenceConfig, ReferenceMapping, parse_time
+from governance_pipeline.adapters.http_polling.reference import (
+    ReferenceAdapter,
+    ReferenceConfig,
+    ReferenceMapping,
+    parse_time,
+)
 from governance_pipeline.http.client import HttpClient
 from governance_pipeline.http.redact import redact_url
 
@@ -87,7 +92,7 @@ class OpenAIComplianceApiAdapter(ReferenceAdapter):
             after, until = window.iso()
         else:
             d = self.source.start_date
-            after, until = cursor or datetime(d.year, d.month, d.day, tzinfo=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"), None
+            after, until = cursor or datetime(d.year, d.month, d.day, tzinfo=UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), None
         tracker = CursorTracker(after)
         self.client = HttpClient(config.retry.policy(), timeout=config.retry.timeoutSeconds, secrets=(api_key,))
         with self.client as client:
@@ -98,7 +103,9 @@ class OpenAIComplianceApiAdapter(ReferenceAdapter):
                     files = doc.get("data") or []
                 except (orjson.JSONDecodeError, AttributeError):
                     shown = redact_url(resp.url, client.secrets)
-                    raise PullError(f"source '{self.source.id}': response to GET {shown} is not a JSON object") from None
+                    raise PullError(
+                        f"source '{self.source.id}': response to GET {shown} is not a JSON object"
+                    ) from None
                 for item in files:
                     file_id = item.get("id") if isinstance(item, dict) else None
                     if file_id:
@@ -109,14 +116,16 @@ class OpenAIComplianceApiAdapter(ReferenceAdapter):
                 if tracker.cycles > cycles:
                     self.log.warning("source %s: listing cursor cycle; stopped paging", self.source.id)
                 if window is None and files:
-                    yield Batch(mapping.to_table([], []), raw_count=0, errors=tracker.cycles - cycles, cursor=tracker.safe)
+                    yield Batch(
+                        mapping.to_table([], []), raw_count=0, errors=tracker.cycles - cycles, cursor=tracker.safe
+                    )
                 if not more or _past(last_end, until):
                     break
 
     def _file(self, client: HttpClient, url: str, headers: dict, mapping) -> Iterator[Batch]:
         resp = client.get(url, headers=headers)
         shown = redact_url(url, client.secrets)
-        records, raws, bad, total = parse_jsonl(resp.content, shown)
+        records, raws, bad, _total = parse_jsonl(resp.content, shown)
         for i in range(0, max(len(records), 1), CHUNK_LINES):
             first = i == 0
             yield Batch(

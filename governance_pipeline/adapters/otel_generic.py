@@ -9,8 +9,8 @@ so a file read twice never yields a row twice. A backfill re-reads every landed 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from datetime import datetime
-from typing import Iterator
 
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from pydantic import field_validator

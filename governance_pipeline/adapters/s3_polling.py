@@ -1,6 +1,6 @@
 """``s3_polling``: NDJSON, CSV or JSON-array files dropped in an S3-compatible bucket (AWS, MinIO, GCS XML API).
 
-Config as in CONTRACT.md section 3, plus optional ``roleArn``/``externalId``/``stsEndpointUrl`` (role assumed with
+Config as in the README's "The sources file" and docs/s3.md, plus optional ``roleArn``/``externalId``/``stsEndpointUrl`` (role assumed with
 STS on every run), ``pollEverySec`` (sensor interval) and ``lateFileOverlap`` (see ``s3.cursor``). The sensor
 lists new keys; the pull job reads them (``governance_pipeline.s3.drops``).
 """
@@ -8,7 +8,8 @@ lists new keys; the pull job reads them (``governance_pipeline.s3.drops``).
 from __future__ import annotations
 
 import re
-from typing import Iterable, Iterator, Literal
+from collections.abc import Iterable, Iterator
+from typing import Literal
 
 from pydantic import Field, field_validator
 
@@ -85,7 +86,10 @@ def check_credential_set(config: S3AccessConfig, credentials: dict) -> Iterable[
         return
     missing = [k for k in CREDENTIAL_KEYS if k not in credentials[ref]]
     if missing:
-        yield "credentialRef", f"credential set '{ref}' lacks {', '.join(missing)} (needs accessKeyId, secretAccessKey, optional sessionToken)"
+        yield (
+            "credentialRef",
+            f"credential set '{ref}' lacks {', '.join(missing)} (needs accessKeyId, secretAccessKey, optional sessionToken)",
+        )
 
 
 class S3DropAdapter(Adapter):

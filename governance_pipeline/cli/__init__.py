@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import atexit
+import contextlib
 import gc
 import importlib
 import os
@@ -90,10 +91,8 @@ def run() -> None:
             thread.join()
     atexit._run_exitfuncs()
     for stream in (sys.stdout, sys.stderr):
-        try:
+        with contextlib.suppress(OSError, ValueError):  # a closed pipe (e.g. `| head`): nothing left to deliver
             stream.flush()
-        except (OSError, ValueError):  # a closed pipe (e.g. `| head`): nothing left to deliver
-            pass
     os._exit(code)
 
 

@@ -32,9 +32,19 @@ def _destinations(ids: list[str] | None = None):
 
 def run_list(args) -> int:
     _, dests = _destinations()
-    rows = [{"id": d.id, "format": d.format, "compression": d.compression, "bucket": d.bucket,
-             "prefix": d.prefix, "region": d.region, "endpointUrl": d.endpointUrl,
-             "credentialRef": d.credentialRef} for d in dests]
+    rows = [
+        {
+            "id": d.id,
+            "format": d.format,
+            "compression": d.compression,
+            "bucket": d.bucket,
+            "prefix": d.prefix,
+            "region": d.region,
+            "endpointUrl": d.endpointUrl,
+            "credentialRef": d.credentialRef,
+        }
+        for d in dests
+    ]
     if args.json:
         print(json.dumps(rows))
         return 0

@@ -46,8 +46,9 @@ def run(args) -> int:
     partitions = job.partitions_def
     first, last = partitions.get_first_partition_key(), partitions.get_last_partition_key()
     if str(args.start) < first or str(args.end) > last:
-        raise CommandError(f"the range must lie within {first} .. {last} (the destination's startDate .. today)",
-                           code=2)
+        raise CommandError(
+            f"the range must lie within {first} .. {last} (the destination's startDate .. today)", code=2
+        )
     result = job.execute_in_process(
         instance=get_instance(),
         raise_on_error=False,

@@ -89,8 +89,16 @@ def format_row(row: dict, as_json: bool) -> str:
         return orjson.dumps(doc, default=str).decode()
     ts = row["event_timestamp"].strftime("%Y-%m-%dT%H:%M:%S.%fZ")[:-4] + "Z" if row["event_timestamp"] else "-"
     cost = f"${row['cost_usd']:.6f}" if row.get("cost_usd") else "-"
-    cells = [ts, row["source_id"], row.get("event_type") or "-", row.get("actor") or "-", row.get("action") or "-",
-             row.get("target") or "-", f"in={row.get('tokens_input') or 0} out={row.get('tokens_output') or 0}", cost]
+    cells = [
+        ts,
+        row["source_id"],
+        row.get("event_type") or "-",
+        row.get("actor") or "-",
+        row.get("action") or "-",
+        row.get("target") or "-",
+        f"in={row.get('tokens_input') or 0} out={row.get('tokens_output') or 0}",
+        cost,
+    ]
     return "  ".join(cells)
 
 

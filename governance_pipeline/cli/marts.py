@@ -34,8 +34,9 @@ def _dates(args) -> list[str] | None:
 def run_build(args) -> int:
     from governance_pipeline.marts.build import MARTS, build_marts
 
-    stats = build_marts(settings.duckdb_path(), settings.lake_root(), _dates(args),
-                        marts=(args.only,) if args.only else MARTS)
+    stats = build_marts(
+        settings.duckdb_path(), settings.lake_root(), _dates(args), marts=(args.only,) if args.only else MARTS
+    )
     rows = " ".join(f"{k}={v}" for k, v in stats.rows.items())
     took = " ".join(f"{k}={v:.2f}s" for k, v in stats.seconds.items())
     print(f"lake_events={stats.lake_events} {rows} {took}")

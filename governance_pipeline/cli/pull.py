@@ -42,7 +42,9 @@ def _failure_message(result) -> str:
     for event in result.all_events:
         if event.is_step_failure and event.step_failure_data and event.step_failure_data.error:
             err = event.step_failure_data.error
-            while err.cause is not None and (err.cls_name.startswith("Dagster") or err.cls_name == "RetryRequestedFromPolicy"):
+            while err.cause is not None and (
+                err.cls_name.startswith("Dagster") or err.cls_name == "RetryRequestedFromPolicy"
+            ):
                 err = err.cause
             if err.cls_name == "Failure" and event.step_failure_data.user_failure_data:
                 return event.step_failure_data.user_failure_data.description or err.message

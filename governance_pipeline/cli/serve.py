@@ -1,4 +1,4 @@
-"""``govpipe serve [--host 127.0.0.1] [--port 4318]``: the OTLP/HTTP receiver (CONTRACT.md section 8).
+"""``govpipe serve [--host 127.0.0.1] [--port 4318]``: the OTLP/HTTP receiver (docs/otlp.md).
 
 The sources file (``GOVERNANCE_SOURCES``) is read once at start-up; restart to pick up new sources or secrets.
 Accepted spans land under the lake (``GOVERNANCE_LAKE``); the ``otel_generic`` sensor turns them into events.
@@ -38,7 +38,9 @@ def run(args) -> int:
     otlp = sorted(r.source_id for r in app.routes.values() if r.otlp)
     base = f"http://{args.host}:{args.port}/api/ingest/otel/"
     print(f"OTLP receiver on {base}<source_id>; lake {settings.lake_root()}", file=sys.stderr)
-    print(f"OTLP sources: {', '.join(otlp) if otlp else 'none (add an otel_generic source)'}", file=sys.stderr, flush=True)
+    print(
+        f"OTLP sources: {', '.join(otlp) if otlp else 'none (add an otel_generic source)'}", file=sys.stderr, flush=True
+    )
     # uvicorn drains in-flight requests (and the landing queue) on SIGTERM, then re-raises the signal to the
     # handler that was there before it: make that a clean exit rather than death by signal
     signal.signal(signal.SIGTERM, _exit_cleanly)

@@ -31,7 +31,11 @@ def source_rows() -> list[dict]:
         st = load_state(instance, source.id)
         status = st.get("status")
         if status not in ("error", "active"):
-            status = "active" if st.get("last_event_at") or source.adapter_cls.has_landed_data(settings.lake_root(), source.id) else "awaiting_first_event"
+            status = (
+                "active"
+                if st.get("last_event_at") or source.adapter_cls.has_landed_data(settings.lake_root(), source.id)
+                else "awaiting_first_event"
+            )
         rows.append(
             {
                 "id": source.id,

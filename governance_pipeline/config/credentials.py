@@ -5,7 +5,7 @@ from __future__ import annotations
 import hmac
 import os
 import threading
-from typing import Mapping
+from collections.abc import Mapping
 
 from governance_pipeline.config.models import CredentialValue, EnvRef
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -88,7 +88,9 @@ def parse_sources(text: str, file: str = "sources.yaml", today: date | None = No
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark else ""
-        raise ConfigError([ConfigProblem(file, None, where, f"not valid YAML: {getattr(exc, 'problem', exc)}")])
+        raise ConfigError(
+            [ConfigProblem(file, None, where, f"not valid YAML: {getattr(exc, 'problem', exc)}")]
+        ) from None
     if doc is None:
         doc = {}
     if not isinstance(doc, dict):
@@ -101,7 +103,7 @@ def parse_sources(text: str, file: str = "sources.yaml", today: date | None = No
     if not isinstance(raw_sources, list):
         problems.append(ConfigProblem(file, None, "sources", "must be a list"))
         raw_sources = []
-    today = today or datetime.now(timezone.utc).date()
+    today = today or datetime.now(UTC).date()
     sources: list[Source] = []
     seen: set[str] = set()
     for index, raw in enumerate(raw_sources):

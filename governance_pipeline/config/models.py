@@ -1,4 +1,4 @@
-"""Typed models of the sources file (CONTRACT.md section 3).
+"""Typed models of the sources file (README, "The sources file").
 
 The outer shape (``credentials``, ``sources[]``) is fixed here; each source's ``config`` is validated by the
 model its adapter declares, which makes the file a discriminated union on ``type`` that plug-ins can extend.

@@ -6,7 +6,6 @@ import importlib
 import warnings
 
 import dagster as dg
-
 from governance_pipeline.config import load_sources
 from governance_pipeline.config.models import SourcesFile
 from governance_pipeline.defs import BUILDERS

@@ -7,10 +7,9 @@ fails at the end naming the failed days: re-materialize just those partitions. C
 cancel; a day interrupted mid-write is repaired by exporting it again (a re-export replaces the day).
 """
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import dagster as dg
-
 from governance_pipeline import settings
 from governance_pipeline.config.credentials import redact
 from governance_pipeline.config.models import SourcesFile
@@ -30,7 +29,7 @@ def export_job_name(dest_id: str) -> str:
 
 def partitions_for(sources_file: SourcesFile, dest: Destination) -> dg.DailyPartitionsDefinition:
     starts = [s.start_date for s in sources_file.sources]
-    start = dest.startDate or (min(starts) if starts else datetime.now(timezone.utc).date() - timedelta(days=30))
+    start = dest.startDate or (min(starts) if starts else datetime.now(UTC).date() - timedelta(days=30))
     return daily_partitions(start)
 
 
@@ -67,20 +66,29 @@ def build_export_asset(sources_file: SourcesFile, dest: Destination) -> dg.Asset
         total_rows = total_files = 0
         for n, day in enumerate(days, 1):
             try:
-                result = export_day(dest, day, credentials=sources_file.credentials,
-                                    lake_root=settings.lake_root(), duckdb_path=settings.duckdb_path())
+                result = export_day(
+                    dest,
+                    day,
+                    credentials=sources_file.credentials,
+                    lake_root=settings.lake_root(),
+                    duckdb_path=settings.duckdb_path(),
+                )
             except DestinationError as exc:
                 # access denied, missing bucket, bad key or endpoint: every other day would fail the same way
-                raise dg.Failure(description=f"export to '{dest.id}' failed on {day}: {exc}",
-                                 metadata={"problem": exc.kind, "failed_day": str(day)}) from None
+                raise dg.Failure(
+                    description=f"export to '{dest.id}' failed on {day}: {exc}",
+                    metadata={"problem": exc.kind, "failed_day": str(day)},
+                ) from None
             except Exception as exc:  # one bad day must not stop the range; it is retried alone
                 failed[str(day)] = redact(f"{type(exc).__name__}: {exc}")[:500]
                 context.log.error(f"{day}: export failed ({n}/{len(days)}): {failed[str(day)]}")
                 continue
             total_rows += result.rows
             total_files += result.files
-            context.log.info(f"{day}: {result.rows} rows in {result.files} files, {result.deleted} older objects "
-                             f"deleted ({n}/{len(days)} days, {total_rows} rows so far)")
+            context.log.info(
+                f"{day}: {result.rows} rows in {result.files} files, {result.deleted} older objects "
+                f"deleted ({n}/{len(days)} days, {total_rows} rows so far)"
+            )
             yield dg.AssetMaterialization(
                 asset_key=key,
                 partition=str(day),
@@ -100,11 +108,13 @@ def build_export_asset(sources_file: SourcesFile, dest: Destination) -> dg.Asset
         if failed:
             raise dg.Failure(
                 description=f"export to '{dest.id}' failed for {len(failed)} of {len(days)} days: "
-                            f"{', '.join(sorted(failed))} (re-materialize those partitions to retry); "
-                            f"{min(failed)}: {failed[min(failed)][:200]}",
-                metadata={"failed_days": dg.MetadataValue.json(failed),
-                          "rows_written": dg.MetadataValue.int(total_rows),
-                          "files_written": dg.MetadataValue.int(total_files)},
+                f"{', '.join(sorted(failed))} (re-materialize those partitions to retry); "
+                f"{min(failed)}: {failed[min(failed)][:200]}",
+                metadata={
+                    "failed_days": dg.MetadataValue.json(failed),
+                    "rows_written": dg.MetadataValue.int(total_rows),
+                    "files_written": dg.MetadataValue.int(total_files),
+                },
             )
 
     return export_asset
@@ -113,10 +123,15 @@ def build_export_asset(sources_file: SourcesFile, dest: Destination) -> dg.Asset
 def build_daily_schedule(dest: Destination, job) -> dg.ScheduleDefinition:
     """On the destination's cron (UTC): export the previous day, complete by then; one run per day."""
 
-    @dg.schedule(name=f"export_{dest.id}_schedule", job=job, cron_schedule=dest.schedule,
-                 execution_timezone="UTC", default_status=dg.DefaultScheduleStatus.RUNNING)
+    @dg.schedule(
+        name=f"export_{dest.id}_schedule",
+        job=job,
+        cron_schedule=dest.schedule,
+        execution_timezone="UTC",
+        default_status=dg.DefaultScheduleStatus.RUNNING,
+    )
     def export_schedule(context: dg.ScheduleEvaluationContext):
-        day = (context.scheduled_execution_time.astimezone(timezone.utc) - timedelta(days=1)).date().isoformat()
+        day = (context.scheduled_execution_time.astimezone(UTC) - timedelta(days=1)).date().isoformat()
         return dg.RunRequest(run_key=day, partition_key=day, tags={"governance/trigger": "schedule"})
 
     return export_schedule
@@ -127,8 +142,12 @@ def build(sources_file: SourcesFile) -> dg.Definitions:
     for dest in sources_file.destinations:
         asset = build_export_asset(sources_file, dest)
         assets.append(asset)
-        job = dg.define_asset_job(export_job_name(dest.id), selection=[asset], partitions_def=asset.partitions_def,
-                                  description=f"Export to destination '{dest.id}' over a date range.")
+        job = dg.define_asset_job(
+            export_job_name(dest.id),
+            selection=[asset],
+            partitions_def=asset.partitions_def,
+            description=f"Export to destination '{dest.id}' over a date range.",
+        )
         jobs.append(job)
         if dest.schedule:
             schedules.append(build_daily_schedule(dest, job))

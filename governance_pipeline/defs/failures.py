@@ -1,19 +1,25 @@
 """Which pull failures are worth a retry: configuration and permission problems are not."""
 
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 import dagster as dg
-
 from governance_pipeline.config.credentials import CredentialError, redact
 from governance_pipeline.http.client import HttpError
 
-
 # S3/STS error codes that no retry will fix
-PERMANENT_AWS_CODES = frozenset({
-    "AccessDenied", "NoSuchBucket", "InvalidAccessKeyId", "SignatureDoesNotMatch", "InvalidClientTokenId",
-    "AuthorizationHeaderMalformed", "AllAccessDisabled", "InvalidBucketName",
-})
+PERMANENT_AWS_CODES = frozenset(
+    {
+        "AccessDenied",
+        "NoSuchBucket",
+        "InvalidAccessKeyId",
+        "SignatureDoesNotMatch",
+        "InvalidClientTokenId",
+        "AuthorizationHeaderMalformed",
+        "AllAccessDisabled",
+        "InvalidBucketName",
+    }
+)
 
 
 def is_permanent(exc: BaseException) -> bool:

@@ -3,9 +3,9 @@
 the job that refreshes them, and a sensor that runs it after each successful pull of a LangSmith source.
 """
 
-import dagster as dg
 import duckdb
 
+import dagster as dg
 from governance_pipeline import settings
 from governance_pipeline.config.models import SourcesFile
 from governance_pipeline.langsmith.marts import materialize
@@ -42,7 +42,11 @@ def _table_asset(table: str, deps: list[dg.AssetKey]) -> dg.AssetsDefinition:
         group_name="langsmith",
         kinds={"duckdb", "parquet"},
         description=DESCRIPTIONS[table],
-        check_specs=[dg.AssetCheckSpec(f"{KEYS[table]}_unique", asset=table, description=f"{KEYS[table]} is unique and never null")],
+        check_specs=[
+            dg.AssetCheckSpec(
+                f"{KEYS[table]}_unique", asset=table, description=f"{KEYS[table]} is unique and never null"
+            )
+        ],
     )
     def _asset(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         result = materialize(settings.lake_root(), settings.duckdb_path(), table)
@@ -61,8 +65,11 @@ def build(sources_file: SourcesFile) -> dg.Definitions:
         return dg.Definitions()
     deps = [dg.AssetKey(s.asset_key) for s in sources]
     assets = [_table_asset(t, deps) for t in TABLES]
-    job = dg.define_asset_job(JOB_NAME, selection=dg.AssetSelection.assets(*TABLES),
-                              description="Rebuild the LangSmith tables in the DuckDB marts from the lake.")
+    job = dg.define_asset_job(
+        JOB_NAME,
+        selection=dg.AssetSelection.assets(*TABLES),
+        description="Rebuild the LangSmith tables in the DuckDB marts from the lake.",
+    )
     pull_jobs = {f"pull_{s.id}" for s in sources}
 
     @dg.run_status_sensor(

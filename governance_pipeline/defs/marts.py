@@ -6,12 +6,10 @@ Both marts are daily-partitioned by event date from the earliest source ``startD
 so analysts can keep it open read-only during a run.
 """
 
-
 import os
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import dagster as dg
-
 from governance_pipeline import settings
 from governance_pipeline.config.models import SourcesFile
 from governance_pipeline.defs import state
@@ -54,13 +52,17 @@ def _with_lake(fn):
 
 def _preview(table: str, dates: list[str], order: str) -> tuple[int, str]:
     """Total rows of ``table`` and a markdown preview of the rows just built."""
-    cols = ("source_id, source_event_id, severity_id, left(ocsf_json, 160) AS ocsf_json"
-            if table == "governance_ocsf_events" else "* EXCLUDE (built_at)")
+    cols = (
+        "source_id, source_event_id, severity_id, left(ocsf_json, 160) AS ocsf_json"
+        if table == "governance_ocsf_events"
+        else "* EXCLUDE (built_at)"
+    )
     con = connect_read_only(settings.duckdb_path())
     try:
         total = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
-        cur = con.execute(f"SELECT {cols} FROM {table} WHERE date IN (SELECT unnest(?::DATE[])) "
-                          f"ORDER BY {order} LIMIT 8", [dates])
+        cur = con.execute(
+            f"SELECT {cols} FROM {table} WHERE date IN (SELECT unnest(?::DATE[])) ORDER BY {order} LIMIT 8", [dates]
+        )
         names = [d[0] for d in cur.description]
         rows = [dict(zip(names, r)) for r in cur.fetchall()]
     finally:
@@ -69,21 +71,31 @@ def _preview(table: str, dates: list[str], order: str) -> tuple[int, str]:
 
 
 def _build_asset(name: str, mart: str, deps: list, partitions, description: str, order: str):
-    @dg.asset(name=name, deps=deps, partitions_def=partitions, backfill_policy=dg.BackfillPolicy.single_run(),
-              pool=POOL, group_name=GROUP, kinds={"duckdb"}, description=description)
+    @dg.asset(
+        name=name,
+        deps=deps,
+        partitions_def=partitions,
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        pool=POOL,
+        group_name=GROUP,
+        kinds={"duckdb"},
+        description=description,
+    )
     def mart_asset(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         dates = list(context.partition_keys)
         stats = build_marts(settings.duckdb_path(), settings.lake_root(), dates, marts=(mart,))
         total, preview = _preview(name, dates, order)
-        return dg.MaterializeResult(metadata={
-            "dagster/row_count": dg.MetadataValue.int(total),
-            "dates": f"{dates[0]} .. {dates[-1]}" if dates else "",
-            "lake_events": dg.MetadataValue.int(stats.lake_events),
-            "rows_written": dg.MetadataValue.json(stats.rows),
-            "build_seconds": dg.MetadataValue.float(round(stats.seconds.get(mart, 0.0), 3)),
-            "duckdb_path": dg.MetadataValue.path(str(settings.duckdb_path())),
-            "preview": dg.MetadataValue.md(preview),
-        })
+        return dg.MaterializeResult(
+            metadata={
+                "dagster/row_count": dg.MetadataValue.int(total),
+                "dates": f"{dates[0]} .. {dates[-1]}" if dates else "",
+                "lake_events": dg.MetadataValue.int(stats.lake_events),
+                "rows_written": dg.MetadataValue.json(stats.rows),
+                "build_seconds": dg.MetadataValue.float(round(stats.seconds.get(mart, 0.0), 3)),
+                "duckdb_path": dg.MetadataValue.path(str(settings.duckdb_path())),
+                "preview": dg.MetadataValue.md(preview),
+            }
+        )
 
     return mart_asset
 
@@ -95,14 +107,24 @@ def build(sources_file: SourcesFile) -> dg.Definitions:
     mapping = dg.TimeWindowPartitionMapping(allow_nonexistent_upstream_partitions=True)
     deps = [dg.AssetDep(dg.AssetKey(s.asset_key), partition_mapping=mapping) for s in sources_file.sources]
     kpis = _build_asset(
-        "governance_kpis", "kpis", deps, partitions, order="cost_usd DESC",
+        "governance_kpis",
+        "kpis",
+        deps,
+        partitions,
+        order="cost_usd DESC",
         description="KPIs per date x source x actor x target (events, tokens, cost given/computed, errors, "
-                    "latency p50/p95, distinct actors), plus governance_source_daily, governance_spend_daily and "
-                    "the views governance_top_users, governance_top_models, governance_spend_anomalies.")
+        "latency p50/p95, distinct actors), plus governance_source_daily, governance_spend_daily and "
+        "the views governance_top_users, governance_top_models, governance_spend_anomalies.",
+    )
     ocsf = _build_asset(
-        "governance_ocsf_events", "ocsf", deps + [dg.AssetDep("governance_kpis")], partitions, order="time",
+        "governance_ocsf_events",
+        "ocsf",
+        deps + [dg.AssetDep("governance_kpis")],
+        partitions,
+        order="time",
         description="One OCSF 1.8.0 API Activity (6003) event per lake event, as JSON text in ocsf_json; "
-                    "severity raised for errors and spend anomalies (from governance_kpis).")
+        "severity raised for errors and spend anomalies (from governance_kpis).",
+    )
 
     @dg.asset_check(asset=kpis, description="per date, events/tokens/cost equal the lake's")
     def kpis_match_lake() -> dg.AssetCheckResult:
@@ -110,15 +132,19 @@ def build(sources_file: SourcesFile) -> dg.Definitions:
 
     @dg.asset_check(asset=kpis, description="no duplicate (date, source_id, actor, target)")
     def kpis_unique_keys() -> dg.AssetCheckResult:
-        return _check_result(_with_lake(lambda c: checks.unique_keys(
-            c, "governance_kpis", ("date", "source_id", "actor", "target"))))
+        return _check_result(
+            _with_lake(lambda c: checks.unique_keys(c, "governance_kpis", ("date", "source_id", "actor", "target")))
+        )
 
     source_ids = [s.id for s in sources_file.sources]
 
     @dg.asset_check(asset=kpis, description=f"every source has an event in the last {FRESHNESS_HOURS:g} h")
     def sources_fresh() -> dg.AssetCheckResult:
-        outcome = _with_lake(lambda c: checks.sources_fresh(
-            checks.last_events(c), source_ids, datetime.now(timezone.utc), timedelta(hours=FRESHNESS_HOURS)))
+        outcome = _with_lake(
+            lambda c: checks.sources_fresh(
+                checks.last_events(c), source_ids, datetime.now(UTC), timedelta(hours=FRESHNESS_HOURS)
+            )
+        )
         return _check_result(outcome, dg.AssetCheckSeverity.WARN)
 
     @dg.asset_check(asset=ocsf, description="one OCSF row per lake event, per date")
@@ -127,8 +153,9 @@ def build(sources_file: SourcesFile) -> dg.Definitions:
 
     @dg.asset_check(asset=ocsf, description="no duplicate (source_id, source_event_id)")
     def ocsf_unique_keys() -> dg.AssetCheckResult:
-        return _check_result(_with_lake(lambda c: checks.unique_keys(
-            c, "governance_ocsf_events", ("source_id", "source_event_id"))))
+        return _check_result(
+            _with_lake(lambda c: checks.unique_keys(c, "governance_ocsf_events", ("source_id", "source_event_id")))
+        )
 
     @dg.asset_check(asset=ocsf, description="a random sample passes a structural OCSF 1.8.0 check")
     def ocsf_sample_valid() -> dg.AssetCheckResult:
@@ -142,32 +169,48 @@ def build(sources_file: SourcesFile) -> dg.Definitions:
         statuses = {sid: _state(context.instance, sid) for sid in types}
         report = build_report(settings.duckdb_path(), settings.lake_root(), types, settings.reports_dir(), statuses)
         t = report.data.totals
-        return dg.MaterializeResult(metadata={
-            "path": dg.MetadataValue.path(str(report.path)),
-            "url": dg.MetadataValue.url(report.path.as_uri()),
-            "events": dg.MetadataValue.int(int(t.get("events", 0))),
-            "cost_usd": dg.MetadataValue.float(float(t.get("cost_usd", 0.0))),
-            "sources": dg.MetadataValue.json({h.source_id: h.status for h in report.health}),
-        })
+        return dg.MaterializeResult(
+            metadata={
+                "path": dg.MetadataValue.path(str(report.path)),
+                "url": dg.MetadataValue.url(report.path.as_uri()),
+                "events": dg.MetadataValue.int(int(t.get("events", 0))),
+                "cost_usd": dg.MetadataValue.float(float(t.get("cost_usd", 0.0))),
+                "sources": dg.MetadataValue.json({h.source_id: h.status for h in report.health}),
+            }
+        )
 
     marts_job = dg.define_asset_job("governance_marts", selection=[kpis, ocsf], partitions_def=partitions)
     report_job = dg.define_asset_job("governance_report_job", selection=[governance_report])
 
-    @dg.schedule(job=marts_job, cron_schedule="15 * * * *", execution_timezone="UTC",
-                 default_status=dg.DefaultScheduleStatus.RUNNING)
+    @dg.schedule(
+        job=marts_job,
+        cron_schedule="15 * * * *",
+        execution_timezone="UTC",
+        default_status=dg.DefaultScheduleStatus.RUNNING,
+    )
     def governance_marts_hourly(context: dg.ScheduleEvaluationContext):
         """Rebuild today's partition every hour (and yesterday's in the first hour of a day)."""
-        now = context.scheduled_execution_time.astimezone(timezone.utc)
+        now = context.scheduled_execution_time.astimezone(UTC)
         days = [now.date()] + ([now.date() - timedelta(days=1)] if now.hour == 0 else [])
         for day in days:
             yield dg.RunRequest(run_key=f"{day}@{now:%Y%m%dT%H}", partition_key=day.isoformat())
 
-    report_schedule = dg.ScheduleDefinition(job=report_job, cron_schedule="45 * * * *", execution_timezone="UTC",
-                                            default_status=dg.DefaultScheduleStatus.RUNNING)
+    report_schedule = dg.ScheduleDefinition(
+        job=report_job,
+        cron_schedule="45 * * * *",
+        execution_timezone="UTC",
+        default_status=dg.DefaultScheduleStatus.RUNNING,
+    )
     return dg.Definitions(
         assets=[kpis, ocsf, governance_report],
-        asset_checks=[kpis_match_lake, kpis_unique_keys, sources_fresh, ocsf_match_lake, ocsf_unique_keys,
-                      ocsf_sample_valid],
+        asset_checks=[
+            kpis_match_lake,
+            kpis_unique_keys,
+            sources_fresh,
+            ocsf_match_lake,
+            ocsf_unique_keys,
+            ocsf_sample_valid,
+        ],
         jobs=[marts_job, report_job],
         schedules=[governance_marts_hourly, report_schedule],
     )

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import dagster as dg
-
 from governance_pipeline.ingest import PullOutcome
 
 

@@ -1,8 +1,6 @@
 """The incremental pull job ``pull_<id>``: what schedules, sensors and ``govpipe pull`` run."""
 
-
 import dagster as dg
-
 from governance_pipeline.config.credentials import redact
 from governance_pipeline.config.models import Source, SourcesFile
 from governance_pipeline.defs import state

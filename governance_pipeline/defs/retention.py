@@ -1,9 +1,8 @@
 """The retention job: daily, deletes what is older than each source's ``retentionDays``."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import dagster as dg
-
 from governance_pipeline import settings
 from governance_pipeline.config.models import SourcesFile
 from governance_pipeline.defs.state import load_state
@@ -18,8 +17,10 @@ def build(sources_file: SourcesFile) -> dg.Definitions:
 
     @dg.op(name="apply_retention", pool=DUCKDB_POOL, description="Delete lake partitions and mart rows past retention.")
     def retention_op(context: dg.OpExecutionContext):
-        today = datetime.now(timezone.utc).date()
-        cursors = {s.id: load_state(context.instance, s.id).get("cursor") for s in sources_file.sources if s.retention_days}
+        today = datetime.now(UTC).date()
+        cursors = {
+            s.id: load_state(context.instance, s.id).get("cursor") for s in sources_file.sources if s.retention_days
+        }
         report = apply_retention(settings.lake_root(), settings.duckdb_path(), sources_file.sources, today, cursors)
         for source_id, days in report.partitions_deleted.items():
             context.log.info(f"{source_id}: deleted {len(days)} partitions ({days[0]} .. {days[-1]})")
@@ -33,12 +34,17 @@ def build(sources_file: SourcesFile) -> dg.Definitions:
             },
         )
 
-    @dg.job(name="retention", description="Deletes lake partitions and mart rows older than each source's retentionDays.")
+    @dg.job(
+        name="retention", description="Deletes lake partitions and mart rows older than each source's retentionDays."
+    )
     def retention_job():
         retention_op()
 
     schedule = dg.ScheduleDefinition(
-        name="retention_daily", cron_schedule="30 3 * * *", execution_timezone="UTC", job=retention_job,
+        name="retention_daily",
+        cron_schedule="30 3 * * *",
+        execution_timezone="UTC",
+        job=retention_job,
         default_status=dg.DefaultScheduleStatus.RUNNING,
     )
     return dg.Definitions(jobs=[retention_job], schedules=[schedule])

@@ -1,9 +1,8 @@
 """The asset ``events/<id>``: one daily partition per event date; materializing a range is a backfill."""
 
-
-import dagster as dg
 import pyarrow.compute as pc
 
+import dagster as dg
 from governance_pipeline.adapters.base import Window
 from governance_pipeline.config.models import Source, SourcesFile
 from governance_pipeline.defs import state

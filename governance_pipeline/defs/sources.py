@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dagster as dg
-
 from governance_pipeline.config.models import SourcesFile
 from governance_pipeline.defs.pull_job import build_pull_job
 from governance_pipeline.defs.source_asset import build_source_asset

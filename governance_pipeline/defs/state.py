@@ -7,7 +7,7 @@ One JSON value per source in the instance's key-value store, so the cursor and t
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from dagster import DagsterInstance
@@ -31,12 +31,12 @@ def record_success(
     state = load_state(instance, source_id)
     previous = state.get("last_event_at")
     if last_event_at is not None:
-        iso = last_event_at.astimezone(timezone.utc).isoformat()
+        iso = last_event_at.astimezone(UTC).isoformat()
         state["last_event_at"] = max(iso, previous) if previous else iso
     state.update(
         cursor=cursor,
         status="active" if state.get("last_event_at") else "awaiting_first_event",
-        last_run_at=datetime.now(timezone.utc).isoformat(),
+        last_run_at=datetime.now(UTC).isoformat(),
         last_error=None,
         events_total=int(state.get("events_total") or 0) + new_events,
     )
@@ -48,7 +48,7 @@ def record_window(instance: DagsterInstance, source_id: str, last_event_at: date
     """A backfill succeeded: the cursor stays; the last event time and status may move."""
     state = load_state(instance, source_id)
     if last_event_at is not None:
-        iso = last_event_at.astimezone(timezone.utc).isoformat()
+        iso = last_event_at.astimezone(UTC).isoformat()
         if not state.get("last_event_at") or iso > state["last_event_at"]:
             state["last_event_at"] = iso
     if state.get("status") != "error":
@@ -58,5 +58,5 @@ def record_window(instance: DagsterInstance, source_id: str, last_event_at: date
 
 def record_failure(instance: DagsterInstance, source_id: str, error: str) -> None:
     state = load_state(instance, source_id)
-    state.update(status="error", last_error=error[:500], last_run_at=datetime.now(timezone.utc).isoformat())
+    state.update(status="error", last_error=error[:500], last_run_at=datetime.now(UTC).isoformat())
     save_state(instance, source_id, state)

@@ -1,8 +1,6 @@
 """When pulls run: a cron schedule (HTTP-style sources) or a sensor (S3, landing folders)."""
 
-
 import dagster as dg
-
 from governance_pipeline.config.models import Source, SourcesFile
 from governance_pipeline.defs.runtime import make_runtime
 

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Callable, Iterator
 from urllib.parse import parse_qs, urlparse
 
 
@@ -50,7 +50,13 @@ def serve(handler: Handler, port: int = 0, keep_requests: bool = True) -> Iterat
         def _do(self) -> None:
             u = urlparse(self.path)
             length = int(self.headers.get("Content-Length") or 0)
-            req = Request(self.command, u.path, parse_qs(u.query), {k.lower(): v for k, v in self.headers.items()}, self.rfile.read(length))
+            req = Request(
+                self.command,
+                u.path,
+                parse_qs(u.query),
+                {k.lower(): v for k, v in self.headers.items()},
+                self.rfile.read(length),
+            )
             if keep_requests:
                 seen.append(req)
             resp = handler(req)

@@ -12,10 +12,9 @@ import subprocess
 import sys
 import time
 import warnings
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from governance_pipeline import settings
-
 from governance_pipeline.defs.langsmith import JOB_NAME as LANGSMITH_JOB
 
 RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
@@ -27,7 +26,10 @@ def _say(msg: str) -> None:
 
 def _execute(defs, instance, job_name: str, tags: dict | None = None):
     return defs.resolve_job_def(job_name).execute_in_process(
-        instance=instance, raise_on_error=False, tags={"governance/trigger": "demo", **(tags or {})}, run_config=RUN_CONFIG
+        instance=instance,
+        raise_on_error=False,
+        tags={"governance/trigger": "demo", **(tags or {})},
+        run_config=RUN_CONFIG,
     )
 
 
@@ -41,7 +43,9 @@ def pull_all(defs, instance, sources_file) -> int:
         result = _execute(defs, instance, f"pull_{source.id}")
         if result.success:
             s = result.output_for_node(pull_op_name(source.id))
-            _say(f"  {source.id}: events={s['events']} new={s['new']} errors={s['errors']} ({time.perf_counter() - started:.1f}s)")
+            _say(
+                f"  {source.id}: events={s['events']} new={s['new']} errors={s['errors']} ({time.perf_counter() - started:.1f}s)"
+            )
         else:
             failures += 1
             _say(f"  {source.id}: FAILED (run {result.run_id}; `govpipe sources list` shows the error)")
@@ -50,9 +54,15 @@ def pull_all(defs, instance, sources_file) -> int:
 
 def build_marts(defs, instance, sources_file) -> None:
     first = min(s.start_date for s in sources_file.sources).isoformat()
-    today = datetime.now(timezone.utc).date().isoformat()
-    jobs = [("governance_marts", {"dagster/asset_partition_range_start": first, "dagster/asset_partition_range_end": today}),
-            (LANGSMITH_JOB, None), ("governance_report_job", None)]
+    today = datetime.now(UTC).date().isoformat()
+    jobs = [
+        (
+            "governance_marts",
+            {"dagster/asset_partition_range_start": first, "dagster/asset_partition_range_end": today},
+        ),
+        (LANGSMITH_JOB, None),
+        ("governance_report_job", None),
+    ]
     for name, tags in jobs:
         try:
             defs.resolve_job_def(name)
@@ -63,8 +73,12 @@ def build_marts(defs, instance, sources_file) -> None:
         _say(f"  {name}: {'ok' if result.success else 'FAILED (run ' + result.run_id + ')'}")
     for destination in sources_file.destinations:
         _say(f"exporting {first} .. {today} to destination {destination.id} ...")
-        result = _execute(defs, instance, f"export_{destination.id}",
-                          {"dagster/asset_partition_range_start": first, "dagster/asset_partition_range_end": today})
+        result = _execute(
+            defs,
+            instance,
+            f"export_{destination.id}",
+            {"dagster/asset_partition_range_start": first, "dagster/asset_partition_range_end": today},
+        )
         _say(f"  {destination.id}: {'ok' if result.success else 'FAILED (run ' + result.run_id + ')'}")
 
 
@@ -79,8 +93,10 @@ def main() -> int:
     ui = os.environ.get("DEMO_UI", "1") != "0"
     sources_file = load_sources()
     _say(f"sources file {sources_file.path}: {len(sources_file.sources)} sources")
-    _say("starting sample upstreams (audit API, Anthropic and Microsoft APIs, S3 with drops and a LangSmith export, "
-         "a LangSmith API, the OTLP receiver and an agent sending spans) ...")
+    _say(
+        "starting sample upstreams (audit API, Anthropic and Microsoft APIs, S3 with drops and a LangSmith export, "
+        "a LangSmith API, the OTLP receiver and an agent sending spans) ..."
+    )
     busy = busy_ports()
     if busy:
         _say(f"cannot start: {PortsBusy(busy)}")
@@ -96,9 +112,13 @@ def main() -> int:
         if not ui:
             _say("DEMO_UI=0: done.")
             return 1 if failures else 0
-        _say("serving the Dagster UI on http://127.0.0.1:3000 with schedules and sensors on; new spans, drops and "
-             "audit events keep arriving. Ctrl-C stops everything.")
-        proc = subprocess.Popen([sys.executable, "-m", "dagster", "dev", "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", "3000"])
+        _say(
+            "serving the Dagster UI on http://127.0.0.1:3000 with schedules and sensors on; new spans, drops and "
+            "audit events keep arriving. Ctrl-C stops everything."
+        )
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "dagster", "dev", "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", "3000"]
+        )
         try:
             return proc.wait()
         except KeyboardInterrupt:

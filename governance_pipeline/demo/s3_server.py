@@ -7,8 +7,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 import requests
 
@@ -39,7 +39,7 @@ def moto_server(port: int = 0) -> Iterator[str]:
                 break
             except requests.RequestException:
                 if proc.poll() is not None or time.time() > deadline:
-                    raise RuntimeError("moto server did not start")
+                    raise RuntimeError("moto server did not start") from None
                 time.sleep(0.1)
         yield url
     finally:

@@ -13,7 +13,9 @@ def kpi_summary(lake_root: str, duckdb_file: Path | None = None) -> str:
     con = duckdb.connect()
     if duckdb_file is not None and duckdb_file.exists():
         con.execute(f"ATTACH '{duckdb_file}' AS marts (READ_ONLY)")
-        has = con.execute("select count(*) from duckdb_tables() where database_name = 'marts' and table_name = 'governance_kpis'").fetchall()[0][0]
+        has = con.execute(
+            "select count(*) from duckdb_tables() where database_name = 'marts' and table_name = 'governance_kpis'"
+        ).fetchall()[0][0]
     else:
         has = 0
     if has:
@@ -32,7 +34,10 @@ def kpi_summary(lake_root: str, duckdb_file: Path | None = None) -> str:
         f"select coalesce(actor, '(unattributed)') a, sum(cost_usd) cost, {count} n from {rel} group by all "
         "order by cost desc, n desc limit 5"
     ).fetchall()
-    lines = [f"KPI summary (from {label})", f"{'source':<20}{'events':>8}{'cost_usd':>12}{'tokens_in':>12}{'tokens_out':>12}{'actors':>8}"]
+    lines = [
+        f"KPI summary (from {label})",
+        f"{'source':<20}{'events':>8}{'cost_usd':>12}{'tokens_in':>12}{'tokens_out':>12}{'actors':>8}",
+    ]
     for sid, n, cost, tin, tout, actors in by_source:
         lines.append(f"{sid:<20}{int(n):>8}{float(cost or 0):>12.4f}{int(tin or 0):>12}{int(tout or 0):>12}{actors:>8}")
     total = [sum(int(r[1]) for r in by_source), sum(float(r[2] or 0) for r in by_source)]

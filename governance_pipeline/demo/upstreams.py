@@ -12,7 +12,7 @@ import sys
 import threading
 import time
 from contextlib import ExitStack
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import boto3
@@ -59,28 +59,43 @@ def _free(port: int) -> bool:
 
 
 def seed_s3(endpoint: str) -> None:
-    s3 = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
-                      aws_access_key_id=DEMO_ENV["DEMO_S3_KEY_ID"], aws_secret_access_key=DEMO_ENV["DEMO_S3_SECRET"])
+    s3 = boto3.client(
+        "s3",
+        endpoint_url=endpoint,
+        region_name="us-east-1",
+        aws_access_key_id=DEMO_ENV["DEMO_S3_KEY_ID"],
+        aws_secret_access_key=DEMO_ENV["DEMO_S3_SECRET"],
+    )
     for bucket in ("demo-openai-compliance", "demo-langsmith-export", "demo-governance-archive"):
         s3.create_bucket(Bucket=bucket)
-    s3.put_object(Bucket="demo-openai-compliance", Key="compliance/2026/10/01/00/events.jsonl.gz",
-                  Body=(FIXTURES / "openai_compliance" / "sample.jsonl.gz").read_bytes())
+    s3.put_object(
+        Bucket="demo-openai-compliance",
+        Key="compliance/2026/10/01/00/events.jsonl.gz",
+        Body=(FIXTURES / "openai_compliance" / "sample.jsonl.gz").read_bytes(),
+    )
     root = FIXTURES / "langsmith_export"
     for path in root.rglob("*.parquet"):
-        s3.put_object(Bucket="demo-langsmith-export", Key=f"exports/{path.relative_to(root).as_posix()}", Body=path.read_bytes())
+        s3.put_object(
+            Bucket="demo-langsmith-export", Key=f"exports/{path.relative_to(root).as_posix()}", Body=path.read_bytes()
+        )
 
 
 def drop_openai_file(endpoint: str, n: int) -> None:
     """A new hourly compliance drop with fresh events (the demo's S3 keeps receiving files)."""
     lines = gzip.decompress((FIXTURES / "openai_compliance" / "sample.jsonl.gz").read_bytes()).splitlines()
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     out = []
     for i, line in enumerate(lines[:5]):
         rec = json.loads(line)
         rec.update(id=f"live_{n}_{i}", created_at=int(now.timestamp()))
         out.append(json.dumps(rec))
-    s3 = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
-                      aws_access_key_id=DEMO_ENV["DEMO_S3_KEY_ID"], aws_secret_access_key=DEMO_ENV["DEMO_S3_SECRET"])
+    s3 = boto3.client(
+        "s3",
+        endpoint_url=endpoint,
+        region_name="us-east-1",
+        aws_access_key_id=DEMO_ENV["DEMO_S3_KEY_ID"],
+        aws_secret_access_key=DEMO_ENV["DEMO_S3_SECRET"],
+    )
     key = now.strftime("compliance/%Y/%m/%d/%H/") + f"live-{n:05d}.jsonl.gz"
     s3.put_object(Bucket="demo-openai-compliance", Key=key, Body=gzip.compress("\n".join(out).encode()))
 
@@ -119,22 +134,36 @@ class Upstreams:
         s = self._stack
         self.audit = AuditApi(FIXTURES / "audit_http", DEMO_ENV["DEMO_AUDIT_TOKEN"])
         s.enter_context(serve(self.audit, port=PORTS["audit"], keep_requests=False))
-        s.enter_context(serve(AnthropicCompliance(FIXTURES / "anthropic_compliance", DEMO_ENV["DEMO_ANTHROPIC_KEY"]),
-                              port=PORTS["anthropic"], keep_requests=False))
+        s.enter_context(
+            serve(
+                AnthropicCompliance(FIXTURES / "anthropic_compliance", DEMO_ENV["DEMO_ANTHROPIC_KEY"]),
+                port=PORTS["anthropic"],
+                keep_requests=False,
+            )
+        )
         ms_url = f"http://127.0.0.1:{PORTS['microsoft']}"
-        s.enter_context(serve(MicrosoftManagementApi(FIXTURES / "copilot", DEMO_ENV["DEMO_MS_CLIENT_SECRET"], ms_url),
-                              port=PORTS["microsoft"], keep_requests=False))
+        s.enter_context(
+            serve(
+                MicrosoftManagementApi(FIXTURES / "copilot", DEMO_ENV["DEMO_MS_CLIENT_SECRET"], ms_url),
+                port=PORTS["microsoft"],
+                keep_requests=False,
+            )
+        )
         fake_ls = FakeLangSmith(load_fixtures(FIXTURES / "langsmith"), DEMO_ENV["DEMO_LANGSMITH_KEY"], LANGSMITH_TENANT)
         s.enter_context(serve(fake_ls, port=PORTS["langsmith"], keep_requests=False))
         self.s3_endpoint = s.enter_context(moto_server(port=PORTS["s3"]))
         seed_s3(self.s3_endpoint)
-        receiver = subprocess.Popen([sys.executable, "-m", "governance_pipeline.cli", "serve", "--port", str(PORTS["otlp"])],
-                                    env=dict(os.environ))
+        receiver = subprocess.Popen(
+            [sys.executable, "-m", "governance_pipeline.cli", "serve", "--port", str(PORTS["otlp"])],
+            env=dict(os.environ),
+        )
         s.callback(_terminate, receiver)
         _wait_port(PORTS["otlp"])
         from governance_pipeline.demo.otlp_sender import SpanSender
 
-        self.sender = SpanSender(f"http://127.0.0.1:{PORTS['otlp']}/api/ingest/otel/agents_otlp", DEMO_ENV["DEMO_OTLP_SECRET"])
+        self.sender = SpanSender(
+            f"http://127.0.0.1:{PORTS['otlp']}/api/ingest/otel/agents_otlp", DEMO_ENV["DEMO_OTLP_SECRET"]
+        )
         s.callback(self.sender.shutdown)
         self.sender.send_burst(12)
         if self.live:

@@ -33,7 +33,7 @@ class ModelRates:
 def model_rates(model: str, provider: str | None = None) -> ModelRates | None:
     """Per-token prices for ``model`` (at the provider, when known), or None when the library has none."""
     calc = None
-    for provider_id in ((provider, None) if provider else (None,)):
+    for provider_id in (provider, None) if provider else (None,):
         try:
             calc = calc_price(_PROBE, model, provider_id=provider_id)
             break
@@ -74,7 +74,9 @@ def price_missing(table: pa.Table) -> tuple[pa.Table, dict[str, int]]:
     if not pc.any(need).as_py():
         return table, {}
     idx = pc.indices_nonzero(need)
-    sub = {c: table.column(c).take(idx).combine_chunks() for c in ("model", "provider", "tokens_input", "tokens_output")}
+    sub = {
+        c: table.column(c).take(idx).combine_chunks() for c in ("model", "provider", "tokens_input", "tokens_output")
+    }
     costs = pa.nulls(len(idx), pa.float64())
     unpriced: dict[str, int] = {}
     pairs = pa.table({"provider": sub["provider"], "model": sub["model"]})

@@ -6,8 +6,8 @@ DeleteObject to remove them. The test object lives under ``<prefix>/_govpipe_che
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 from governance_pipeline.export import layout
 from governance_pipeline.export.config import Destination
@@ -28,8 +28,9 @@ class CheckResult:
         return f"{self.destination}: {self.problem}"
 
 
-def check_destination(dest: Destination, credentials: Mapping, *, attempts: int = 2,
-                      connect_timeout: float = 5.0) -> CheckResult:
+def check_destination(
+    dest: Destination, credentials: Mapping, *, attempts: int = 2, connect_timeout: float = 5.0
+) -> CheckResult:
     key = layout.check_key(dest)
     url = f"s3://{dest.bucket}/{key}"
     step = "write to"
@@ -43,6 +44,5 @@ def check_destination(dest: Destination, credentials: Mapping, *, attempts: int 
     except Exception as exc:
         return CheckResult(dest.id, False, url, describe(exc, dest, step))
     if not listed:
-        return CheckResult(dest.id, False, url,
-                           DestinationProblem("error", f"wrote {key} but could not list it back"))
+        return CheckResult(dest.id, False, url, DestinationProblem("error", f"wrote {key} but could not list it back"))
     return CheckResult(dest.id, True, url)

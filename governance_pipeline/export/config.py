@@ -74,13 +74,13 @@ class Destination(StrictModel):
         if parsed.scheme not in ("http", "https") or not parsed.hostname:
             raise ValueError(f"invalid endpoint '{v}': expected http(s)://host[:port]")
         try:
-            parsed.port
+            _ = parsed.port  # raises on a bad port
         except ValueError:
             raise ValueError(f"invalid endpoint '{v}': bad port") from None
         return v.rstrip("/")
 
     @model_validator(mode="after")
-    def _security_lake(self) -> "Destination":
+    def _security_lake(self) -> Destination:
         if self.format == "security_lake":
             missing = [k for k in ("accountId", "sourceName", "region") if getattr(self, k) is None]
             if missing:
@@ -130,8 +130,9 @@ def parse_destinations(
             continue
         seen.add(dest.id)
         if dest.credentialRef is not None and dest.credentialRef not in credentials:
-            problems.append(ConfigProblem(file, None, f"{label}credentialRef",
-                                          f"unknown credential set '{dest.credentialRef}'"))
+            problems.append(
+                ConfigProblem(file, None, f"{label}credentialRef", f"unknown credential set '{dest.credentialRef}'")
+            )
             continue
         out.append(dest)
     return tuple(out)

@@ -49,21 +49,36 @@ def describe(exc: BaseException, dest: Destination, action: str = "write to") ->
     endpoint = dest.endpointUrl or f"AWS S3 ({dest.region or 'us-east-1'})"
     code = _code(exc)
     if code in ("AccessDenied", "AllAccessDisabled", "Forbidden", "403", "AccountProblem"):
-        return DestinationProblem(ACCESS_DENIED, f"access denied: the credentials may not {action} {where} "
-                                                 "(check the bucket policy and the key's permissions)")
+        return DestinationProblem(
+            ACCESS_DENIED,
+            f"access denied: the credentials may not {action} {where} "
+            "(check the bucket policy and the key's permissions)",
+        )
     if code in ("NoSuchBucket", "InvalidBucketName", "PermanentRedirect", "AuthorizationHeaderMalformed", "404"):
-        return DestinationProblem(NO_BUCKET, f"bucket '{dest.bucket}' does not exist or is not writable "
-                                             f"at {endpoint} (check the bucket name and region)")
+        return DestinationProblem(
+            NO_BUCKET,
+            f"bucket '{dest.bucket}' does not exist or is not writable "
+            f"at {endpoint} (check the bucket name and region)",
+        )
     if code == "InvalidAccessKeyId":
-        return DestinationProblem(BAD_KEY_ID, "the access key id you provided does not exist "
-                                              f"(credential set '{dest.credentialRef or 'AWS default chain'}')")
+        return DestinationProblem(
+            BAD_KEY_ID,
+            "the access key id you provided does not exist "
+            f"(credential set '{dest.credentialRef or 'AWS default chain'}')",
+        )
     if code == "SignatureDoesNotMatch":
-        return DestinationProblem(BAD_SECRET, "the secret access key does not match the access key id "
-                                              f"(credential set '{dest.credentialRef or 'AWS default chain'}')")
+        return DestinationProblem(
+            BAD_SECRET,
+            "the secret access key does not match the access key id "
+            f"(credential set '{dest.credentialRef or 'AWS default chain'}')",
+        )
     if isinstance(exc, (EndpointConnectionError, ConnectTimeoutError)) or _is_bad_url(exc):
-        return DestinationProblem(BAD_ENDPOINT, f"invalid endpoint: cannot reach an S3-compatible API at "
-                                                f"{endpoint} (only S3-compatible endpoints are supported; omit "
-                                                "endpointUrl for AWS)")
+        return DestinationProblem(
+            BAD_ENDPOINT,
+            f"invalid endpoint: cannot reach an S3-compatible API at "
+            f"{endpoint} (only S3-compatible endpoints are supported; omit "
+            "endpointUrl for AWS)",
+        )
     if isinstance(exc, (NoCredentialsError, PartialCredentialsError)):
         return DestinationProblem(NO_CREDENTIALS, "no credentials: set credentialRef or the AWS_* variables")
     if isinstance(exc, CredentialError):

@@ -9,7 +9,7 @@ The export id is the destination id, so re-exporting a day replaces the same obj
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 from governance_pipeline.export.config import Destination
 
@@ -43,7 +43,7 @@ def day_suffix(day: date) -> str:
 
 def new_token() -> str:
     """A unique, time-sortable token naming one write of one day."""
-    return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%f") + "-" + uuid.uuid4().hex[:8]
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f") + "-" + uuid.uuid4().hex[:8]
 
 
 def object_name(dest: Destination, token: str, seq: int) -> str:

@@ -19,23 +19,61 @@ def _struct(**fields: pa.DataType) -> pa.StructType:
 
 _NAME = _struct(name=S)
 
-OCSF_API_ACTIVITY = pa.schema([
-    ("category_uid", I32), ("category_name", S), ("class_uid", I32), ("class_name", S),
-    ("activity_id", I32), ("activity_name", S), ("type_uid", I64), ("type_name", S),
-    ("severity_id", I32), ("severity", S), ("status_id", I32), ("status", S), ("status_detail", S),
-    ("time", I64), ("duration", I64),
-    ("metadata", _struct(
-        version=S, profiles=pa.list_(S), product=_struct(name=S, vendor_name=S, version=S), uid=S,
-        original_event_uid=S, log_name=S, log_provider=S, event_code=S, tenant_uid=S, logged_time=I64)),
-    ("actor", _struct(user=_struct(uid=S, name=S, email_addr=S), app_name=S)),
-    ("api", _struct(operation=S, service=_NAME, response=_struct(error=S))),
-    ("src_endpoint", _struct(svc_name=S, name=S)),
-    ("dst_endpoint", _struct(svc_name=S)),
-    ("resources", pa.list_(_struct(name=S, type=S))),
-    ("ai_model", _struct(name=S, ai_provider=S)),
-    ("message_context", _struct(service=_NAME, uid=S, prompt_tokens=I32, completion_tokens=I32, total_tokens=I32)),
-    ("trace", _struct(uid=S, span=_struct(uid=S, parent_uid=S, operation=S, start_time=I64, end_time=I64))),
-    ("unmapped", _struct(
-        source_id=S, source_type=S, event_type=S, cost_usd=F64, cost_source=S, tool_name=S, target=S,
-        tokens_input=I64, tokens_output=I64, conversation_id=S, spend_anomaly=pa.bool_())),
-])
+OCSF_API_ACTIVITY = pa.schema(
+    [
+        ("category_uid", I32),
+        ("category_name", S),
+        ("class_uid", I32),
+        ("class_name", S),
+        ("activity_id", I32),
+        ("activity_name", S),
+        ("type_uid", I64),
+        ("type_name", S),
+        ("severity_id", I32),
+        ("severity", S),
+        ("status_id", I32),
+        ("status", S),
+        ("status_detail", S),
+        ("time", I64),
+        ("duration", I64),
+        (
+            "metadata",
+            _struct(
+                version=S,
+                profiles=pa.list_(S),
+                product=_struct(name=S, vendor_name=S, version=S),
+                uid=S,
+                original_event_uid=S,
+                log_name=S,
+                log_provider=S,
+                event_code=S,
+                tenant_uid=S,
+                logged_time=I64,
+            ),
+        ),
+        ("actor", _struct(user=_struct(uid=S, name=S, email_addr=S), app_name=S)),
+        ("api", _struct(operation=S, service=_NAME, response=_struct(error=S))),
+        ("src_endpoint", _struct(svc_name=S, name=S)),
+        ("dst_endpoint", _struct(svc_name=S)),
+        ("resources", pa.list_(_struct(name=S, type=S))),
+        ("ai_model", _struct(name=S, ai_provider=S)),
+        ("message_context", _struct(service=_NAME, uid=S, prompt_tokens=I32, completion_tokens=I32, total_tokens=I32)),
+        ("trace", _struct(uid=S, span=_struct(uid=S, parent_uid=S, operation=S, start_time=I64, end_time=I64))),
+        (
+            "unmapped",
+            _struct(
+                source_id=S,
+                source_type=S,
+                event_type=S,
+                cost_usd=F64,
+                cost_source=S,
+                tool_name=S,
+                target=S,
+                tokens_input=I64,
+                tokens_output=I64,
+                conversation_id=S,
+                spend_anomaly=pa.bool_(),
+            ),
+        ),
+    ]
+)

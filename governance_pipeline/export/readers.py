@@ -7,10 +7,10 @@ file or one DuckDB batch at a time. The DuckDB file is opened read-only for one 
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
 from contextlib import closing
 from datetime import date
 from pathlib import Path
-from typing import Iterator
 
 import pyarrow as pa
 import pyarrow.json as pajson
@@ -21,8 +21,16 @@ from governance_pipeline.lake.schema import EVENT_SCHEMA
 from governance_pipeline.lake.store import LakeStore
 
 OCSF_TABLE = "governance_ocsf_events"
-OCSF_COLUMNS = ("class_uid", "category_uid", "activity_id", "type_uid", "severity_id", "time", "source_event_id",
-                "ocsf_json")
+OCSF_COLUMNS = (
+    "class_uid",
+    "category_uid",
+    "activity_id",
+    "type_uid",
+    "severity_id",
+    "time",
+    "source_event_id",
+    "ocsf_json",
+)
 BATCH_ROWS = 50_000
 Group = tuple[str | None, Iterator[pa.Table]]
 
@@ -57,8 +65,9 @@ def lake_events(lake_root: str, day: date) -> Iterator[Group]:
 
 def _conform(table: pa.Table) -> pa.Table:
     """Exactly the lake schema, in its order (a column added to the schema later is null in older files)."""
-    cols = [table.column(f.name) if f.name in table.column_names else pa.nulls(table.num_rows, f.type)
-            for f in EVENT_SCHEMA]
+    cols = [
+        table.column(f.name) if f.name in table.column_names else pa.nulls(table.num_rows, f.type) for f in EVENT_SCHEMA
+    ]
     return pa.Table.from_arrays(cols, schema=EVENT_SCHEMA) if table.num_rows else EVENT_SCHEMA.empty_table()
 
 
@@ -84,20 +93,28 @@ def ocsf_count(duckdb_path: Path, day: date) -> int:
 def ocsf_rows(duckdb_path: Path, day: date) -> Iterator[Group]:
     """The OCSF table's rows of ``day`` (its columns except source_id and date), per source, by time."""
     with closing(_connect(duckdb_path)) as con:
-        sids = [r[0] for r in con.execute(
-            f"SELECT DISTINCT source_id FROM {OCSF_TABLE} WHERE date = ? ORDER BY 1", [day]).fetchall()]
+        sids = [
+            r[0]
+            for r in con.execute(
+                f"SELECT DISTINCT source_id FROM {OCSF_TABLE} WHERE date = ? ORDER BY 1", [day]
+            ).fetchall()
+        ]
         for sid in sids:
             reader = con.sql(
                 f"SELECT {', '.join(OCSF_COLUMNS)} FROM {OCSF_TABLE} WHERE date = ? AND source_id = ? "
-                "ORDER BY time, source_event_id", params=[day, sid]).to_arrow_reader(BATCH_ROWS)
+                "ORDER BY time, source_event_id",
+                params=[day, sid],
+            ).to_arrow_reader(BATCH_ROWS)
             yield sid, (pa.Table.from_batches([b]) for b in reader)
 
 
 def ocsf_structs(duckdb_path: Path, day: date) -> Iterator[Group]:
     """The day's OCSF events as nested columns (one per top-level OCSF attribute, ``OCSF_API_ACTIVITY``), by time."""
+
     def tables(con) -> Iterator[pa.Table]:
-        reader = con.sql(f"SELECT ocsf_json FROM {OCSF_TABLE} WHERE date = ? ORDER BY time, source_id, "
-                         "source_event_id", params=[day]).to_arrow_reader(BATCH_ROWS)
+        reader = con.sql(
+            f"SELECT ocsf_json FROM {OCSF_TABLE} WHERE date = ? ORDER BY time, source_id, source_event_id", params=[day]
+        ).to_arrow_reader(BATCH_ROWS)
         for batch in reader:
             texts = batch.column(0).to_pylist()
             if texts:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
-from typing import Mapping
 
 from governance_pipeline.export import readers
 from governance_pipeline.export.config import Destination
@@ -13,8 +13,9 @@ from governance_pipeline.export.s3 import s3_client
 from governance_pipeline.export.writer import DayResult, write_day
 
 
-def export_day(dest: Destination, day: date, *, credentials: Mapping, lake_root: str, duckdb_path: Path,
-               client=None) -> DayResult:
+def export_day(
+    dest: Destination, day: date, *, credentials: Mapping, lake_root: str, duckdb_path: Path, client=None
+) -> DayResult:
     """Replace ``day``'s objects at ``dest``; raises ``DestinationError`` for destination problems."""
     try:
         client = client or s3_client(dest, credentials)
@@ -39,5 +40,7 @@ def export_day(dest: Destination, day: date, *, credentials: Mapping, lake_root:
 def _require_ocsf_day(duckdb_path: Path, lake_root: str, day: date) -> None:
     """Never empty a day at the destination because the OCSF mart has not been built for it yet."""
     if not readers.ocsf_count(duckdb_path, day) and readers.lake_sources(lake_root, day):
-        raise readers.OcsfNotBuilt(f"{readers.OCSF_TABLE} has no rows for {day} but the lake has events: "
-                                   "materialize that partition of it first")
+        raise readers.OcsfNotBuilt(
+            f"{readers.OCSF_TABLE} has no rows for {day} but the lake has events: "
+            "materialize that partition of it first"
+        )

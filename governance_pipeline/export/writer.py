@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import io
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Iterable, Iterator
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -78,8 +78,9 @@ class _Files:
         self.writer, self.buf, self.rows = None, None, 0
 
 
-def write_day(client, dest: Destination, day: date,
-              groups: Iterable[tuple[str | None, Iterator[pa.Table]]]) -> DayResult:
+def write_day(
+    client, dest: Destination, day: date, groups: Iterable[tuple[str | None, Iterator[pa.Table]]]
+) -> DayResult:
     """Write ``groups`` (one per source, or one for Security Lake) as ``day``'s objects, then delete the rest."""
     result = DayResult(day)
     token = layout.new_token()

@@ -11,9 +11,10 @@ from __future__ import annotations
 import email.utils
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Any, Callable
+from datetime import UTC, datetime
+from typing import Any
 
 import requests
 
@@ -55,8 +56,8 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
     except (TypeError, ValueError):
         return None
     if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return max(0.0, (when - (now or datetime.now(timezone.utc))).total_seconds())
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
 class HttpClient:
@@ -108,7 +109,9 @@ class HttpClient:
             except _RETRYABLE_EXC as exc:
                 self.wait_seconds += time.perf_counter() - started
                 if attempt >= self.policy.max_attempts:
-                    raise HttpError(None, method, redact_url(url, self.secrets), redact_text(type(exc).__name__, self.secrets)) from None
+                    raise HttpError(
+                        None, method, redact_url(url, self.secrets), redact_text(type(exc).__name__, self.secrets)
+                    ) from None
                 self._backoff(attempt, None)
                 continue
             self.wait_seconds += time.perf_counter() - started

@@ -6,7 +6,7 @@ The token lives only in this object (one run); it is registered with the client 
 from __future__ import annotations
 
 import time
-from typing import Callable
+from collections.abc import Callable
 
 import orjson
 

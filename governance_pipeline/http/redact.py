@@ -17,7 +17,9 @@ def redact_url(url: str, secrets: tuple[str, ...] = ()) -> str:
         parts = urlsplit(url)
     except ValueError:
         return redact(url, secrets)
-    query = urlencode([(k, "***" if _SENSITIVE.search(k) else v) for k, v in parse_qsl(parts.query, keep_blank_values=True)])
+    query = urlencode(
+        [(k, "***" if _SENSITIVE.search(k) else v) for k, v in parse_qsl(parts.query, keep_blank_values=True)]
+    )
     netloc = parts.netloc.rsplit("@", 1)[-1]
     return redact(urlunsplit((parts.scheme, netloc, parts.path, query, "")), secrets)
 

@@ -67,8 +67,10 @@ def dedup_ids(table: pa.Table, keep: str = "first") -> pa.Table:
     if pc.count_distinct(ids).as_py() == table.num_rows:
         return table
     idx = pa.array(range(table.num_rows), pa.int64())
-    agg = pa.table({"id": ids, "i": idx}).group_by("id", use_threads=False).aggregate(
-        [("i", "min" if keep == "first" else "max")]
+    agg = (
+        pa.table({"id": ids, "i": idx})
+        .group_by("id", use_threads=False)
+        .aggregate([("i", "min" if keep == "first" else "max")])
     )
     keep_idx = agg.column(1).combine_chunks()
     return table.take(pc.take(keep_idx, pc.array_sort_indices(keep_idx)))

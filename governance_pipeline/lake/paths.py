@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 
 def partition_dir(source_id: str, day: date | str) -> str:
@@ -27,7 +27,7 @@ def quarantine_file(source_id: str, day: date, txn: str) -> str:
 
 
 def new_txn() -> str:
-    return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:10]
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:10]
 
 
 def part_name(txn: str, seq: int) -> str:

@@ -1,4 +1,4 @@
-"""The Arrow schema of a lake event file (CONTRACT.md section 5).
+"""The Arrow schema of a lake event file (README, "The lake").
 
 Every file in the lake has exactly this schema, whatever the source, so that a plain
 ``read_parquet('<lake>/events/**/*.parquet', hive_partitioning=true)`` works without ``union_by_name``.

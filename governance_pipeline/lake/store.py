@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import os
 import uuid
-from contextlib import contextmanager
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import Iterable, Iterator
 from urllib.parse import urlparse
 
 import pyarrow as pa
@@ -117,16 +117,12 @@ class LakeStore:
             self.fs.move(self._abs(src), self._abs(dst))
 
     def delete(self, rel: str) -> None:
-        try:
+        with suppress(FileNotFoundError):
             self.fs.delete_file(self._abs(rel))
-        except FileNotFoundError:
-            pass
 
     def delete_dir(self, rel: str) -> None:
-        try:
+        with suppress(FileNotFoundError, OSError):
             self.fs.delete_dir(self._abs(rel))
-        except (FileNotFoundError, OSError):
-            pass
 
     def local_path(self, rel: str) -> str:
         """Absolute local path (local stores only)."""
@@ -155,7 +151,9 @@ def s3_filesystem(
 ) -> pafs.S3FileSystem:
     """An S3 filesystem honouring ``AWS_ENDPOINT_URL`` and the standard ``AWS_*`` variables."""
     endpoint = endpoint_url or os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")
-    kwargs: dict = {"region": region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"}
+    kwargs: dict = {
+        "region": region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+    }
     if endpoint:
         parsed = urlparse(endpoint)
         kwargs["endpoint_override"] = parsed.netloc or parsed.path

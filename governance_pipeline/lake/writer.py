@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict, deque
+from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
-from typing import Iterable
+from datetime import UTC, date, datetime
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -70,7 +70,7 @@ class LakeWriter:
         self.replace_dates = {str(d) for d in replace_dates}
         self.organization_id = organization_id
         self.txn = paths.new_txn()
-        self.ingested_at = datetime.now(timezone.utc)
+        self.ingested_at = datetime.now(UTC)
         self.stats = WriteStats()
         self._seen: dict[str, set[str]] = {}
         self._buffers: dict[str, list[pa.Table]] = defaultdict(list)
@@ -202,7 +202,7 @@ class LakeWriter:
         finally:
             self.close()
         if self._quarantine:
-            today = datetime.now(timezone.utc).date()
+            today = datetime.now(UTC).date()
             body = "\n".join(json.dumps(r, default=str) for r in self._quarantine) + "\n"
             self.store.write_bytes(paths.quarantine_file(self.source_id, today, self.txn), body.encode())
             self.stats.quarantined = len(self._quarantine)

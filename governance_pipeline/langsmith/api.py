@@ -7,20 +7,44 @@ is decoded once with orjson. Paging stops on an empty page, on a short page (off
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-from typing import Any, Iterator
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
 
 import orjson
 
 from governance_pipeline.http.client import HttpClient, HttpError, RetryPolicy
 
 DEFAULT_BASE_URL = "https://api.smith.langchain.com"
-# the SDK's default ``select`` for list_runs (reference/langsmith.md 1.2): usage, costs and ids included
+# the SDK's default ``select`` for list_runs (the langsmith SDK's ``Client.list_runs``; docs/langsmith.md): usage, costs and ids included
 RUN_FIELDS = (
-    "app_path", "completion_cost", "completion_tokens", "dotted_order", "end_time", "error", "events", "extra",
-    "feedback_stats", "first_token_time", "id", "inputs", "name", "outputs", "parent_run_id", "parent_run_ids",
-    "prompt_cost", "prompt_tokens", "reference_example_id", "run_type", "session_id", "start_time", "status",
-    "tags", "total_cost", "total_tokens", "trace_id",
+    "app_path",
+    "completion_cost",
+    "completion_tokens",
+    "dotted_order",
+    "end_time",
+    "error",
+    "events",
+    "extra",
+    "feedback_stats",
+    "first_token_time",
+    "id",
+    "inputs",
+    "name",
+    "outputs",
+    "parent_run_id",
+    "parent_run_ids",
+    "prompt_cost",
+    "prompt_tokens",
+    "reference_example_id",
+    "run_type",
+    "session_id",
+    "start_time",
+    "status",
+    "tags",
+    "total_cost",
+    "total_tokens",
+    "trace_id",
 )
 
 
@@ -43,7 +67,7 @@ def api_root(base_url: str) -> str:
 
 
 def iso_z(dt: datetime) -> str:
-    return dt.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 class LangSmithApi:
@@ -76,7 +100,9 @@ class LangSmithApi:
                     if exc.status == 401
                     else "the key has no access to this workspace (an org-scoped key needs tenantId)"
                 )
-                raise LangSmithAuthError(f"LangSmith refused the request ({hint}; check credentialRef keys apiKey/tenantId): {exc}") from None
+                raise LangSmithAuthError(
+                    f"LangSmith refused the request ({hint}; check credentialRef keys apiKey/tenantId): {exc}"
+                ) from None
             raise LangSmithError(f"LangSmith request failed: {exc}") from None
         try:
             return orjson.loads(resp.content)

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def from_micros(us: int) -> datetime:
@@ -21,14 +21,14 @@ def from_micros(us: int) -> datetime:
 
 
 def _iso(dt: datetime | None) -> str | None:
-    return None if dt is None else dt.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+    return None if dt is None else dt.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def _parse(v: object) -> datetime | None:
     if not isinstance(v, str) or not v:
         return None
     dt = datetime.fromisoformat(v.replace("Z", "+00:00"))
-    return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
+    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
 @dataclass

@@ -7,7 +7,7 @@ left out, because a root chain run carries the roll-up of its llm children and w
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import pyarrow as pa
 
@@ -19,7 +19,9 @@ SPEND_RUN_TYPES = frozenset({"llm"})
 _STATUS = {"success": "ok", "error": "error", "pending": "unset"}
 
 
-def select_runs(records: Sequence[dict], raws: Sequence[str], run_types: frozenset[str]) -> tuple[list[dict], list[str]]:
+def select_runs(
+    records: Sequence[dict], raws: Sequence[str], run_types: frozenset[str]
+) -> tuple[list[dict], list[str]]:
     keep = [i for i, r in enumerate(records) if R.run_type(r) in run_types and r.get("id") is not None]
     return [records[i] for i in keep], [raws[i] for i in keep]
 
@@ -27,10 +29,29 @@ def select_runs(records: Sequence[dict], raws: Sequence[str], run_types: frozens
 def events_table(records: Sequence[dict], raws: Sequence[str], run_types: frozenset[str] = SPEND_RUN_TYPES) -> pa.Table:
     """Normalized events for the runs of ``records`` whose type is in ``run_types``."""
     records, raws = select_runs(records, raws, run_types)
-    cols: dict[str, list] = {k: [] for k in (
-        "source_event_id", "event_timestamp", "actor", "action", "target", "model", "provider", "tool_name",
-        "cost_usd", "tokens_input", "tokens_output", "status", "error_type", "duration_ms", "conversation_id",
-        "trace_id", "span_id", "parent_span_id")}
+    cols: dict[str, list] = {
+        k: []
+        for k in (
+            "source_event_id",
+            "event_timestamp",
+            "actor",
+            "action",
+            "target",
+            "model",
+            "provider",
+            "tool_name",
+            "cost_usd",
+            "tokens_input",
+            "tokens_output",
+            "status",
+            "error_type",
+            "duration_ms",
+            "conversation_id",
+            "trace_id",
+            "span_id",
+            "parent_span_id",
+        )
+    }
     for r in records:
         rtype = R.run_type(r)
         spend = rtype in SPEND_RUN_TYPES
@@ -48,7 +69,7 @@ def events_table(records: Sequence[dict], raws: Sequence[str], run_types: frozen
         cols["cost_usd"].append(R.cost(r) if spend else None)
         cols["tokens_input"].append(R.tokens_in(r) if spend else None)
         cols["tokens_output"].append(R.tokens_out(r) if spend else None)
-        cols["status"].append(_STATUS.get(R.status(r) or "", None))
+        cols["status"].append(_STATUS.get(R.status(r) or ""))
         cols["error_type"].append(R.error_type(r))
         cols["duration_ms"].append((end - start) / 1000.0 if start is not None and end is not None else None)
         cols["conversation_id"].append(R.thread_id(r))

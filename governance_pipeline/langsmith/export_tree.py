@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import io
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
 
 import orjson
 import pyarrow as pa
@@ -25,8 +25,19 @@ _KEY = re.compile(
     r"(?:^|/)export_id=(?P<export>[^/]+)/tenant_id=(?P<tenant>[^/]+)/session_id=(?P<session>[^/]+)/"
     r"(?:runs|resource=runs)/year=(?P<y>\d{4})/month=(?P<m>\d{1,2})/day=(?P<d>\d{1,2})/[^/]+\.parquet$"
 )
-JSON_FIELDS = ("inputs", "outputs", "extra", "events", "feedback_stats", "tags", "parent_run_ids", "serialized",
-               "attachments", "manifest", "metadata")
+JSON_FIELDS = (
+    "inputs",
+    "outputs",
+    "extra",
+    "events",
+    "feedback_stats",
+    "tags",
+    "parent_run_ids",
+    "serialized",
+    "attachments",
+    "manifest",
+    "metadata",
+)
 TS_UTC = pa.timestamp("us", tz="UTC")
 
 
@@ -40,7 +51,7 @@ class ExportFile:
 
 
 def parse_key(key: str, prefix: str = "") -> ExportFile | None:
-    rel = key[len(prefix):] if prefix and key.startswith(prefix) else key
+    rel = key[len(prefix) :] if prefix and key.startswith(prefix) else key
     if rel.startswith("tmp/") or "/tmp/" in rel.split("export_id=", 1)[0]:
         return None
     m = _KEY.search(rel)
@@ -53,7 +64,7 @@ def parse_key(key: str, prefix: str = "") -> ExportFile | None:
 def normalize_timestamps(table: pa.Table) -> pa.Table:
     """Every timestamp column as ``timestamp[us, UTC]``; naive values are UTC, nanoseconds are truncated."""
     cols = []
-    for name, col in zip(table.column_names, table.columns):
+    for _name, col in zip(table.column_names, table.columns):
         if pa.types.is_timestamp(col.type) and col.type != TS_UTC:
             if col.type.tz is None:
                 col = pc.assume_timezone(col.cast(pa.timestamp("us"), safe=False), "UTC")

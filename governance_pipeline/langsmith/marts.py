@@ -14,11 +14,10 @@ from pathlib import Path
 
 import duckdb
 
-from governance_pipeline.marts.dbfile import write_session
-
+from governance_pipeline.lake.store import LakeStore
 from governance_pipeline.langsmith.table_store import compact_runs, order_sql, read_files
 from governance_pipeline.langsmith.tables import KEYS, SCHEMAS
-from governance_pipeline.lake.store import LakeStore
+from governance_pipeline.marts.dbfile import write_session
 
 COMPACT_AFTER_FILES = 16  # run files read before they are folded into one file per source
 JSON_COLUMNS = {"raw", "metadata", "inputs", "outputs", "tags", "extra", "feedback_stats"}
@@ -35,8 +34,8 @@ class Materialized:
 def dedup_sql(table: str, source: str = "src") -> str:
     key = KEYS[table]
     return (
-        f"SELECT * FROM {source} WHERE \"{key}\" IS NOT NULL "
-        f"QUALIFY row_number() OVER (PARTITION BY \"{key}\" ORDER BY {order_sql(table)}) = 1 ORDER BY \"{key}\""
+        f'SELECT * FROM {source} WHERE "{key}" IS NOT NULL '
+        f'QUALIFY row_number() OVER (PARTITION BY "{key}" ORDER BY {order_sql(table)}) = 1 ORDER BY "{key}"'
     )
 
 
@@ -47,7 +46,9 @@ def typed_sql(table: str, source: str = "fresh") -> str:
     return f"SELECT {cols} FROM {source}"
 
 
-def materialize(lake_root: str, duckdb_path: str | Path, table: str, compact_after: int = COMPACT_AFTER_FILES) -> Materialized:
+def materialize(
+    lake_root: str, duckdb_path: str | Path, table: str, compact_after: int = COMPACT_AFTER_FILES
+) -> Materialized:
     store = LakeStore(lake_root)
     stored, files = read_files(store, table)
     with duckdb.connect() as mem:

@@ -6,9 +6,9 @@ goes; the final item carries the new cursor, yielded only after every table file
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Iterator
+from datetime import UTC, datetime
 
 import orjson
 import pyarrow as pa
@@ -55,7 +55,7 @@ def sync(
     stats: SyncStats | None = None,
 ) -> Iterator[SyncItem]:
     stats = stats if stats is not None else SyncStats()
-    synced_at = datetime.now(timezone.utc)
+    synced_at = datetime.now(UTC)
     source_id = writer.source_id
 
     datasets = [d for page in api.datasets() for d in page]

@@ -1,6 +1,6 @@
 """What a LangSmith run says, read the same way from the REST API (v1/v2 shapes) and from bulk exports.
 
-Precedence lists follow reference/langsmith.md section 5: the actor from ``extra.metadata.user_id``, then the
+Precedence lists (docs/langsmith.md, "Governance events"): the actor from ``extra.metadata.user_id``, then the
 OpenAI ``user`` invocation parameter, then the conversation (thread) id, then the project; the model from
 ``ls_model_name``, then ``invocation_params.model``, then ``invocation_params.model_name``.
 """

@@ -13,14 +13,14 @@ Every file is written atomically (``LakeStore``), so a crash leaves only complet
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from governance_pipeline.langsmith.tables import RUN_SCHEMA, SCHEMAS
 from governance_pipeline.lake.store import LakeStore
+from governance_pipeline.langsmith.tables import RUN_SCHEMA, SCHEMAS
 
 FLUSH_ROWS = 50_000
 SNAPSHOT_TABLES = ("langsmith_dataset", "langsmith_example")
@@ -31,7 +31,7 @@ def table_dir(table: str, source_id: str | None = None) -> str:
 
 
 def _file_name(kind: str) -> str:
-    return f"{kind}-{datetime.now(timezone.utc).strftime('%Y%m%dT%H%M%S%f')}-{uuid.uuid4().hex[:8]}.parquet"
+    return f"{kind}-{datetime.now(UTC).strftime('%Y%m%dT%H%M%S%f')}-{uuid.uuid4().hex[:8]}.parquet"
 
 
 class TableWriter:
@@ -88,11 +88,17 @@ def read_files(store: LakeStore, table: str) -> tuple[pa.Table, list[str]]:
     for i, rel in enumerate(sorted(files, key=lambda r: r.rsplit("/", 1)[1])):
         t = store.read_table([rel])
         t = pa.Table.from_arrays(
-            [t.column(f.name).cast(f.type) if f.name in t.column_names else pa.nulls(t.num_rows, f.type) for f in schema],
+            [
+                t.column(f.name).cast(f.type) if f.name in t.column_names else pa.nulls(t.num_rows, f.type)
+                for f in schema
+            ],
             schema=schema,
         )
-        parts.append(t.append_column("_file", pa.array([i] * t.num_rows, pa.int64()))
-                     .append_column("_row", pa.array(range(t.num_rows), pa.int64())))
+        parts.append(
+            t.append_column("_file", pa.array([i] * t.num_rows, pa.int64())).append_column(
+                "_row", pa.array(range(t.num_rows), pa.int64())
+            )
+        )
     if not parts:
         empty = schema.empty_table().append_column("_file", pa.array([], pa.int64()))
         return empty.append_column("_row", pa.array([], pa.int64())), []
@@ -128,4 +134,4 @@ def order_sql(table: str) -> str:
     return prefix + "synced_at DESC, _file DESC, _row DESC"
 
 
-__all__ = ["TableWriter", "read_files", "compact_runs", "order_sql", "table_dir", "RUN_SCHEMA"]
+__all__ = ["RUN_SCHEMA", "TableWriter", "compact_runs", "order_sql", "read_files", "table_dir"]

@@ -11,8 +11,8 @@ object mapped to a text field (e.g. ``flags``) is re-serialized with its keys in
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
-from typing import Callable
 
 import numpy as np
 import pyarrow as pa
@@ -86,7 +86,9 @@ class ArrowJsonMapping:
         if ids is None or ids.null_count:
             given = ids.to_pylist() if ids is not None else [None] * n
             texts = raws.to_pylist()
-            columns["source_event_id"] = pa.array([g if g is not None else stable_id(t) for g, t in zip(given, texts)], pa.string())
+            columns["source_event_id"] = pa.array(
+                [g if g is not None else stable_id(t) for g, t in zip(given, texts)], pa.string()
+            )
         columns["raw_payload"] = raws
         fields = [EVENT_SCHEMA.field(k) for k in columns]
         return pa.Table.from_arrays(list(columns.values()), schema=pa.schema(fields))

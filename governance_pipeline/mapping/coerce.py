@@ -7,16 +7,17 @@ epoch seconds / milliseconds / microseconds / nanoseconds (told apart by magnitu
 from __future__ import annotations
 
 import math
-from datetime import datetime, timezone
+from collections.abc import Iterable
+from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any, Iterable
+from typing import Any
 
 import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
 TS_TYPE = pa.timestamp("us", tz="UTC")
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def to_text(v: Any) -> str | None:
@@ -93,7 +94,7 @@ def to_micros(v: Any) -> int | None:
             return None
         return epoch_to_micros(v)
     if isinstance(v, datetime):
-        dt = v if v.tzinfo else v.replace(tzinfo=timezone.utc)
+        dt = v if v.tzinfo else v.replace(tzinfo=UTC)
         return (dt - _EPOCH) // _MICRO
     if isinstance(v, str):
         s = v.strip()
@@ -109,7 +110,7 @@ def to_micros(v: Any) -> int | None:
                 f = to_float(s)
                 return epoch_to_micros(f) if f is not None else None
         if dt.tzinfo is None:
-            dt = dt.replace(tzinfo=timezone.utc)
+            dt = dt.replace(tzinfo=UTC)
         return (dt - _EPOCH) // _MICRO
     return None
 

@@ -7,7 +7,8 @@ Plain paths (``$.a.b``, ``$.a[0]``, ``$['a-b']``) become direct dict/list access
 from __future__ import annotations
 
 import re
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from jsonpath_ng.exceptions import JsonPathLexerError, JsonPathParserError
 from jsonpath_ng.ext import parse as _jsonpath_parse
@@ -142,7 +143,12 @@ def compile_extractor(paths: dict[str, str]) -> Callable[[list], dict[str, list]
             lines.append(f"        add_{i}(get_{i}(r))")
             continue
         access = "r" + "".join(f"[{s!r}]" for s in steps)
-        lines += ["        try:", f"            add_{i}({access})", "        except (KeyError, IndexError, TypeError):", f"            add_{i}(None)"]
+        lines += [
+            "        try:",
+            f"            add_{i}({access})",
+            "        except (KeyError, IndexError, TypeError):",
+            f"            add_{i}(None)",
+        ]
     lines.append("    return out")
     namespace: dict[str, Any] = {f"get_{i}": getters[n] for i, n in enumerate(names)}
     exec(compile("\n".join(lines), "<eventMapping>", "exec"), namespace)

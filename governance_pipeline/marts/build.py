@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
 
 from governance_pipeline.marts.dbfile import write_session
 from governance_pipeline.marts.kpis import build_kpis
@@ -24,8 +24,13 @@ class BuildStats:
     seconds: dict[str, float] = field(default_factory=dict)
 
 
-def build_marts(db_path: str | Path, lake_root: str, dates: Iterable[str] | None = None,
-                marts: Iterable[str] = MARTS, threads: int | None = None) -> BuildStats:
+def build_marts(
+    db_path: str | Path,
+    lake_root: str,
+    dates: Iterable[str] | None = None,
+    marts: Iterable[str] = MARTS,
+    threads: int | None = None,
+) -> BuildStats:
     """Rebuild ``marts`` for ``dates`` (None: every date; a date's rows are deleted, then re-inserted)."""
     dates = None if dates is None else sorted({str(d) for d in dates})
     marts = tuple(marts)

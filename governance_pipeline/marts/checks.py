@@ -5,9 +5,9 @@ Each returns a ``CheckOutcome`` (passed, a one-line summary, metadata); the Dags
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Mapping
 
 import orjson
 
@@ -31,8 +31,11 @@ def _compare_by_date(con, mart_sql: str, lake_sql: str, label: str) -> CheckOutc
         FROM ({mart_sql}) m FULL OUTER JOIN ({lake_sql}) l ON m.date = l.date
         WHERE m.n IS DISTINCT FROM l.n ORDER BY 1""").fetchall()
     total = con.execute("SELECT count(*) FROM lake_events").fetchone()[0]
-    meta = {"lake_events": int(total), "mismatched_dates": len(rows),
-            "first_mismatches": [f"{d}: mart={m} lake={lk}" for d, m, lk in rows[:10]]}
+    meta = {
+        "lake_events": int(total),
+        "mismatched_dates": len(rows),
+        "first_mismatches": [f"{d}: mart={m} lake={lk}" for d, m, lk in rows[:10]],
+    }
     if rows:
         return CheckOutcome(False, f"{label}: {len(rows)} date(s) differ from the lake", meta)
     return CheckOutcome(True, f"{label}: matches the lake ({total} events)", meta)
@@ -44,24 +47,31 @@ def kpis_match_lake(con) -> CheckOutcome:
         return CheckOutcome(False, "governance_kpis does not exist yet")
     key = "(count(*), sum(tokens_input), sum(tokens_output), round(sum(cost_usd), 6))::VARCHAR"
     mart_key = "(sum(event_count), sum(tokens_input), sum(tokens_output), round(sum(cost_usd), 6))::VARCHAR"
-    return _compare_by_date(con, f"SELECT date, {mart_key} AS n FROM governance_kpis GROUP BY date",
-                            f"SELECT date, {key} AS n FROM lake_events GROUP BY date", "governance_kpis sums")
+    return _compare_by_date(
+        con,
+        f"SELECT date, {mart_key} AS n FROM governance_kpis GROUP BY date",
+        f"SELECT date, {key} AS n FROM lake_events GROUP BY date",
+        "governance_kpis sums",
+    )
 
 
 def ocsf_match_lake(con) -> CheckOutcome:
     """Per date: one OCSF row per lake event."""
     if not _table_exists(con, "governance_ocsf_events"):
         return CheckOutcome(False, "governance_ocsf_events does not exist yet")
-    return _compare_by_date(con, "SELECT date, count(*) AS n FROM governance_ocsf_events GROUP BY date",
-                            "SELECT date, count(*) AS n FROM lake_events GROUP BY date", "governance_ocsf_events rows")
+    return _compare_by_date(
+        con,
+        "SELECT date, count(*) AS n FROM governance_ocsf_events GROUP BY date",
+        "SELECT date, count(*) AS n FROM lake_events GROUP BY date",
+        "governance_ocsf_events rows",
+    )
 
 
 def unique_keys(con, table: str, keys: tuple[str, ...]) -> CheckOutcome:
     if not _table_exists(con, table):
         return CheckOutcome(False, f"{table} does not exist yet")
     cols = ", ".join(keys)
-    dupes = con.execute(
-        f"SELECT {cols}, count(*) FROM {table} GROUP BY ALL HAVING count(*) > 1 LIMIT 10").fetchall()
+    dupes = con.execute(f"SELECT {cols}, count(*) FROM {table} GROUP BY ALL HAVING count(*) > 1 LIMIT 10").fetchall()
     if dupes:
         return CheckOutcome(False, f"{table}: duplicate ({cols})", {"examples": [str(d) for d in dupes]})
     return CheckOutcome(True, f"{table}: ({cols}) is unique")
@@ -92,8 +102,9 @@ def last_events(con) -> dict[str, datetime | None]:
     return dict(con.execute("SELECT source_id, max(event_timestamp) FROM lake_events GROUP BY source_id").fetchall())
 
 
-def sources_fresh(last: Mapping[str, datetime | None], source_ids: list[str], now: datetime,
-                  max_age: timedelta) -> CheckOutcome:
+def sources_fresh(
+    last: Mapping[str, datetime | None], source_ids: list[str], now: datetime, max_age: timedelta
+) -> CheckOutcome:
     """Every source has an event newer than ``max_age``."""
     stale = {}
     for sid in source_ids:
@@ -104,6 +115,7 @@ def sources_fresh(last: Mapping[str, datetime | None], source_ids: list[str], no
             stale[sid] = f"last event {ts.isoformat()}"
     meta = {sid: (last[sid].isoformat() if last.get(sid) else "none") for sid in source_ids}
     if stale:
-        return CheckOutcome(False, f"{len(stale)} stale source(s): " + ", ".join(f"{k} ({v})" for k, v in stale.items()),
-                            meta)
+        return CheckOutcome(
+            False, f"{len(stale)} stale source(s): " + ", ".join(f"{k} ({v})" for k, v in stale.items()), meta
+        )
     return CheckOutcome(True, f"all {len(source_ids)} sources have events within {max_age}", meta)

@@ -7,9 +7,10 @@ the last day, else ``active``. A ``statuses`` mapping (from the Dagster cursor/s
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
-from typing import Any, Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from governance_pipeline.lake.store import LakeStore
 
@@ -42,17 +43,28 @@ def quarantine_counts(lake_root: str) -> dict[str, tuple[int, str | None]]:
     return out
 
 
-def source_health(con, lake_root: str, sources: Mapping[str, str | None], now: datetime | None = None,
-                  statuses: Mapping[str, Mapping[str, Any]] | None = None) -> list[SourceHealth]:
+def source_health(
+    con,
+    lake_root: str,
+    sources: Mapping[str, str | None],
+    now: datetime | None = None,
+    statuses: Mapping[str, Mapping[str, Any]] | None = None,
+) -> list[SourceHealth]:
     """Health of each configured source (``{id: type}``), from ``governance_source_daily`` and quarantine files."""
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     since = (now - timedelta(days=7)).date()
     rows = {}
     if con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'governance_source_daily'").fetchone()[0]:
-        rows = {r[0]: r[1:] for r in con.execute("""
+        rows = {
+            r[0]: r[1:]
+            for r in con.execute(
+                """
             SELECT source_id, any_value(source_type), max(last_event_at), sum(event_count), sum(error_count),
                    coalesce(sum(event_count) FILTER (WHERE date >= ?), 0), coalesce(sum(error_count) FILTER (WHERE date >= ?), 0)
-            FROM governance_source_daily GROUP BY source_id""", [since, since]).fetchall()}
+            FROM governance_source_daily GROUP BY source_id""",
+                [since, since],
+            ).fetchall()
+        }
     quarantine = quarantine_counts(lake_root)
     out = []
     for sid, stype in sources.items():

@@ -14,10 +14,20 @@ ANOMALY_K = 3.0
 without events count as 0), judged only once the actor or source has 7 days of history."""
 
 _ERROR = "(status = 'error' OR error_type IS NOT NULL)"
-_SUMS = ("event_count", "tokens_input", "tokens_output", "cost_usd", "cost_given_usd", "cost_computed_usd",
-         "error_count", "events_with_duration")
-_MEASURES = ", ".join([f"sum({m})::{'DOUBLE' if 'cost' in m else 'BIGINT'} AS {m}" for m in _SUMS]
-                      + ["min(first_event_at) AS first_event_at", "max(last_event_at) AS last_event_at"])
+_SUMS = (
+    "event_count",
+    "tokens_input",
+    "tokens_output",
+    "cost_usd",
+    "cost_given_usd",
+    "cost_computed_usd",
+    "error_count",
+    "events_with_duration",
+)
+_MEASURES = ", ".join(
+    [f"sum({m})::{'DOUBLE' if 'cost' in m else 'BIGINT'} AS {m}" for m in _SUMS]
+    + ["min(first_event_at) AS first_event_at", "max(last_event_at) AS last_event_at"]
+)
 
 CREATE_TABLES = """
 CREATE TABLE IF NOT EXISTS governance_source_daily (
@@ -62,9 +72,11 @@ GROUP BY ALL
 
 
 def _latency(keys: str) -> str:
-    return (f"SELECT {keys}, q[1] AS duration_p50_ms, q[2] AS duration_p95_ms FROM ("
-            f"SELECT {keys}, quantile_cont(duration_ms, [0.5, 0.95]) AS q FROM lake_events "
-            f"/*WHERE*/ /*AND*/ duration_ms IS NOT NULL GROUP BY ALL)")
+    return (
+        f"SELECT {keys}, q[1] AS duration_p50_ms, q[2] AS duration_p95_ms FROM ("
+        f"SELECT {keys}, quantile_cont(duration_ms, [0.5, 0.95]) AS q FROM lake_events "
+        f"/*WHERE*/ /*AND*/ duration_ms IS NOT NULL GROUP BY ALL)"
+    )
 
 
 def _join_on(keys: str) -> str:

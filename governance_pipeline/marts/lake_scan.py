@@ -7,7 +7,7 @@ into DuckDB. Either way the relation has the lake schema plus ``source_id`` (VAR
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 import duckdb
 import pyarrow as pa
@@ -57,8 +57,9 @@ def lake_select(store: LakeStore, files: list[str]) -> str:
     return f"SELECT * FROM read_parquet([{paths}], hive_partitioning = true, hive_types = {HIVE_TYPES})"
 
 
-def register_lake(con: duckdb.DuckDBPyConnection, lake_root: str, dates: Iterable[str] | None = None,
-                  name: str = "lake_events") -> int:
+def register_lake(
+    con: duckdb.DuckDBPyConnection, lake_root: str, dates: Iterable[str] | None = None, name: str = "lake_events"
+) -> int:
     """Create the temporary relation ``name`` over the lake (or the given dates); returns the file count."""
     store = LakeStore(lake_root)
     files = lake_files(store, dates)

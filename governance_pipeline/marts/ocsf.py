@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 from governance_pipeline.marts.kpis import CREATE_TABLES, VIEWS, date_filter
-from governance_pipeline.marts.ocsf_mapping import CATEGORY_UID, CLASS_UID, DIM_COLUMNS, DIM_KEYS, dims_sql, ocsf_json_sql
+from governance_pipeline.marts.ocsf_mapping import (
+    CATEGORY_UID,
+    CLASS_UID,
+    DIM_COLUMNS,
+    DIM_KEYS,
+    dims_sql,
+    ocsf_json_sql,
+)
 
 CREATE_TABLE = """
 CREATE TABLE IF NOT EXISTS governance_ocsf_events (

@@ -69,8 +69,9 @@ def dims_sql(where: str) -> str:
            '"src_endpoint":' || {obj({"svc_name": text("coalesce(source_type, source_id)"), "name": "j_source_id"})}
                                                                                      AS d_src_endpoint,
            '"dst_endpoint":' || {obj({"svc_name": text("provider")}, when="provider IS NOT NULL")} AS d_dst_endpoint,
-           '"ai_model":' || {obj({"name": text("model"), "ai_provider": text("coalesce(provider, 'unknown')")},
-                                 when="model IS NOT NULL")}                          AS d_ai_model
+           '"ai_model":' || {
+        obj({"name": text("model"), "ai_provider": text("coalesce(provider, 'unknown')")}, when="model IS NOT NULL")
+    }                          AS d_ai_model
     FROM (SELECT *,
                  {activity_case("action")}                                           AS activity_id,
                  to_json(coalesce(action, event_type, 'unknown'))                    AS j_action,
@@ -81,8 +82,18 @@ def dims_sql(where: str) -> str:
     """
 
 
-DIM_COLUMNS = ("activity_id", "d_activity", "j_action", "j_source_type", "j_source_id", "j_event_type", "j_service",
-               "d_src_endpoint", "d_dst_endpoint", "d_ai_model")
+DIM_COLUMNS = (
+    "activity_id",
+    "d_activity",
+    "j_action",
+    "j_source_type",
+    "j_source_id",
+    "j_event_type",
+    "j_service",
+    "d_src_endpoint",
+    "d_dst_endpoint",
+    "d_ai_model",
+)
 
 
 def ocsf_json_sql() -> str:
@@ -92,71 +103,107 @@ def ocsf_json_sql() -> str:
     has_trace = "trace_id IS NOT NULL"
     end_time = "time + coalesce(round(duration_ms)::BIGINT, 0)"
     in_int32 = "BETWEEN 0 AND 2147483647"
-    severity = " ".join(f"WHEN {k} THEN '\"severity_id\":{k},\"severity\":\"{v}\"'" for k, v in SEVERITY_CAPTIONS.items())
-    status = " ".join(f"WHEN {k} THEN '\"status_id\":{k},\"status\":\"{v}\"'" for k, v in STATUS_CAPTIONS.items())
-    return obj({
-        RAW + "class": members_lit({"category_uid": CATEGORY_UID, "category_name": "Application Activity",
-                                    "class_uid": CLASS_UID, "class_name": "API Activity"}),
-        RAW + "activity": "d_activity",
-        RAW + "severity": f"CASE severity_id {severity} END",
-        RAW + "status": f"CASE status_id {status} END",
-        "status_detail": text("CASE WHEN is_error THEN coalesce(error_type, 'error') END"),
-        "time": integer("time"),
-        "duration": integer("CASE WHEN duration_ms >= 0 AND isfinite(duration_ms) THEN round(duration_ms) END"),
-        "metadata": obj({
-            RAW + "fixed": members_lit({"version": OCSF_VERSION,
-                                        "product": {"name": "governance_pipeline", "vendor_name": "governance_pipeline",
-                                                    "version": product_version()}}),
-            "profiles": f"""CASE WHEN {has_model} AND {has_trace} THEN '["ai_operation","trace"]'
+    severity = " ".join(f'WHEN {k} THEN \'"severity_id":{k},"severity":"{v}"\'' for k, v in SEVERITY_CAPTIONS.items())
+    status = " ".join(f'WHEN {k} THEN \'"status_id":{k},"status":"{v}"\'' for k, v in STATUS_CAPTIONS.items())
+    return obj(
+        {
+            RAW + "class": members_lit(
+                {
+                    "category_uid": CATEGORY_UID,
+                    "category_name": "Application Activity",
+                    "class_uid": CLASS_UID,
+                    "class_name": "API Activity",
+                }
+            ),
+            RAW + "activity": "d_activity",
+            RAW + "severity": f"CASE severity_id {severity} END",
+            RAW + "status": f"CASE status_id {status} END",
+            "status_detail": text("CASE WHEN is_error THEN coalesce(error_type, 'error') END"),
+            "time": integer("time"),
+            "duration": integer("CASE WHEN duration_ms >= 0 AND isfinite(duration_ms) THEN round(duration_ms) END"),
+            "metadata": obj(
+                {
+                    RAW + "fixed": members_lit(
+                        {
+                            "version": OCSF_VERSION,
+                            "product": {
+                                "name": "governance_pipeline",
+                                "vendor_name": "governance_pipeline",
+                                "version": product_version(),
+                            },
+                        }
+                    ),
+                    "profiles": f"""CASE WHEN {has_model} AND {has_trace} THEN '["ai_operation","trace"]'
                                  WHEN {has_model} THEN '["ai_operation"]' WHEN {has_trace} THEN '["trace"]' END""",
-            "original_event_uid": "j_sei",
-            "log_name": "j_source_type",
-            "tenant_uid": text("organization_id"),
-            "logged_time": integer("epoch_ms(ingested_at)"),
-        }),
-        "actor": obj({
-            "user": obj({
-                "uid": "j_actor",
-                "email_addr": f"CASE WHEN regexp_full_match(actor, '{EMAIL_RE.replace(chr(39), chr(39) * 2)}') "
-                              "THEN j_actor END",
-            }, when="actor IS NOT NULL"),
-            "app_name": "j_source_type",
-        }),
-        "api": obj({
-            "operation": "j_action",
-            "service": "j_service",
-            "response": obj({"error": text("coalesce(error_type, 'error')")}, when="is_error"),
-        }),
-        RAW + "src_endpoint": "d_src_endpoint",
-        RAW + "dst_endpoint": "d_dst_endpoint",
-        "resources": array(obj({"name": text("target"), "type": "j_event_type"}), when="target IS NOT NULL"),
-        RAW + "ai_model": "d_ai_model",
-        "message_context": obj({
-            "service": "j_service",
-            "uid": text("conversation_id"),
-            "prompt_tokens": integer(f"CASE WHEN tokens_input {in_int32} THEN tokens_input END"),
-            "completion_tokens": integer(f"CASE WHEN tokens_output {in_int32} THEN tokens_output END"),
-            "total_tokens": integer(f"CASE WHEN tokens_input + tokens_output {in_int32} "
-                                    "THEN tokens_input + tokens_output END"),
-        }, when=has_model),
-        "trace": obj({
-            "uid": text("trace_id"),
-            "span": obj({
-                "uid": text("span_id"),
-                "parent_uid": text("parent_span_id"),
-                "start_time": integer("time"),
-                "end_time": integer(end_time),
-            }, when="span_id IS NOT NULL"),
-        }, when=has_trace),
-        "unmapped": obj({
-            "source_id": "j_source_id",
-            "event_type": "j_event_type",
-            "cost_usd": number("cost_usd"),
-            "cost_source": text("cost_source"),
-            "tool_name": text("tool_name"),
-            "tokens_input": integer(f"CASE WHEN NOT ({has_model}) THEN tokens_input END"),
-            "tokens_output": integer(f"CASE WHEN NOT ({has_model}) THEN tokens_output END"),
-            "conversation_id": text(f"CASE WHEN NOT ({has_model}) THEN conversation_id END"),
-            "spend_anomaly": "CASE WHEN is_anomaly THEN 'true' END",
-        }),
-    })
+                    "original_event_uid": "j_sei",
+                    "log_name": "j_source_type",
+                    "tenant_uid": text("organization_id"),
+                    "logged_time": integer("epoch_ms(ingested_at)"),
+                }
+            ),
+            "actor": obj(
+                {
+                    "user": obj(
+                        {
+                            "uid": "j_actor",
+                            "email_addr": f"CASE WHEN regexp_full_match(actor, '{EMAIL_RE.replace(chr(39), chr(39) * 2)}') "
+                            "THEN j_actor END",
+                        },
+                        when="actor IS NOT NULL",
+                    ),
+                    "app_name": "j_source_type",
+                }
+            ),
+            "api": obj(
+                {
+                    "operation": "j_action",
+                    "service": "j_service",
+                    "response": obj({"error": text("coalesce(error_type, 'error')")}, when="is_error"),
+                }
+            ),
+            RAW + "src_endpoint": "d_src_endpoint",
+            RAW + "dst_endpoint": "d_dst_endpoint",
+            "resources": array(obj({"name": text("target"), "type": "j_event_type"}), when="target IS NOT NULL"),
+            RAW + "ai_model": "d_ai_model",
+            "message_context": obj(
+                {
+                    "service": "j_service",
+                    "uid": text("conversation_id"),
+                    "prompt_tokens": integer(f"CASE WHEN tokens_input {in_int32} THEN tokens_input END"),
+                    "completion_tokens": integer(f"CASE WHEN tokens_output {in_int32} THEN tokens_output END"),
+                    "total_tokens": integer(
+                        f"CASE WHEN tokens_input + tokens_output {in_int32} THEN tokens_input + tokens_output END"
+                    ),
+                },
+                when=has_model,
+            ),
+            "trace": obj(
+                {
+                    "uid": text("trace_id"),
+                    "span": obj(
+                        {
+                            "uid": text("span_id"),
+                            "parent_uid": text("parent_span_id"),
+                            "start_time": integer("time"),
+                            "end_time": integer(end_time),
+                        },
+                        when="span_id IS NOT NULL",
+                    ),
+                },
+                when=has_trace,
+            ),
+            "unmapped": obj(
+                {
+                    "source_id": "j_source_id",
+                    "event_type": "j_event_type",
+                    "cost_usd": number("cost_usd"),
+                    "cost_source": text("cost_source"),
+                    "tool_name": text("tool_name"),
+                    "tokens_input": integer(f"CASE WHEN NOT ({has_model}) THEN tokens_input END"),
+                    "tokens_output": integer(f"CASE WHEN NOT ({has_model}) THEN tokens_output END"),
+                    "conversation_id": text(f"CASE WHEN NOT ({has_model}) THEN conversation_id END"),
+                    "spend_anomaly": "CASE WHEN is_anomaly THEN 'true' END",
+                }
+            ),
+        }
+    )

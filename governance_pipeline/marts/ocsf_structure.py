@@ -4,12 +4,32 @@ from __future__ import annotations
 
 from typing import Any
 
-REQUIRED = ("activity_id", "category_uid", "class_uid", "type_uid", "severity_id", "time", "metadata", "actor",
-            "api", "src_endpoint")
+REQUIRED = (
+    "activity_id",
+    "category_uid",
+    "class_uid",
+    "type_uid",
+    "severity_id",
+    "time",
+    "metadata",
+    "actor",
+    "api",
+    "src_endpoint",
+)
 ACTIVITIES = {0, 1, 2, 3, 4, 99}
 SEVERITIES = {0, 1, 2, 3, 4, 5, 6, 99}
 ACTOR_ANY = ("process", "user", "invoked_by", "session", "app_name", "app_uid")
-ENDPOINT_ANY = ("ip", "uid", "name", "hostname", "svc_name", "instance_uid", "interface_uid", "interface_name", "domain")
+ENDPOINT_ANY = (
+    "ip",
+    "uid",
+    "name",
+    "hostname",
+    "svc_name",
+    "instance_uid",
+    "interface_uid",
+    "interface_name",
+    "domain",
+)
 PROFILE_OF = {"ai_model": "ai_operation", "message_context": "ai_operation", "trace": "trace"}
 
 

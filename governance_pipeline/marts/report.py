@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from governance_pipeline.marts.dbfile import connect_read_only
 from governance_pipeline.marts.health import SourceHealth, source_health
@@ -22,11 +23,17 @@ class Report:
     health: list[SourceHealth]
 
 
-def build_report(db_path: str | Path, lake_root: str, sources: Mapping[str, str | None], out_dir: Path,
-                 statuses: Mapping[str, Mapping[str, Any]] | None = None, now: datetime | None = None) -> Report:
+def build_report(
+    db_path: str | Path,
+    lake_root: str,
+    sources: Mapping[str, str | None],
+    out_dir: Path,
+    statuses: Mapping[str, Mapping[str, Any]] | None = None,
+    now: datetime | None = None,
+) -> Report:
     """Write ``out_dir/governance_report.html``; ``sources`` maps configured source ids to their types and
     ``statuses`` (optional) carries the pipeline's own per-source status, which wins over the derived one."""
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     if Path(db_path).exists():
         con = connect_read_only(db_path)
         try:

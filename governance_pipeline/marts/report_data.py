@@ -18,8 +18,7 @@ class ReportData:
 
 
 def _exists(con, name: str) -> bool:
-    return con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [name]).fetchone()[0] > 0
+    return con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [name]).fetchone()[0] > 0
 
 
 def report_data(con, generated_at: datetime, days: int = 90, top: int = 10) -> ReportData:
@@ -31,12 +30,16 @@ def report_data(con, generated_at: datetime, days: int = 90, top: int = 10) -> R
                               min(date), max(date)
                        FROM governance_source_daily""").fetchone()
     users = con.execute("SELECT count(DISTINCT actor) FROM governance_kpis WHERE actor IS NOT NULL").fetchone()[0]
-    data.totals = dict(zip(("events", "cost_usd", "tokens_input", "tokens_output", "errors", "sources",
-                            "first_date", "last_date"), t), users=users)
-    data.daily = con.execute("""
+    data.totals = dict(
+        zip(("events", "cost_usd", "tokens_input", "tokens_output", "errors", "sources", "first_date", "last_date"), t),
+        users=users,
+    )
+    data.daily = con.execute(
+        """
         SELECT date, sum(cost_usd), sum(event_count), sum(error_count) FROM governance_source_daily
         WHERE date > (SELECT max(date) FROM governance_source_daily) - ?::INTEGER GROUP BY date ORDER BY date""",
-                             [days]).fetchall()
+        [days],
+    ).fetchall()
     data.top_users = con.execute(f"""SELECT actor, cost_usd, tokens_input, tokens_output, event_count
                                      FROM governance_top_users ORDER BY spend_rank, actor LIMIT {top}""").fetchall()
     data.top_models = con.execute(f"""SELECT model, provider, cost_usd, tokens_input, tokens_output, event_count

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from html import escape
 from pathlib import Path
-from typing import Iterable
 
 from governance_pipeline.marts.health import SourceHealth
 from governance_pipeline.marts.report_data import ReportData
@@ -32,7 +32,8 @@ def _table(headers: list[str], rows: Iterable[list[str]], numeric: set[int]) -> 
     head = "".join(f"<th{' class=n' if i in numeric else ''}>{escape(h)}</th>" for i, h in enumerate(headers))
     body = "".join(
         "<tr>" + "".join(f"<td{' class=n' if i in numeric else ''}>{c}</td>" for i, c in enumerate(r)) + "</tr>"
-        for r in rows)
+        for r in rows
+    )
     return f"<table><tr>{head}</tr>{body or '<tr><td colspan=9><small>no data</small></td></tr>'}</table>"
 
 
@@ -47,15 +48,23 @@ def spend_chart(daily: list[tuple], width: int = 1000, height: int = 180) -> str
         h = max(1.0, (float(cost or 0) / top) * (height - 30))
         x = i * step
         title = f"{day}: {_usd(cost)}, {events:,} events, {errors:,} errors"
-        bars.append(f'<rect x="{x + 1:.1f}" y="{height - 20 - h:.1f}" width="{max(step - 2, 1):.1f}" height="{h:.1f}" '
-                    f'fill="#3e7bfa"><title>{escape(title)}</title></rect>')
+        bars.append(
+            f'<rect x="{x + 1:.1f}" y="{height - 20 - h:.1f}" width="{max(step - 2, 1):.1f}" height="{h:.1f}" '
+            f'fill="#3e7bfa"><title>{escape(title)}</title></rect>'
+        )
         if errors:
-            bars.append(f'<rect x="{x + 1:.1f}" y="{height - 24 - h:.1f}" width="{max(step - 2, 1):.1f}" height="3" fill="#c0392b"/>')
-    labels = (f'<text x="0" y="{height - 4}" font-size="11">{escape(str(daily[0][0]))}</text>'
-              f'<text x="{width}" y="{height - 4}" font-size="11" text-anchor="end">{escape(str(daily[-1][0]))}</text>'
-              f'<text x="0" y="12" font-size="11">max {escape(_usd(top))}/day</text>')
-    return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="100%" role="img" '
-            f'aria-label="spend per day">{"".join(bars)}{labels}</svg>')
+            bars.append(
+                f'<rect x="{x + 1:.1f}" y="{height - 24 - h:.1f}" width="{max(step - 2, 1):.1f}" height="3" fill="#c0392b"/>'
+            )
+    labels = (
+        f'<text x="0" y="{height - 4}" font-size="11">{escape(str(daily[0][0]))}</text>'
+        f'<text x="{width}" y="{height - 4}" font-size="11" text-anchor="end">{escape(str(daily[-1][0]))}</text>'
+        f'<text x="0" y="12" font-size="11">max {escape(_usd(top))}/day</text>'
+    )
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="100%" role="img" '
+        f'aria-label="spend per day">{"".join(bars)}{labels}</svg>'
+    )
 
 
 def _bar(value, top) -> str:
@@ -65,29 +74,65 @@ def _bar(value, top) -> str:
 
 def render_report(data: ReportData, health: list[SourceHealth]) -> str:
     t = data.totals
-    cards = "".join(f'<div class="card"><small>{escape(k)}</small><b>{v}</b></div>' for k, v in [
-        ("spend", _usd(t.get("cost_usd", 0))), ("events", _n(t.get("events", 0))), ("users", _n(t.get("users", 0))),
-        ("tokens in", _n(t.get("tokens_input", 0))), ("tokens out", _n(t.get("tokens_output", 0))),
-        ("errors", _n(t.get("errors", 0))), ("sources", _n(t.get("sources", 0)))])
+    cards = "".join(
+        f'<div class="card"><small>{escape(k)}</small><b>{v}</b></div>'
+        for k, v in [
+            ("spend", _usd(t.get("cost_usd", 0))),
+            ("events", _n(t.get("events", 0))),
+            ("users", _n(t.get("users", 0))),
+            ("tokens in", _n(t.get("tokens_input", 0))),
+            ("tokens out", _n(t.get("tokens_output", 0))),
+            ("errors", _n(t.get("errors", 0))),
+            ("sources", _n(t.get("sources", 0))),
+        ]
+    )
     top_u = max((r[1] or 0 for r in data.top_users), default=0)
-    users = _table(["user", "spend", "", "tokens in", "tokens out", "events"], (
-        [escape(str(a)), _usd(c), _bar(c, top_u), _n(ti), _n(to), _n(e)] for a, c, ti, to, e in data.top_users), {1, 3, 4, 5})
+    users = _table(
+        ["user", "spend", "", "tokens in", "tokens out", "events"],
+        ([escape(str(a)), _usd(c), _bar(c, top_u), _n(ti), _n(to), _n(e)] for a, c, ti, to, e in data.top_users),
+        {1, 3, 4, 5},
+    )
     top_m = max((r[2] or 0 for r in data.top_models), default=0)
-    models = _table(["model", "provider", "spend", "", "tokens in", "tokens out", "events"], (
-        [escape(str(m)), escape(str(p or "")), _usd(c), _bar(c, top_m), _n(ti), _n(to), _n(e)]
-        for m, p, c, ti, to, e in data.top_models), {2, 4, 5, 6})
-    latency = _table(["source", "model", "p50 ms", "p95 ms", "events timed"], (
-        [escape(s), escape(m), _n(p50, 1), _n(p95, 1), _n(n)] for s, m, p50, p95, n in data.latency), {2, 3, 4})
-    anomalies = _table(["scope", "key", "date", "spend", "trailing 7-day mean"], (
-        [escape(s), escape(str(k)), escape(str(d)), _usd(c), _usd(m)] for s, k, d, c, m in data.anomalies), {3, 4})
-    sources = _table(["source", "type", "status", "last event", "events", "errors", "errors (7 d)", "quarantined files", "detail"], (
-        [escape(h.source_id), escape(h.source_type or ""), f'<span class="s-{escape(h.status)}">{escape(h.status)}</span>',
-         escape(str(h.last_event_at or "never")), _n(h.events), _n(h.errors), _n(h.errors_7d), _n(h.quarantine_files),
-         escape(h.detail)] for h in health), {4, 5, 6, 7})
+    models = _table(
+        ["model", "provider", "spend", "", "tokens in", "tokens out", "events"],
+        (
+            [escape(str(m)), escape(str(p or "")), _usd(c), _bar(c, top_m), _n(ti), _n(to), _n(e)]
+            for m, p, c, ti, to, e in data.top_models
+        ),
+        {2, 4, 5, 6},
+    )
+    latency = _table(
+        ["source", "model", "p50 ms", "p95 ms", "events timed"],
+        ([escape(s), escape(m), _n(p50, 1), _n(p95, 1), _n(n)] for s, m, p50, p95, n in data.latency),
+        {2, 3, 4},
+    )
+    anomalies = _table(
+        ["scope", "key", "date", "spend", "trailing 7-day mean"],
+        ([escape(s), escape(str(k)), escape(str(d)), _usd(c), _usd(m)] for s, k, d, c, m in data.anomalies),
+        {3, 4},
+    )
+    sources = _table(
+        ["source", "type", "status", "last event", "events", "errors", "errors (7 d)", "quarantined files", "detail"],
+        (
+            [
+                escape(h.source_id),
+                escape(h.source_type or ""),
+                f'<span class="s-{escape(h.status)}">{escape(h.status)}</span>',
+                escape(str(h.last_event_at or "never")),
+                _n(h.events),
+                _n(h.errors),
+                _n(h.errors_7d),
+                _n(h.quarantine_files),
+                escape(h.detail),
+            ]
+            for h in health
+        ),
+        {4, 5, 6, 7},
+    )
     span = f"{t.get('first_date', '–')} to {t.get('last_date', '–')}"
     return f"""<!doctype html><html lang="en"><head><meta charset="utf-8"><title>AI governance report</title>
 <style>{CSS}</style></head><body>
-<h1>AI governance report</h1><small>generated {escape(data.generated_at.isoformat(timespec='seconds'))}; events {escape(span)}</small>
+<h1>AI governance report</h1><small>generated {escape(data.generated_at.isoformat(timespec="seconds"))}; events {escape(span)}</small>
 <div class="cards">{cards}</div>
 <h2>Spend per day</h2>{spend_chart(data.daily)}
 <h2>Sources</h2>{sources}

@@ -88,9 +88,9 @@ def _id(v: Any, size: int, where: str) -> bytes:
     raise OtlpDecodeError(f"{where}: expected {2 * size} hex characters, got {v!r:.40}")
 
 
-_SPAN_KINDS = {name: num for name, num in Span.SpanKind.items()}
+_SPAN_KINDS = dict(Span.SpanKind.items())
 _SPAN_KINDS.update({name.removeprefix("SPAN_KIND_"): num for name, num in Span.SpanKind.items()})
-_STATUS_CODES = {name: num for name, num in Status.StatusCode.items()}
+_STATUS_CODES = dict(Status.StatusCode.items())
 _STATUS_CODES.update({name.removeprefix("STATUS_CODE_"): num for name, num in Status.StatusCode.items()})
 
 

@@ -1,4 +1,4 @@
-"""Span records -> normalized lake events, by the attribute precedence lists (reference/otlp_ocsf.md 2.8).
+"""Span records -> normalized lake events, by the attribute precedence lists (docs/otlp.md, "How a span becomes an event").
 
 Each list is tried in order; a key whose value does not parse is skipped and the next one tried. The event
 time is ``startTimeUnixNano`` in integer arithmetic (never through a float); 0 means "unknown" and the lake
@@ -7,7 +7,8 @@ writer then uses the ingest time.
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 import orjson
 import pyarrow as pa
@@ -18,8 +19,15 @@ from governance_pipeline.mapping.precedence import first_float, first_int, first
 from governance_pipeline.otlp.spans import STATUS_NAMES, SpanRecord
 
 ACTOR = (
-    "langwatch.user.id", "user.email", "user.id", "enduser.id", "langfuse.user.id", "llm.user",
-    "traceloop.association.properties.user_id", "ai.telemetry.metadata.userId", "user.name",
+    "langwatch.user.id",
+    "user.email",
+    "user.id",
+    "enduser.id",
+    "langfuse.user.id",
+    "llm.user",
+    "traceloop.association.properties.user_id",
+    "ai.telemetry.metadata.userId",
+    "user.name",
 )
 ACTION = ("gen_ai.operation.name", "llm.request.type")
 SPAN_KIND_KEY = "openinference.span.kind"
@@ -28,12 +36,20 @@ TOOL = ("gen_ai.tool.name", "tool.name")
 EMBEDDING_MODEL = "embedding.model_name"
 TARGET = MODEL + TOOL + (EMBEDDING_MODEL,)
 INPUT_TOKENS = (
-    "gen_ai.usage.input_tokens", "gen_ai.usage.prompt_tokens", "llm.token_count.prompt",
-    "ai.usage.inputTokens", "ai.usage.promptTokens", "input_tokens",
+    "gen_ai.usage.input_tokens",
+    "gen_ai.usage.prompt_tokens",
+    "llm.token_count.prompt",
+    "ai.usage.inputTokens",
+    "ai.usage.promptTokens",
+    "input_tokens",
 )
 OUTPUT_TOKENS = (
-    "gen_ai.usage.output_tokens", "gen_ai.usage.completion_tokens", "llm.token_count.completion",
-    "ai.usage.outputTokens", "ai.usage.completionTokens", "output_tokens",
+    "gen_ai.usage.output_tokens",
+    "gen_ai.usage.completion_tokens",
+    "llm.token_count.completion",
+    "ai.usage.outputTokens",
+    "ai.usage.completionTokens",
+    "output_tokens",
 )
 COST_BEFORE_AMOUNT = ("gen_ai.usage.cost_usd", "gen_ai.usage.cost")
 COST_AFTER_AMOUNT = ("llm.cost.usd", "llm.cost.total", "langwatch.cost.usd", "langwatch.span.cost")
@@ -105,14 +121,33 @@ def normalize(spans: Iterable[SpanRecord]) -> pa.Table:
         cols["span_id"].append(s.span_id)
         cols["parent_span_id"].append(s.parent_span_id)
     arrays = [
-        pa.array(cols[n], pa.int64()).cast(TS) if n == "event_timestamp" else pa.array(cols[n], EVENT_SCHEMA.field(n).type)
+        pa.array(cols[n], pa.int64()).cast(TS)
+        if n == "event_timestamp"
+        else pa.array(cols[n], EVENT_SCHEMA.field(n).type)
         for n in _COLUMNS
     ]
     return pa.Table.from_arrays(arrays, schema=pa.schema([EVENT_SCHEMA.field(n) for n in _COLUMNS]))
 
 
 _COLUMNS = (
-    "source_event_id", "event_timestamp", "actor", "action", "target", "cost_usd", "tokens_input",
-    "tokens_output", "raw_payload", "event_type", "model", "provider", "tool_name", "status", "error_type",
-    "duration_ms", "conversation_id", "trace_id", "span_id", "parent_span_id",
+    "source_event_id",
+    "event_timestamp",
+    "actor",
+    "action",
+    "target",
+    "cost_usd",
+    "tokens_input",
+    "tokens_output",
+    "raw_payload",
+    "event_type",
+    "model",
+    "provider",
+    "tool_name",
+    "status",
+    "error_type",
+    "duration_ms",
+    "conversation_id",
+    "trace_id",
+    "span_id",
+    "parent_span_id",
 )

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import base64
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any
 
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue
@@ -115,7 +116,11 @@ def iter_spans(req: ExportTraceServiceRequest) -> Iterator[SpanRecord]:
                         for e in s.events
                     ],
                     links=[
-                        {"traceId": ln.trace_id.hex(), "spanId": ln.span_id.hex(), "attributes": attributes(ln.attributes)}
+                        {
+                            "traceId": ln.trace_id.hex(),
+                            "spanId": ln.span_id.hex(),
+                            "attributes": attributes(ln.attributes),
+                        }
                         for ln in s.links
                     ],
                 )

@@ -1,4 +1,4 @@
-"""The OTLP/HTTP push receiver (CONTRACT.md section 8): ASGI app, auth, decoding, limits, durable landing."""
+"""The OTLP/HTTP push receiver (docs/otlp.md): ASGI app, auth, decoding, limits, durable landing."""
 
 from governance_pipeline.receiver.landing import landing_has_data, last_landed_at
 

@@ -8,8 +8,9 @@ decoded, filtered span by span, and landed; the 2xx is sent only after the landi
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Any, AsyncIterator
+from typing import Any
 
 from governance_pipeline.config.models import SourcesFile
 from governance_pipeline.lake.store import LakeStore
@@ -54,7 +55,9 @@ class ClientGone(Exception):
 
 
 class OtlpApp:
-    def __init__(self, routes: dict[str, Route], lake_root: str, max_body_bytes: int = DEFAULT_MAX_BODY, linger_s: float = 0.0):
+    def __init__(
+        self, routes: dict[str, Route], lake_root: str, max_body_bytes: int = DEFAULT_MAX_BODY, linger_s: float = 0.0
+    ):
         self.routes = routes
         self.max_body_bytes = max_body_bytes
         self.offload_bytes = OFFLOAD_BYTES
@@ -90,7 +93,7 @@ class OtlpApp:
         path = scope["path"]
         if not path.startswith(PREFIX):
             return await fail(404, "not_found", f"no such endpoint: {path}")
-        source_id = path[len(PREFIX):].removesuffix("/v1/traces").strip("/")
+        source_id = path[len(PREFIX) :].removesuffix("/v1/traces").strip("/")
         if scope["method"] != "POST":
             return await fail(405, "method_not_allowed", "only POST is supported", ((b"allow", b"POST"),))
         route = self.routes.get(source_id)
@@ -99,12 +102,18 @@ class OtlpApp:
         if not route.otlp or not route.secret_sha256:
             return await fail(400, "wrong_endpoint", f"source '{source_id}' is not an OTLP source")
         if not authorized(headers.get("authorization"), route.secret_sha256):
-            return await fail(401, "unauthorized", "missing or wrong bearer secret", ((b"www-authenticate", b"Bearer"),))
+            return await fail(
+                401, "unauthorized", "missing or wrong bearer secret", ((b"www-authenticate", b"Bearer"),)
+            )
         if ctype not in CONTENT_TYPES:
-            return await fail(415, "unsupported_media_type", f"unsupported media type, supported: [{', '.join(CONTENT_TYPES)}]")
+            return await fail(
+                415, "unsupported_media_type", f"unsupported media type, supported: [{', '.join(CONTENT_TYPES)}]"
+            )
         encoding = (headers.get("content-encoding") or "identity").strip().lower()
         if encoding not in ENCODINGS:
-            return await fail(415, "unsupported_encoding", f"unsupported content encoding '{encoding}', supported: gzip, deflate, br")
+            return await fail(
+                415, "unsupported_encoding", f"unsupported content encoding '{encoding}', supported: gzip, deflate, br"
+            )
         declared = headers.get("content-length")
         if declared and declared.isdigit() and int(declared) > self.max_body_bytes:
             return await fail(413, "too_large", f"body over the limit of {self.max_body_bytes} bytes")
@@ -113,7 +122,9 @@ class OtlpApp:
         except ClientGone:
             return
         except BodyTooLarge:
-            return await fail(413, "too_large", f"body over the limit of {self.max_body_bytes} bytes (after decompression)")
+            return await fail(
+                413, "too_large", f"body over the limit of {self.max_body_bytes} bytes (after decompression)"
+            )
         except BadEncoding as exc:
             return await fail(400, "bad_request", str(exc))
         try:
@@ -127,7 +138,9 @@ class OtlpApp:
             try:
                 await self.committer.land(source_id, admission.payload)
             except LandingError:
-                return await fail(503, "unavailable", "could not store the request durably; retry", ((b"retry-after", b"1"),))
+                return await fail(
+                    503, "unavailable", "could not store the request durably; retry", ((b"retry-after", b"1"),)
+                )
         body_type, out = responses.success(ctype, admission.accepted, admission.rejected, admission.message, wire)
         await _send(send, 200, body_type, out)
 

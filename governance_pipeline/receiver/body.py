@@ -7,7 +7,7 @@ memory and CPU before it is refused with 413.
 from __future__ import annotations
 
 import zlib
-from typing import AsyncIterator
+from collections.abc import AsyncIterator
 
 import brotli
 

@@ -13,7 +13,7 @@ import logging
 import threading
 import time
 from collections import defaultdict, deque
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from governance_pipeline.lake.store import LakeStore
 from governance_pipeline.receiver import landing
@@ -92,7 +92,7 @@ class GroupCommitter:
                 error: Exception | None = None
                 try:
                     self._seq += 1
-                    name = landing.file_name(datetime.now(timezone.utc), self.writer, self._seq)
+                    name = landing.file_name(datetime.now(UTC), self.writer, self._seq)
                     self.store.write_bytes(landing.file_path(source_id, name), b"".join(i[1] for i in items))
                     self.files_written += 1
                 except Exception as exc:  # any storage failure must fail these requests, not the thread

@@ -47,7 +47,9 @@ class LandingCursor:
             raise ValueError(f"not an otel_generic cursor: {text[:80]!r}") from None
 
     def dump(self) -> str:
-        return orjson.dumps({"before": self.before, "writers": {w: list(v) for w, v in sorted(self.writers.items())}}).decode()
+        return orjson.dumps(
+            {"before": self.before, "writers": {w: list(v) for w, v in sorted(self.writers.items())}}
+        ).decode()
 
     def consumed(self, name: str) -> bool:
         if self.before is not None and name < self.before:

@@ -9,7 +9,7 @@ atomically (local: temp file, fsync, rename, fsync of the folder; S3: one PUT), 
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from governance_pipeline.lake.store import LakeStore
 
@@ -23,7 +23,7 @@ def source_dir(source_id: str) -> str:
 
 
 def file_name(at: datetime, writer: str, seq: int) -> str:
-    return f"{at.astimezone(timezone.utc).strftime(_NAME_FMT)}-{writer}-{seq:08d}{SUFFIX}"
+    return f"{at.astimezone(UTC).strftime(_NAME_FMT)}-{writer}-{seq:08d}{SUFFIX}"
 
 
 def file_path(source_id: str, name: str) -> str:
@@ -36,12 +36,12 @@ def new_writer_token() -> str:
 
 def time_key(at: datetime) -> str:
     """The name prefix of files landed at ``at``: comparable with file names as plain strings."""
-    return at.astimezone(timezone.utc).strftime(_NAME_FMT)
+    return at.astimezone(UTC).strftime(_NAME_FMT)
 
 
 def landed_at(name: str) -> datetime | None:
     try:
-        return datetime.strptime(name.split("-", 1)[0], _NAME_FMT).replace(tzinfo=timezone.utc)
+        return datetime.strptime(name.split("-", 1)[0], _NAME_FMT).replace(tzinfo=UTC)
     except ValueError:
         return None
 

@@ -6,8 +6,8 @@ import asyncio
 import socket
 import threading
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 import uvicorn
 
@@ -24,7 +24,12 @@ def build_app(sources_path: str | None, lake_root: str, max_body_bytes: int = DE
 
 def uvicorn_config(app: OtlpApp, host: str, port: int, log_level: str = "warning") -> uvicorn.Config:
     return uvicorn.Config(
-        app, host=host, port=port, log_level=log_level, access_log=False, lifespan="on",
+        app,
+        host=host,
+        port=port,
+        log_level=log_level,
+        access_log=False,
+        lifespan="on",
         timeout_keep_alive=30,
         limit_concurrency=MAX_CONNECTIONS,  # beyond this, 503 (which exporters retry) rather than unbounded memory
     )

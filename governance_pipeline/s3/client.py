@@ -4,8 +4,9 @@ role assumed with STS each time. Nothing is cached across runs, so rotated keys 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 import boto3
 from botocore.config import Config as BotoConfig
@@ -78,7 +79,9 @@ def make_client(location: S3Location, credentials: Mapping[str, str] | None, ses
                 aws_session_token=assumed["SessionToken"],
                 region_name=region,
             )
-        s3_config = BOTO_CONFIG.merge(BotoConfig(s3={"addressing_style": "path"})) if location.endpoint_url else BOTO_CONFIG
+        s3_config = (
+            BOTO_CONFIG.merge(BotoConfig(s3={"addressing_style": "path"})) if location.endpoint_url else BOTO_CONFIG
+        )
         return session.client("s3", endpoint_url=location.endpoint_url, region_name=region, config=s3_config)
     except (ClientError, BotoCoreError) as exc:
         raise access_error(location, "assume role" if location.role_arn else "connect", exc) from None

@@ -10,11 +10,12 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from itertools import groupby
 from operator import attrgetter
-from typing import Any, Callable, Iterable, Iterator, Mapping
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -77,7 +78,9 @@ class S3Drops:
         client = self.client()
         cursor = KeyCursor.parse(None if window else cursor_text, self.overlap)
         listed = KeyCursor(cursor.overlap, cursor.max_key, dict(cursor.seen))  # the worker's copy
-        new_objects = (obj for page in iter_pages(client, self.location, cursor.floor) for obj in page if listed.is_new(obj))
+        new_objects = (
+            obj for page in iter_pages(client, self.location, cursor.floor) for obj in page if listed.is_new(obj)
+        )
         pieces = read_ahead(self._pieces(client, new_objects), READ_AHEAD, name=f"s3-read-{self.session_name}")
         if self._blocks:
             pieces = ordered_map(self._map_piece, pieces, workers=MAP_THREADS, ahead=MAP_THREADS)
@@ -166,7 +169,12 @@ class S3Drops:
             yield Batch(self._table([], []), raw_count=1, errors=1, quarantine=[bad_record(key, line, str(exc))])
 
     def _batch(self, parsed: Parsed) -> Batch:
-        return Batch(self._table(parsed.records, parsed.raws), raw_count=parsed.raw_count, errors=len(parsed.bad), quarantine=parsed.bad)
+        return Batch(
+            self._table(parsed.records, parsed.raws),
+            raw_count=parsed.raw_count,
+            errors=len(parsed.bad),
+            quarantine=parsed.bad,
+        )
 
     @cached_property
     def _arrow(self) -> ArrowJsonMapping:

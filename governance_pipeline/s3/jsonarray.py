@@ -8,7 +8,7 @@ on its own with orjson, so one malformed element is quarantined and the others l
 from __future__ import annotations
 
 import re
-from typing import Iterable, Iterator
+from collections.abc import Iterable, Iterator
 
 from governance_pipeline.s3.stream import MAX_LINE, StreamError
 

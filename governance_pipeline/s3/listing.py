@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -30,7 +31,9 @@ def clean_etag(etag: str | None) -> str:
     return (etag or "").strip('"')
 
 
-def iter_pages(client: Any, location: S3Location, start_after: str | None, page_size: int = PAGE_SIZE) -> Iterator[list[ObjectInfo]]:
+def iter_pages(
+    client: Any, location: S3Location, start_after: str | None, page_size: int = PAGE_SIZE
+) -> Iterator[list[ObjectInfo]]:
     """Pages of objects under the prefix whose keys sort after ``start_after``, in key order.
 
     Stops on a page without a continuation token (or with IsTruncated false), on an empty page, or on a
@@ -70,10 +73,8 @@ def list_after(
     """Like ``iter_pages``, collected, stopping early after ``max_pages`` or at ``deadline`` (monotonic time)."""
     out: list[ObjectInfo] = []
     pages = iter_pages(client, location, start_after, page_size)
-    count = 0
-    for page in pages:
+    for count, page in enumerate(pages, start=1):
         out.extend(page)
-        count += 1
         if (max_pages is not None and count >= max_pages) or (deadline is not None and time.monotonic() >= deadline):
             pages.close()
             return Listing(out, False)

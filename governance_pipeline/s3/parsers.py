@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import codecs
 import csv
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Iterable, Iterator
 
 import orjson
 
@@ -45,7 +45,9 @@ def decode_object(text: bytes, key: str, line: int, bad: list[dict]) -> dict | N
         bad.append(bad_record(key, line, f"invalid JSON: {exc}", text.decode("utf-8", "replace")))
         return None
     if type(obj) is not dict:
-        bad.append(bad_record(key, line, f"expected a JSON object, got {type(obj).__name__}", text.decode("utf-8", "replace")))
+        bad.append(
+            bad_record(key, line, f"expected a JSON object, got {type(obj).__name__}", text.decode("utf-8", "replace"))
+        )
         return None
     return obj
 
@@ -60,7 +62,9 @@ def parse(kind: str, chunks: Iterable[bytes], key: str, batch_rows: int = BATCH_
     raise ValueError(f"unknown parser {kind!r} (known: {', '.join(PARSERS)})")
 
 
-def parse_ndjson(chunks: Iterable[bytes], key: str, batch_rows: int = BATCH_ROWS, first_line: int = 1) -> Iterator[Parsed]:
+def parse_ndjson(
+    chunks: Iterable[bytes], key: str, batch_rows: int = BATCH_ROWS, first_line: int = 1
+) -> Iterator[Parsed]:
     out = Parsed()
     lineno = first_line - 1
     try:

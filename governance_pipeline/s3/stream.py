@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Iterable, Iterator
+from collections.abc import Iterable, Iterator
 
 from isal import isal_zlib
 
@@ -91,7 +91,9 @@ def line_aligned(chunks: Iterable[bytes], size: int) -> Iterator[bytes]:
                 continue
             cut = chunk.rfind(b"\n") + 1
             if cut:  # one copy makes the block: the chunks held before, then this one up to its last line end
-                yield chunk if len(parts) == 1 and cut == len(chunk) else b"".join([*parts[:-1], memoryview(chunk)[:cut]])
+                yield (
+                    chunk if len(parts) == 1 and cut == len(chunk) else b"".join([*parts[:-1], memoryview(chunk)[:cut]])
+                )
                 rest = chunk[cut:]
             else:
                 buf = b"".join(parts)

@@ -37,7 +37,7 @@ MAPPING = "      path: /x\n      eventMapping:\n        source_event_id: $.id\n"
 
 INVALID = [
     pytest.param(
-        _src("      path: /x\n      eventMapping:\n        actor: \"$.user[\"\n"),
+        _src('      path: /x\n      eventMapping:\n        actor: "$.user["\n'),
         "sources.yaml: source 's1': config.eventMapping.actor: invalid JSONPath '$.user['",
         id="bad-jsonpath",
     ),
@@ -51,15 +51,41 @@ INVALID = [
         "sources.yaml: source 's1': config.eventMapping.colour: unknown key",
         id="unknown-mapping-field",
     ),
-    pytest.param(_src(MAPPING + "      pollEvery: 5\n"), "sources.yaml: source 's1': config.pollEvery: unknown key", id="unknown-config-key"),
-    pytest.param(_src("      eventMapping: {}\n"), "sources.yaml: source 's1': config.path: Field required", id="missing-key"),
-    pytest.param(_src(MAPPING, sid="Bad-Id"), "sources.yaml: source 'Bad-Id': id: String should match pattern", id="bad-id"),
-    pytest.param(_src(MAPPING, typ="nope"), "sources.yaml: source 's1': type: unknown source type 'nope'", id="unknown-type"),
-    pytest.param(_src(MAPPING, extra="    colour: red\n"), "sources.yaml: source 's1': colour: unknown key", id="unknown-source-key"),
-    pytest.param(_src(MAPPING, extra="    startDate: yesterday\n"), "sources.yaml: source 's1': startDate: Input should be a valid date", id="bad-start-date"),
-    pytest.param(_src(MAPPING, extra="    retentionDays: 0\n"), "sources.yaml: source 's1': retentionDays: Input should be greater than 0", id="bad-retention"),
+    pytest.param(
+        _src(MAPPING + "      pollEvery: 5\n"),
+        "sources.yaml: source 's1': config.pollEvery: unknown key",
+        id="unknown-config-key",
+    ),
+    pytest.param(
+        _src("      eventMapping: {}\n"), "sources.yaml: source 's1': config.path: Field required", id="missing-key"
+    ),
+    pytest.param(
+        _src(MAPPING, sid="Bad-Id"), "sources.yaml: source 'Bad-Id': id: String should match pattern", id="bad-id"
+    ),
+    pytest.param(
+        _src(MAPPING, typ="nope"), "sources.yaml: source 's1': type: unknown source type 'nope'", id="unknown-type"
+    ),
+    pytest.param(
+        _src(MAPPING, extra="    colour: red\n"),
+        "sources.yaml: source 's1': colour: unknown key",
+        id="unknown-source-key",
+    ),
+    pytest.param(
+        _src(MAPPING, extra="    startDate: yesterday\n"),
+        "sources.yaml: source 's1': startDate: Input should be a valid date",
+        id="bad-start-date",
+    ),
+    pytest.param(
+        _src(MAPPING, extra="    retentionDays: 0\n"),
+        "sources.yaml: source 's1': retentionDays: Input should be greater than 0",
+        id="bad-retention",
+    ),
     pytest.param("sauces: []\n", "sources.yaml: sauces: unknown key", id="unknown-top-key"),
-    pytest.param("credentials:\n  c:\n    token: {envv: X}\n", "sources.yaml: credentials.c.token.env: Field required", id="bad-credential"),
+    pytest.param(
+        "credentials:\n  c:\n    token: {envv: X}\n",
+        "sources.yaml: credentials.c.token.env: Field required",
+        id="bad-credential",
+    ),
     pytest.param("sources: [\n", "sources.yaml: line", id="bad-yaml"),
 ]
 
@@ -68,7 +94,12 @@ def test_valid_file_loads_typed_sources():
     sf = parse_sources(GOOD)
     (src,) = sf.sources
     assert (src.id, src.type, src.name, src.organization_id, str(src.start_date), src.retention_days) == (
-        "acme_files", "local_ndjson", "Acme files", "org_1", "2026-10-01", 400,
+        "acme_files",
+        "local_ndjson",
+        "Acme files",
+        "org_1",
+        "2026-10-01",
+        400,
     )
     assert src.asset_key == ["events", "acme_files"]
     assert src.config.eventMapping.compiled.paths["actor"] == "$.user.email"

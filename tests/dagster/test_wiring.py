@@ -8,11 +8,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-import dagster as dg
 import duckdb
 
-from governance_pipeline.defs.state import load_state
+import dagster as dg
 from governance_pipeline.defs.build import build_definitions
+from governance_pipeline.defs.state import load_state
 from tests.conftest import REPO, copy_fixture
 
 BIN = Path(sys.executable).parent
@@ -96,12 +96,24 @@ def test_partition_range_backfill_from_the_cli_replaces_the_window(ndjson_source
     # The upstream changes: e1 disappears, e9 appears on 10-02.
     lines[1] = json.dumps({"id": "e9", "created_at": "2026-10-02T09:00:00Z", "user": {"email": "b@example.com"}})
     (folder / "x.ndjson").write_text("\n".join(lines))
-    out = run([
-        str(BIN / "dagster"), "asset", "materialize", "-m", "governance_pipeline.definitions",
-        "--select", "events/local_demo", "--partition-range", "2026-10-01...2026-10-02",
-    ])
+    out = run(
+        [
+            str(BIN / "dagster"),
+            "asset",
+            "materialize",
+            "-m",
+            "governance_pipeline.definitions",
+            "--select",
+            "events/local_demo",
+            "--partition-range",
+            "2026-10-01...2026-10-02",
+        ]
+    )
     assert out.returncode == 0, out.stderr[-3000:]
-    ids = {r[0] for r in duckdb.sql(f"select source_event_id from read_parquet('{env}/lake/events/**/*.parquet')").fetchall()}
+    ids = {
+        r[0]
+        for r in duckdb.sql(f"select source_event_id from read_parquet('{env}/lake/events/**/*.parquet')").fetchall()
+    }
     assert ids == {"e0", "e9", "e2", "e3"}
     instance = dg.DagsterInstance.get()
     assert load_state(instance, "local_demo")["cursor"] == cursor_before  # a backfill never moves the cursor
@@ -118,11 +130,23 @@ def test_govpipe_validate_and_sources_list(ndjson_source, tmp_path):
     out = run([str(BIN / "govpipe"), "validate"])
     assert out.returncode == 0 and "ok (1 source)" in out.stdout
     listing = json.loads(run([str(BIN / "govpipe"), "sources", "list", "--json"]).stdout)
-    assert listing == [{"id": "local_demo", "type": "local_ndjson", "status": "awaiting_first_event", "last_event_at": None, "cursor": None}]
+    assert listing == [
+        {
+            "id": "local_demo",
+            "type": "local_ndjson",
+            "status": "awaiting_first_event",
+            "last_event_at": None,
+            "cursor": None,
+        }
+    ]
     bad = tmp_path / "bad.yaml"
     bad.write_text("sources:\n  - {id: x, type: local_ndjson, config: {path: /x, eventMapping: {actor: '$.user['}}}\n")
-    out = subprocess.run([str(BIN / "govpipe"), "validate"], capture_output=True, text=True,
-                         env=dict(os.environ, GOVERNANCE_SOURCES=str(bad)))
+    out = subprocess.run(
+        [str(BIN / "govpipe"), "validate"],
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, GOVERNANCE_SOURCES=str(bad)),
+    )
     assert out.returncode == 2
     assert out.stderr.startswith(f"{bad}: source 'x': config.eventMapping.actor: invalid JSONPath '$.user['")
     assert "Traceback" not in out.stderr
@@ -163,7 +187,11 @@ def test_cursor_does_not_move_when_the_lake_write_fails(ndjson_source, env, monk
     (env / "not_a_folder").write_text("")
     monkeypatch.setenv("GOVERNANCE_LAKE", str(env / "not_a_folder" / "lake"))  # every write fails
     instance = dg.DagsterInstance.get()
-    result = build_definitions().resolve_job_def("pull_local_demo").execute_in_process(instance=instance, raise_on_error=False)
+    result = (
+        build_definitions()
+        .resolve_job_def("pull_local_demo")
+        .execute_in_process(instance=instance, raise_on_error=False)
+    )
     assert not result.success
     st = load_state(instance, "local_demo")
     assert st["status"] == "error" and st.get("cursor") is None  # the source read a.ndjson, but nothing is durable

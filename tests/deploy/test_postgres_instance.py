@@ -8,10 +8,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-import dagster as dg
 import duckdb
 import pytest
 
+import dagster as dg
 from governance_pipeline.defs.state import load_state
 from tests.conftest import NDJSON_MAPPING, REPO
 from tests.support.postgres import postgres_server
@@ -40,20 +40,35 @@ def pg_env(pg, env, monkeypatch):
         inbox = env / sid
         inbox.mkdir()
         lines = [
-            json.dumps({"id": f"{sid}-{i}", "created_at": f"2026-10-0{1 + i % 3}T10:00:00Z", "user": {"email": f"u{i}@example.com"},
-                        "model": "gpt-4o", "usage": {"input_tokens": 10, "output_tokens": 5, "cost": 0.01}})
+            json.dumps(
+                {
+                    "id": f"{sid}-{i}",
+                    "created_at": f"2026-10-0{1 + i % 3}T10:00:00Z",
+                    "user": {"email": f"u{i}@example.com"},
+                    "model": "gpt-4o",
+                    "usage": {"input_tokens": 10, "output_tokens": 5, "cost": 0.01},
+                }
+            )
             for i in range(30)
         ]
         (inbox / "drop-1.ndjson").write_text("\n".join(lines))
-        blocks.append(f"  - id: {sid}\n    type: local_ndjson\n    startDate: '2026-10-01'\n    config:\n      path: {inbox}\n{NDJSON_MAPPING}")
+        blocks.append(
+            f"  - id: {sid}\n    type: local_ndjson\n    startDate: '2026-10-01'\n    config:\n      path: {inbox}\n{NDJSON_MAPPING}"
+        )
     sources.write_text("sources:\n" + "\n".join(blocks))
     monkeypatch.setenv("GOVERNANCE_SOURCES", str(sources))
     return env
 
 
 def _run(*cmd: str) -> subprocess.Popen:
-    return subprocess.Popen([str(BIN / cmd[0]), *cmd[1:]], cwd=REPO, env=dict(os.environ), stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [str(BIN / cmd[0]), *cmd[1:]],
+        cwd=REPO,
+        env=dict(os.environ),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def test_parallel_pulls_and_a_backfill_on_postgres(pg_env):
@@ -66,8 +81,17 @@ def test_parallel_pulls_and_a_backfill_on_postgres(pg_env):
     assert type(instance.run_storage).__name__ == "PostgresRunStorage"
     assert load_state(instance, "team_a")["cursor"] == "drop-1.ndjson"
     assert load_state(instance, "team_b")["status"] == "active"
-    backfill = _run("dagster", "asset", "materialize", "-m", "governance_pipeline.definitions", "--select",
-                    "events/team_a", "--partition-range", "2026-10-01...2026-10-02")
+    backfill = _run(
+        "dagster",
+        "asset",
+        "materialize",
+        "-m",
+        "governance_pipeline.definitions",
+        "--select",
+        "events/team_a",
+        "--partition-range",
+        "2026-10-01...2026-10-02",
+    )
     out, err = backfill.communicate(timeout=300)
     assert backfill.returncode == 0, err[-3000:]
     mats = instance.fetch_materializations(dg.AssetKey(["events", "team_a"]), limit=20).records

@@ -28,8 +28,14 @@ def build_ocsf(lake: str, db: Path) -> None:
 
 
 def s3(endpoint: str, key: str = "testing", secret: str = "testing"):
-    return boto3.client("s3", endpoint_url=endpoint, region_name=REGION, aws_access_key_id=key,
-                        aws_secret_access_key=secret, config=Config(s3={"addressing_style": "path"}))
+    return boto3.client(
+        "s3",
+        endpoint_url=endpoint,
+        region_name=REGION,
+        aws_access_key_id=key,
+        aws_secret_access_key=secret,
+        config=Config(s3={"addressing_style": "path"}),
+    )
 
 
 def make_bucket(endpoint: str, bucket: str) -> None:
@@ -60,8 +66,14 @@ def sources_yaml(folder: Path, destinations: list[dict], credentials: dict | Non
     from tests.marts.lakes import NDJSON_MAPPING
 
     doc = {
-        "sources": [{"id": "acme_ndjson", "type": "local_ndjson", "startDate": "2026-10-01",
-                     "config": {"path": str(folder), "eventMapping": NDJSON_MAPPING}}],
+        "sources": [
+            {
+                "id": "acme_ndjson",
+                "type": "local_ndjson",
+                "startDate": "2026-10-01",
+                "config": {"path": str(folder), "eventMapping": NDJSON_MAPPING},
+            }
+        ],
         "destinations": destinations,
     }
     if credentials:

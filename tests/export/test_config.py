@@ -50,8 +50,12 @@ def test_an_entry_without_id_is_named_by_index():
 
 def test_endpoint_must_be_an_http_url():
     lines = problems([dict(BASE, endpointUrl="storage.googleapis.com")])
-    assert lines == ["sources.yaml: destination 'lake_copy': endpointUrl: invalid endpoint "
-                     "'storage.googleapis.com': expected http(s)://host[:port]"]
+    assert lines == [
+        (
+            "sources.yaml: destination 'lake_copy': endpointUrl: invalid endpoint "
+            "'storage.googleapis.com': expected http(s)://host[:port]"
+        )
+    ]
     dest = parse([dict(BASE, endpointUrl="https://storage.googleapis.com/")]).destinations[0]
     assert dest.endpointUrl == "https://storage.googleapis.com"
 
@@ -77,9 +81,20 @@ def test_layouts():
     day = date(2026, 10, 3)
     events = parse([BASE]).destinations[0]
     assert layout.day_dir(events, day, "acme") == (
-        "governance/export_id=lake_copy/source_id=acme/year=2026/month=10/day=03/")
-    sl = parse([dict(BASE, prefix="", format="security_lake", accountId="123456789012", sourceName="govpipe",
-                     sourceVersion="1.0")]).destinations[0]
+        "governance/export_id=lake_copy/source_id=acme/year=2026/month=10/day=03/"
+    )
+    sl = parse(
+        [
+            dict(
+                BASE,
+                prefix="",
+                format="security_lake",
+                accountId="123456789012",
+                sourceName="govpipe",
+                sourceVersion="1.0",
+            )
+        ]
+    ).destinations[0]
     assert layout.day_dir(sl, day) == "ext/govpipe/1.0/region=eu-west-1/accountId=123456789012/eventDay=20261003/"
     assert layout.object_name(events, "T", 7) == "part-T-0007.zstd.parquet"
 

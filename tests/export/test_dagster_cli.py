@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC
 
-import dagster as dg
 import pytest
 
+import dagster as dg
 from governance_pipeline.cli import main
 from governance_pipeline.config import load_sources
 from governance_pipeline.defs.build import build_definitions
@@ -20,9 +21,17 @@ def exporting(env, s3_endpoint, aws_env, monkeypatch):
     build_ocsf(lake, env / "governance.duckdb")
     bucket = f"exp-{env.name[-20:].lower().replace('_', '-')}".rstrip("-")
     make_bucket(s3_endpoint, bucket)
-    dests = [{"id": "to_s3", "bucket": bucket, "prefix": "gov", "endpointUrl": s3_endpoint},
-             {"id": "ocsf_s3", "bucket": bucket, "prefix": "ocsf", "endpointUrl": s3_endpoint, "format": "ocsf",
-              "startDate": "2026-09-15"}]
+    dests = [
+        {"id": "to_s3", "bucket": bucket, "prefix": "gov", "endpointUrl": s3_endpoint},
+        {
+            "id": "ocsf_s3",
+            "bucket": bucket,
+            "prefix": "ocsf",
+            "endpointUrl": s3_endpoint,
+            "format": "ocsf",
+            "startDate": "2026-09-15",
+        },
+    ]
     path = env / "sources.yaml"
     path.write_text(sources_yaml(env / "inbox", dests))
     monkeypatch.setenv("GOVERNANCE_SOURCES", str(path))
@@ -48,7 +57,7 @@ def test_assets_lineage_and_partitions(exporting):
 
 
 def test_govpipe_export_runs_each_day_and_records_it(exporting, s3_endpoint, capsys):
-    env, bucket = exporting
+    _env, bucket = exporting
     assert main(["export", "to_s3", "--from", "2026-10-01", "--to", "2026-10-03"]) == 0
     out = capsys.readouterr().out.splitlines()
     assert out[:3] == ["2026-10-01 rows=14 files=2", "2026-10-02 rows=6 files=1", "2026-10-03 rows=6 files=1"]
@@ -66,7 +75,8 @@ def test_govpipe_export_runs_each_day_and_records_it(exporting, s3_endpoint, cap
     assert main(["export", "ocsf_s3", "--from", "2026-10-02", "--to", "2026-10-02"]) == 0
     assert capsys.readouterr().out.startswith("2026-10-02 rows=6 files=1\n")
     assert keys(s3_endpoint, bucket, "ocsf/")[0].startswith(
-        "ocsf/export_id=ocsf_s3/source_id=acme_ndjson/year=2026/month=10/day=02/part-")
+        "ocsf/export_id=ocsf_s3/source_id=acme_ndjson/year=2026/month=10/day=02/part-"
+    )
 
 
 def test_a_failed_day_does_not_stop_the_others_and_is_retried_alone(exporting, capsys):
@@ -76,8 +86,10 @@ def test_a_failed_day_does_not_stop_the_others_and_is_retried_alone(exporting, c
     assert main(["export", "to_s3", "--from", "2026-10-01", "--to", "2026-10-03"]) == 1
     captured = capsys.readouterr()
     assert captured.out.splitlines()[:2] == ["2026-10-01 rows=14 files=2", "2026-10-03 rows=6 files=1"]
-    assert captured.err.startswith("govpipe: export to 'to_s3' failed for 1 of 3 days: 2026-10-02 (re-materialize "
-                                   "those partitions to retry); 2026-10-02: ArrowInvalid: ")
+    assert captured.err.startswith(
+        "govpipe: export to 'to_s3' failed for 1 of 3 days: 2026-10-02 (re-materialize "
+        "those partitions to retry); 2026-10-02: ArrowInvalid: "
+    )
     assert sorted(materializations("to_s3")) == ["2026-10-01", "2026-10-03"]
     bad.unlink()
     assert main(["export", "to_s3", "--from", "2026-10-02", "--to", "2026-10-02"]) == 0
@@ -92,8 +104,10 @@ def test_a_destination_problem_fails_the_run_in_plain_words(exporting, monkeypat
     (env / "sources.yaml").write_text(json.dumps(doc))
     assert main(["export", "to_s3", "--from", "2026-10-01", "--to", "2026-10-03"]) == 1
     err = capsys.readouterr().err
-    assert err.startswith("govpipe: export to 'to_s3' failed on 2026-10-01: bucket 'bucket-that-is-not-there' does "
-                          "not exist or is not writable at http://127.0.0.1:")
+    assert err.startswith(
+        "govpipe: export to 'to_s3' failed on 2026-10-01: bucket 'bucket-that-is-not-there' does "
+        "not exist or is not writable at http://127.0.0.1:"
+    )
     assert materializations("to_s3") == {}
 
 
@@ -108,7 +122,7 @@ def test_bad_ranges_are_refused(exporting, capsys):
 
 
 def test_an_optional_schedule_exports_the_previous_day_once(exporting):
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     env, _ = exporting
     doc = json.loads((env / "sources.yaml").read_text())
@@ -117,7 +131,7 @@ def test_an_optional_schedule_exports_the_previous_day_once(exporting):
     defs = build_definitions(load_sources())
     schedule = defs.resolve_schedule_def("export_to_s3_schedule")
     assert schedule.cron_schedule == "30 2 * * *" and schedule.job_name == "export_to_s3"
-    when = datetime(2026, 10, 3, 2, 30, tzinfo=timezone.utc)
+    when = datetime(2026, 10, 3, 2, 30, tzinfo=UTC)
     with dg.build_schedule_context(scheduled_execution_time=when, repository_def=defs.get_repository_def()) as ctx:
         request = schedule.evaluate_tick(ctx).run_requests[0]
     assert (request.run_key, request.partition_key) == ("2026-10-02", "2026-10-02")

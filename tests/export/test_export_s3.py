@@ -21,8 +21,13 @@ CODECS = {"zstd": "ZSTD", "gzip": "GZIP", "snappy": "SNAPPY", "none": "UNCOMPRES
 
 
 def destination(root, endpoint, **extra):
-    entry = {"id": "dest", "bucket": f"exp-{uuid.uuid4().hex[:12]}", "prefix": "gov/exports",
-             "endpointUrl": endpoint, **extra}
+    entry = {
+        "id": "dest",
+        "bucket": f"exp-{uuid.uuid4().hex[:12]}",
+        "prefix": "gov/exports",
+        "endpointUrl": endpoint,
+        **extra,
+    }
     make_bucket(endpoint, entry["bucket"])
     return parse_sources(sources_yaml(root / "inbox", [entry])).destinations[0]
 
@@ -36,9 +41,12 @@ def codecs_of(files) -> set[str]:
 
 
 def lake_ids(lake: str) -> list[tuple]:
-    return sorted(duckdb.sql(
-        f"SELECT source_id, CAST(date AS VARCHAR), source_event_id FROM "
-        f"read_parquet('{lake}/events/**/*.parquet', hive_partitioning=true)").fetchall())
+    return sorted(
+        duckdb.sql(
+            f"SELECT source_id, CAST(date AS VARCHAR), source_event_id FROM "
+            f"read_parquet('{lake}/events/**/*.parquet', hive_partitioning=true)"
+        ).fetchall()
+    )
 
 
 @pytest.mark.parametrize("compression", ["zstd", "gzip", "snappy", "none"])
@@ -47,15 +55,21 @@ def test_events_export_is_the_lake_in_a_hive_layout(compression, s3_endpoint, la
     dest = destination(root, s3_endpoint, compression=compression)
     results = export_all(dest, lake, db)
     assert {d: (r.rows, r.files) for d, r in results.items()} == {
-        "2026-10-01": (14, 2), "2026-10-02": (6, 1), "2026-10-03": (6, 1)}
+        "2026-10-01": (14, 2),
+        "2026-10-02": (6, 1),
+        "2026-10-03": (6, 1),
+    }
     assert results["2026-10-01"].rows_by_source == {"acme_ndjson": 6, "otel_app": 8}
     files = download(s3_endpoint, dest.bucket, tmp_path)
     assert codecs_of(files) == {CODECS[compression]}
     assert all(pq.read_schema(f).equals(EVENT_SCHEMA, check_metadata=False) for f in files)
     glob = f"{tmp_path}/gov/exports/export_id=dest/**/*.parquet"
-    got = sorted(duckdb.sql(
-        f"SELECT source_id, printf('%04d-%02d-%02d', year, month, day::INT), source_event_id "
-        f"FROM read_parquet('{glob}', hive_partitioning=true)").fetchall())
+    got = sorted(
+        duckdb.sql(
+            f"SELECT source_id, printf('%04d-%02d-%02d', year, month, day::INT), source_event_id "
+            f"FROM read_parquet('{glob}', hive_partitioning=true)"
+        ).fetchall()
+    )
     assert got == lake_ids(lake)
     same = duckdb.sql(f"""
         SELECT count(*) FROM read_parquet('{glob}', hive_partitioning=true) e
@@ -74,34 +88,51 @@ def test_ocsf_export_is_the_ocsf_table(compression, s3_endpoint, lake_and_db, aw
     files = download(s3_endpoint, dest.bucket, tmp_path)
     assert codecs_of(files) == {CODECS[compression]}
     glob = f"{tmp_path}/gov/exports/export_id=dest/**/*.parquet"
-    got = duckdb.sql(f"SELECT source_id, class_uid, category_uid, activity_id, type_uid, severity_id, time, "
-                     f"source_event_id, ocsf_json FROM read_parquet('{glob}', hive_partitioning=true) ORDER BY ALL"
-                     ).fetchall()
+    got = duckdb.sql(
+        f"SELECT source_id, class_uid, category_uid, activity_id, type_uid, severity_id, time, "
+        f"source_event_id, ocsf_json FROM read_parquet('{glob}', hive_partitioning=true) ORDER BY ALL"
+    ).fetchall()
     con = duckdb.connect(str(db), read_only=True)
-    want = con.execute("SELECT source_id, class_uid, category_uid, activity_id, type_uid, severity_id, time, "
-                       "source_event_id, ocsf_json FROM governance_ocsf_events ORDER BY ALL").fetchall()
+    want = con.execute(
+        "SELECT source_id, class_uid, category_uid, activity_id, type_uid, severity_id, time, "
+        "source_event_id, ocsf_json FROM governance_ocsf_events ORDER BY ALL"
+    ).fetchall()
     con.close()
     assert got == want
-    days = duckdb.sql(f"SELECT DISTINCT printf('%04d-%02d-%02d', year, month, day::INT) FROM "
-                      f"read_parquet('{glob}', hive_partitioning=true) ORDER BY 1").fetchall()
+    days = duckdb.sql(
+        f"SELECT DISTINCT printf('%04d-%02d-%02d', year, month, day::INT) FROM "
+        f"read_parquet('{glob}', hive_partitioning=true) ORDER BY 1"
+    ).fetchall()
     assert [d[0] for d in days] == DAYS
 
 
 @pytest.mark.parametrize("compression", ["zstd", "gzip", "snappy", "none"])
 def test_security_lake_layout_holds_ocsf_as_nested_columns_sorted_by_time(
-        compression, s3_endpoint, lake_and_db, aws_env, tmp_path):
+    compression, s3_endpoint, lake_and_db, aws_env, tmp_path
+):
     root, lake, db = lake_and_db
-    dest = destination(root, s3_endpoint, format="security_lake", compression=compression, prefix="",
-                       region="eu-west-1", accountId="123456789012", sourceName="govpipe")
+    dest = destination(
+        root,
+        s3_endpoint,
+        format="security_lake",
+        compression=compression,
+        prefix="",
+        region="eu-west-1",
+        accountId="123456789012",
+        sourceName="govpipe",
+    )
     export_all(dest, lake, db)
     assert keys(s3_endpoint, dest.bucket)[0].startswith(
-        "ext/govpipe/region=eu-west-1/accountId=123456789012/eventDay=20261001/part-")
+        "ext/govpipe/region=eu-west-1/accountId=123456789012/eventDay=20261001/part-"
+    )
     files = download(s3_endpoint, dest.bucket, tmp_path)
     assert len(files) == 3 and codecs_of(files) == {CODECS[compression]}
     glob = f"{tmp_path}/ext/govpipe/**/*.parquet"
-    rows = duckdb.sql(f"SELECT region, accountId::VARCHAR, eventDay, class_uid, time, metadata.version, "
-                      f"to_json(COLUMNS(* EXCLUDE (region, accountId, eventDay))) "
-                      f"FROM read_parquet('{glob}', hive_partitioning=true, hive_types_autocast=false)").fetchall()
+    rows = duckdb.sql(
+        f"SELECT region, accountId::VARCHAR, eventDay, class_uid, time, metadata.version, "
+        f"to_json(COLUMNS(* EXCLUDE (region, accountId, eventDay))) "
+        f"FROM read_parquet('{glob}', hive_partitioning=true, hive_types_autocast=false)"
+    ).fetchall()
     assert len(rows) == 26
     assert {(r[0], r[1], r[3], r[5]) for r in rows} == {("eu-west-1", "123456789012", 6003, "1.8.0")}
     assert sorted({r[2] for r in rows}) == ["20261001", "20261002", "20261003"]
@@ -145,5 +176,7 @@ def test_events_export_from_a_lake_on_s3(s3_endpoint, lake_and_db, aws_env, monk
     results = export_all(dest, "s3://s3-lake/gov", db, days=["2026-10-01", "2026-10-02"])
     assert [(r.rows, r.files) for r in results.values()] == [(5, 1), (5, 1)]
     download(s3_endpoint, dest.bucket, tmp_path / "out")
-    assert duckdb.sql(f"SELECT count(DISTINCT source_event_id) FROM read_parquet("
-                      f"'{tmp_path}/out/**/*.parquet', hive_partitioning=true)").fetchall() == [(10,)]
+    assert duckdb.sql(
+        f"SELECT count(DISTINCT source_event_id) FROM read_parquet("
+        f"'{tmp_path}/out/**/*.parquet', hive_partitioning=true)"
+    ).fetchall() == [(10,)]

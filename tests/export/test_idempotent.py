@@ -19,7 +19,8 @@ def count_rows(endpoint, bucket, tmp_path) -> list[tuple]:
     download(endpoint, bucket, tmp_path)
     return duckdb.sql(
         f"SELECT source_id, day, count(*) FROM read_parquet('{tmp_path}/**/*.parquet', hive_partitioning=true) "
-        "GROUP BY ALL ORDER BY ALL").fetchall()
+        "GROUP BY ALL ORDER BY ALL"
+    ).fetchall()
 
 
 def test_re_export_replaces_the_day_and_leaves_other_days(s3_endpoint, lake_and_db, aws_env, tmp_path):
@@ -29,21 +30,31 @@ def test_re_export_replaces_the_day_and_leaves_other_days(s3_endpoint, lake_and_
     first = keys(s3_endpoint, dest.bucket)
     assert len(first) == 2 + 2 + 2 + 2  # 6 rows -> 2 files per ndjson day, 8 spans -> 2 files
     # a stray object from an older export of 10-02 (e.g. a source that has since been removed)
-    stray = (layout.day_dir(dest, date(2026, 10, 2), "retired_source")
-             + "part-20200101T000000000000-deadbeef-0001.parquet")
+    stray = (
+        layout.day_dir(dest, date(2026, 10, 2), "retired_source") + "part-20200101T000000000000-deadbeef-0001.parquet"
+    )
     buf = io.BytesIO()
     pq.write_table(pa.table({"source_event_id": ["old"]}), buf)
     s3(s3_endpoint).put_object(Bucket=dest.bucket, Key=stray, Body=buf.getvalue())
 
-    again = export_day(dest.model_copy(update={"maxRowsPerFile": 100}), date(2026, 10, 2), credentials={},
-                       lake_root=lake, duckdb_path=db)
+    again = export_day(
+        dest.model_copy(update={"maxRowsPerFile": 100}),
+        date(2026, 10, 2),
+        credentials={},
+        lake_root=lake,
+        duckdb_path=db,
+    )
     assert (again.rows, again.files, again.deleted) == (6, 1, 3)
     second = keys(s3_endpoint, dest.bucket)
     day2 = [k for k in second if "/day=02/" in k]
     assert day2 == again.keys  # the new object only: the old two and the stray are gone
     assert [k for k in second if "/day=02/" not in k] == [k for k in first if "/day=02/" not in k]
     assert count_rows(s3_endpoint, dest.bucket, tmp_path) == [
-        ("acme_ndjson", "01", 6), ("acme_ndjson", "02", 6), ("acme_ndjson", "03", 6), ("otel_app", "01", 8)]
+        ("acme_ndjson", "01", 6),
+        ("acme_ndjson", "02", 6),
+        ("acme_ndjson", "03", 6),
+        ("otel_app", "01", 8),
+    ]
 
 
 def test_a_day_that_became_empty_is_emptied(s3_endpoint, lake_and_db, aws_env, tmp_path):

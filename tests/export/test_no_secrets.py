@@ -24,12 +24,27 @@ def test_credentials_never_written(env, s3_endpoint, monkeypatch, capsys, caplog
     build_ocsf(lake, env / "governance.duckdb")
     make_bucket(s3_endpoint, "exp-secrets")
     common = {"bucket": "exp-secrets", "endpointUrl": s3_endpoint, "credentialRef": "exp"}
-    dests = [dict(common, id="ev", prefix="ev"), dict(common, id="oc", prefix="oc", format="ocsf"),
-             dict(common, id="sl", prefix="sl", format="security_lake", region="eu-west-1",
-                  accountId="123456789012", sourceName="govpipe"),
-             dict(common, id="missing", prefix="x", bucket="not-a-bucket-here")]
-    creds = {"exp": {"accessKeyId": {"env": "EXP_KEY"}, "secretAccessKey": {"env": "EXP_SECRET"},
-                     "sessionToken": {"env": "EXP_TOKEN"}}}
+    dests = [
+        dict(common, id="ev", prefix="ev"),
+        dict(common, id="oc", prefix="oc", format="ocsf"),
+        dict(
+            common,
+            id="sl",
+            prefix="sl",
+            format="security_lake",
+            region="eu-west-1",
+            accountId="123456789012",
+            sourceName="govpipe",
+        ),
+        dict(common, id="missing", prefix="x", bucket="not-a-bucket-here"),
+    ]
+    creds = {
+        "exp": {
+            "accessKeyId": {"env": "EXP_KEY"},
+            "secretAccessKey": {"env": "EXP_SECRET"},
+            "sessionToken": {"env": "EXP_TOKEN"},
+        }
+    }
     (env / "sources.yaml").write_text(sources_yaml(env / "inbox", dests, creds))
     monkeypatch.setenv("GOVERNANCE_SOURCES", str(env / "sources.yaml"))
 

@@ -1,7 +1,7 @@
 """The shared HTTP client against a real local server: retries, Retry-After, redaction."""
 
-from datetime import datetime, timedelta, timezone
 import email.utils
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -12,7 +12,7 @@ FAST = RetryPolicy(max_attempts=4, backoff_base=0.001, backoff_max=0.01)
 
 
 def test_retry_after_seconds_and_http_date():
-    now = datetime(2026, 10, 1, tzinfo=timezone.utc)
+    now = datetime(2026, 10, 1, tzinfo=UTC)
     assert parse_retry_after("7") == 7.0
     later = email.utils.format_datetime(now + timedelta(seconds=30), usegmt=True)
     assert parse_retry_after(later, now=now) == pytest.approx(30.0)
@@ -42,9 +42,8 @@ def test_4xx_fails_at_once_with_status_and_redacted_url():
 
 
 def test_5xx_gives_up_after_bounded_attempts():
-    with serve(lambda req: Response(502, "bad gateway")) as (url, seen):
-        with pytest.raises(HttpError, match="HTTP 502"):
-            HttpClient(FAST, sleep=lambda s: None).get(url)
+    with serve(lambda req: Response(502, "bad gateway")) as (url, seen), pytest.raises(HttpError, match="HTTP 502"):
+        HttpClient(FAST, sleep=lambda s: None).get(url)
     assert len(seen) == FAST.max_attempts
 
 

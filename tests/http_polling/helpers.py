@@ -14,9 +14,7 @@ from governance_pipeline.config.loader import parse_sources
 from governance_pipeline.ingest import run_pull
 from tests.support.mappings import NESTED_MAPPING
 
-_REPO = Path(__file__).resolve().parents[2]
-# CI clones the repo with shared/ beside it; a git worktree may sit one level deeper
-FIXTURES = next((p / "shared" / "fixtures" for p in _REPO.parents if (p / "shared" / "fixtures").is_dir()), _REPO / ".." / "shared" / "fixtures")
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 FAST_RETRY = {"maxAttempts": 4, "backoffBaseSeconds": 0.001, "backoffMaxSeconds": 0.01, "timeoutSeconds": 5}
 AUDIT_MAPPING = NESTED_MAPPING
 
@@ -26,7 +24,10 @@ def fixture(*parts: str):
 
 
 def sources(config: dict, type_: str = "http_polling", credentials: dict | None = None, **entry) -> object:
-    doc = {"credentials": credentials or {}, "sources": [{"id": "acme_audit", "type": type_, "organizationId": "org_1", **entry, "config": config}]}
+    doc = {
+        "credentials": credentials or {},
+        "sources": [{"id": "acme_audit", "type": type_, "organizationId": "org_1", **entry, "config": config}],
+    }
     return parse_sources(yaml.safe_dump(doc))
 
 
@@ -41,7 +42,9 @@ def lake_rows(lake: Path, sql: str = "select * from events order by source_event
     if not list(lake.glob("events/**/*.parquet")):
         return []
     con = duckdb.connect()
-    con.execute(f"create view events as select * from read_parquet('{lake}/events/**/*.parquet', hive_partitioning=true)")
+    con.execute(
+        f"create view events as select * from read_parquet('{lake}/events/**/*.parquet', hive_partitioning=true)"
+    )
     return con.execute(sql).fetchall()
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import UTC
 
 import pytest
 
@@ -48,7 +49,10 @@ def test_two_pages_with_429_and_500_land_every_event_once(tmp_path):
     assert out.events == 21 and out.new == 20 and out.duplicates == 1 and out.errors == 0
     # last page has next_cursor null: keep the cursor that fetched it, so the next run resumes there
     assert out.cursor == PAGE1["next_cursor"]
-    rows = lake_rows(tmp_path / "lake", "select count(*), count(distinct source_event_id), round(sum(cost_usd) filter (where cost_source = 'given'), 6), sum(tokens_input), sum(tokens_output) from events")
+    rows = lake_rows(
+        tmp_path / "lake",
+        "select count(*), count(distinct source_event_id), round(sum(cost_usd) filter (where cost_source = 'given'), 6), sum(tokens_input), sum(tokens_output) from events",
+    )
     assert rows == [(20, 20, 0.055324, 32959, 5278)]
     by_date = lake_rows(tmp_path / "lake", "select cast(date as varchar) d, count(*) from events group by d order by d")
     assert [n for _, n in by_date] == [16, 4]
@@ -56,7 +60,11 @@ def test_two_pages_with_429_and_500_land_every_event_once(tmp_path):
 
 def test_resume_from_committed_cursor_and_pick_up_new_events(tmp_path):
     page2_grown = dict(PAGE2, next_cursor="c_more", has_more=True)
-    page3 = {"events": [dict(PAGE2["events"][-1], id="evt_new_1"), dict(PAGE2["events"][-1], id="evt_new_2")], "next_cursor": None, "has_more": False}
+    page3 = {
+        "events": [dict(PAGE2["events"][-1], id="evt_new_1"), dict(PAGE2["events"][-1], id="evt_new_2")],
+        "next_cursor": None,
+        "has_more": False,
+    }
     state = {"grown": False}
 
     def handle(req):
@@ -115,7 +123,7 @@ def test_dataset_growing_while_paging_lands_each_event_once(tmp_path):
         return Response(200, {"events": page, "last": page[-1]["id"] if page else after, "more": start + 5 < len(data)})
 
     cfg = audit_config("", cursorJsonPath="$.last", hasMoreJsonPath="$.more", cursorParam="after")
-    with serve(handle) as (url, seen):
+    with serve(handle) as (url, _seen):
         cfg["url"] = url
         sf = sources(cfg, credentials=CREDS)
         first = pull(sf, tmp_path / "lake")
@@ -123,7 +131,9 @@ def test_dataset_growing_while_paging_lands_each_event_once(tmp_path):
         second = pull(sf, tmp_path / "lake", cursor=first.cursor)
     assert first.duplicates == 0 and first.new > 23
     assert first.new + second.new == len(data)
-    assert lake_rows(tmp_path / "lake", "select count(*), count(distinct source_event_id) from events") == [(len(data), len(data))]
+    assert lake_rows(tmp_path / "lake", "select count(*), count(distinct source_event_id) from events") == [
+        (len(data), len(data))
+    ]
 
 
 def test_4xx_fails_with_status_and_url_but_no_secret(tmp_path, caplog):
@@ -167,9 +177,9 @@ def test_rotated_token_is_used_on_the_next_run_and_never_logged(tmp_path, caplog
 
 def test_503_with_http_date_retry_after_then_success(tmp_path):
     import email.utils
-    from datetime import datetime, timezone
+    from datetime import datetime
 
-    soon = email.utils.format_datetime(datetime.now(timezone.utc), usegmt=True)  # "now": no real wait
+    soon = email.utils.format_datetime(datetime.now(UTC), usegmt=True)  # "now": no real wait
     with serve(audit_handler([Response(503, "maintenance", {"Retry-After": soon})])) as (url, seen):
         out = pull(sources(audit_config(url), credentials=CREDS), tmp_path / "lake")
     assert len(seen) == 3 and out.new == 20
@@ -183,7 +193,7 @@ def test_failed_run_commits_nothing_and_the_rerun_lands_everything_once(tmp_path
             return Response(502, "bad gateway")  # retried, then the run fails
         return audit_handler()(req)
 
-    with serve(handle) as (url, seen):
+    with serve(handle) as (url, _seen):
         sf = sources(audit_config(url), credentials=CREDS)
         with pytest.raises(HttpError, match="HTTP 502"):
             pull(sf, tmp_path / "lake")

@@ -11,7 +11,13 @@ PATHS = {
     "provider": "$",
 }
 RECORDS = [
-    {"id": "a", "user": {"email": "x@example.com"}, "model-name": "m", "usage": [{"n": 3}], "events": [{"kind": "x", "name": "go"}]},
+    {
+        "id": "a",
+        "user": {"email": "x@example.com"},
+        "model-name": "m",
+        "usage": [{"n": 3}],
+        "events": [{"kind": "x", "name": "go"}],
+    },
     {"id": 2, "user": None, "usage": []},
     {"user": "not-a-dict", "usage": {"0": 1}},
     ["not", "an", "object"],

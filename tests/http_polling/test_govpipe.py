@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 
 import dagster as dg
-
 from governance_pipeline.defs.state import load_state
 from tests.conftest import REPO
 from tests.http_polling.helpers import fixture, lake_rows
@@ -86,10 +85,23 @@ def test_seed_config_pulls_once_resumes_and_backfills(env, monkeypatch):
         second = run([str(BIN / "govpipe"), "pull", "acme_audit"])
         assert second.stdout.strip() == "events=10 new=0 errors=0", second.stderr[-2000:]
         assert seen[-1].q("cursor") == PAGE1["next_cursor"]
-        out = run([str(BIN / "dagster"), "asset", "materialize", "-m", "governance_pipeline.definitions",
-                   "--select", "events/acme_backfill", "--partition-range", "2026-10-01...2026-10-02"])
+        out = run(
+            [
+                str(BIN / "dagster"),
+                "asset",
+                "materialize",
+                "-m",
+                "governance_pipeline.definitions",
+                "--select",
+                "events/acme_backfill",
+                "--partition-range",
+                "2026-10-01...2026-10-02",
+            ]
+        )
         assert out.returncode == 0, out.stderr[-3000:]
         assert seen[-1].q("since") == "2026-10-01T00:00:00Z" and seen[-1].q("until") == "2026-10-03T00:00:00Z"
-    rows = lake_rows(env / "lake", "select source_id, count(*), count(distinct source_event_id) from events group by 1 order by 1")
+    rows = lake_rows(
+        env / "lake", "select source_id, count(*), count(distinct source_event_id) from events group by 1 order by 1"
+    )
     assert rows == [("acme_audit", 20, 20), ("acme_backfill", 20, 20)]
     assert load_state(dg.DagsterInstance.get(), "acme_backfill").get("cursor") is None

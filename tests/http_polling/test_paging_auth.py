@@ -29,12 +29,23 @@ CREDS = {
 
 @pytest.fixture(autouse=True)
 def _env(monkeypatch):
-    for name, value in {"T_TOKEN": "tok-abcdef123", "T_PASSWORD": "pw-s3cr3t-xyz", "T_APIKEY": "key-9876543", "T_CLIENT_SECRET": "cs-topsecret-42"}.items():
+    for name, value in {
+        "T_TOKEN": "tok-abcdef123",
+        "T_PASSWORD": "pw-s3cr3t-xyz",
+        "T_APIKEY": "key-9876543",
+        "T_CLIENT_SECRET": "cs-topsecret-42",
+    }.items():
         monkeypatch.setenv(name, value)
 
 
 def cfg(url: str, **over) -> dict:
-    base = {"url": url, "authMode": "none", "eventsJsonPath": "$.items", "eventMapping": AUDIT_MAPPING, "retry": FAST_RETRY}
+    base = {
+        "url": url,
+        "authMode": "none",
+        "eventsJsonPath": "$.items",
+        "eventMapping": AUDIT_MAPPING,
+        "retry": FAST_RETRY,
+    }
     base.update(over)
     return base
 
@@ -67,14 +78,22 @@ def test_next_url_in_the_body_keeps_secret_query_params_out_of_the_cursor(tmp_pa
     base: dict = {}
     with serve(handle) as (url, seen):
         base["url"] = url
-        sf = sources(cfg(url + "/items", params={"api_key": "${{credentials.apiKey}}"}, cursorJsonPath="$.next", credentialRef="c"), credentials=CREDS)
+        sf = sources(
+            cfg(
+                url + "/items",
+                params={"api_key": "${{credentials.apiKey}}"},
+                cursorJsonPath="$.next",
+                credentialRef="c",
+            ),
+            credentials=CREDS,
+        )
         out = pull(sf, tmp_path / "lake")
     assert out.new == 20 and len(seen) == 2
     assert out.cursor == f"{url}/items?page=2" and "key-9876543" not in out.cursor
 
 
 def test_next_url_to_another_host_is_refused(tmp_path):
-    with serve(lambda req: Response(200, {"items": EVENTS[:2], "next": "https://evil.example/steal"})) as (url, seen):
+    with serve(lambda req: Response(200, {"items": EVENTS[:2], "next": "https://evil.example/steal"})) as (url, _seen):
         sf = sources(cfg(url, cursorJsonPath="$.next", authMode="bearer", credentialRef="c"), credentials=CREDS)
         with pytest.raises(PullError, match="refusing to follow a next-page URL to another host"):
             pull(sf, tmp_path / "lake")
@@ -88,8 +107,13 @@ def test_post_body_carries_templated_cursor_and_has_more_stops(tmp_path):
         chunk = EVENTS[start : start + 10]
         return Response(200, {"items": chunk, "cursor": {"next": start + 10}, "more": start + 10 < len(EVENTS)})
 
-    config = cfg(url="", method="post", body={"org": "${{ingestionSource.organizationId}}", "size": 10, "after": "${{cursor}}"},
-                 cursorJsonPath="$.cursor.next", hasMoreJsonPath="$.more")
+    config = cfg(
+        url="",
+        method="post",
+        body={"org": "${{ingestionSource.organizationId}}", "size": 10, "after": "${{cursor}}"},
+        cursorJsonPath="$.cursor.next",
+        hasMoreJsonPath="$.more",
+    )
     with serve(handle) as (url, seen):
         config["url"] = url + "/search"
         out = pull(sources(config), tmp_path / "lake")
@@ -127,11 +151,19 @@ def test_oauth2_client_credentials_fetches_and_refreshes_the_token(tmp_path, cap
         if req.headers.get("authorization") != f"Bearer {issued[-1]}" or (len(issued) == 1 and req.q("cursor")):
             return Response(401, {"error": "expired"})  # the first token "expires" after page 1
         start = int(req.q("cursor") or 0)
-        return Response(200, {"items": EVENTS[start : start + 10], "next": start + 10 if start + 10 < len(EVENTS) else None})
+        return Response(
+            200, {"items": EVENTS[start : start + 10], "next": start + 10 if start + 10 < len(EVENTS) else None}
+        )
 
-    with serve(handle) as (url, seen):
-        config = cfg(url + "/items", authMode="oauth2_client_credentials", tokenUrl=url + "/oauth/token", scope="audit.read",
-                     credentialRef="c", cursorJsonPath="$.next")
+    with serve(handle) as (url, _seen):
+        config = cfg(
+            url + "/items",
+            authMode="oauth2_client_credentials",
+            tokenUrl=url + "/oauth/token",
+            scope="audit.read",
+            credentialRef="c",
+            cursorJsonPath="$.next",
+        )
         out = pull(sources(config, credentials=CREDS), tmp_path / "lake")
     assert out.new == 20 and len(issued) == 2
     assert all(t not in caplog.text for t in [*issued, "cs-topsecret-42"])
@@ -144,7 +176,11 @@ def test_backfill_uses_window_templates_and_leaves_the_cursor(tmp_path):
         return Response(200, {"items": inside})
 
     with serve(handle) as (url, seen):
-        config = cfg(url, params={"from": "${{window.start}}", "to": "${{window.end}}", "cursor": "${{cursor}}"}, cursorJsonPath="$.next")
+        config = cfg(
+            url,
+            params={"from": "${{window.start}}", "to": "${{window.end}}", "cursor": "${{cursor}}"},
+            cursorJsonPath="$.next",
+        )
         sf = sources(config)
         first = pull(sf, tmp_path / "lake")
         assert seen[0].query == {}  # unknown window and no cursor: the parameters are left out

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import duckdb
 import pyarrow as pa
@@ -30,7 +30,9 @@ def events(ids, day="2026-10-01", **extra):
     n = len(ids)
     cols = {
         "source_event_id": pa.array([str(i) for i in ids]),
-        "event_timestamp": pa.array([datetime.fromisoformat(f"{day}T12:00:00+00:00")] * n, pa.timestamp("us", tz="UTC")),
+        "event_timestamp": pa.array(
+            [datetime.fromisoformat(f"{day}T12:00:00+00:00")] * n, pa.timestamp("us", tz="UTC")
+        ),
         "actor": pa.array([extra.get("actor", "a@example.com")] * n),
     }
     return pa.table(cols)
@@ -73,7 +75,9 @@ def test_upsert_replaces_earlier_versions(tmp_path):
     w.write(events([2, 3], actor="new"))
     stats = w.commit()
     assert (stats.new, stats.replaced) == (1, 1)
-    got = dict(duckdb.sql(f"select source_event_id, actor from read_parquet('{tmp_path}/events/**/*.parquet')").fetchall())
+    got = dict(
+        duckdb.sql(f"select source_event_id, actor from read_parquet('{tmp_path}/events/**/*.parquet')").fetchall()
+    )
     assert got == {"1": "old", "2": "new", "3": "new"}
 
 
@@ -101,7 +105,9 @@ def test_crash_mid_switch_is_rolled_forward_by_the_next_writer(tmp_path):
     staged = f"{paths.staging_dir('src', 'T1')}/date=2026-10-01/part-T1-0001.parquet"
     store.write_parquet(staged, _conformed(events([1, 2, 3])))
     final = f"{paths.partition_dir('src', '2026-10-01')}/part-T1-0001.parquet"
-    store.write_bytes(f"{paths.journal_dir('src')}/T1.json", json.dumps({"moves": [[staged, final]], "deletes": old}).encode())
+    store.write_bytes(
+        f"{paths.journal_dir('src')}/T1.json", json.dumps({"moves": [[staged, final]], "deletes": old}).encode()
+    )
     assert recover(store, "src") == 1
     assert sorted(r[1] for r in lake_rows(tmp_path)) == ["1", "2", "3"]
     assert store.list_files("_journal") == [] and store.list_files("_staging") == []
@@ -117,7 +123,6 @@ def test_partial_files_are_invisible_to_readers(tmp_path):
     assert len(lake_rows(tmp_path)) == 1
 
 
-
 def test_a_file_that_fails_to_encode_leaves_nothing_behind(tmp_path):
     """Parquet goes straight to a temporary file beside its final name; a failure removes it."""
     store = LakeStore(str(tmp_path))
@@ -129,10 +134,11 @@ def test_a_file_that_fails_to_encode_leaves_nothing_behind(tmp_path):
     assert [p.name for p in (tmp_path / "events/source_id=src/date=2026-10-01").iterdir()] == ["part-1.parquet"]
     assert store.read_table(["events/source_id=src/date=2026-10-01/part-1.parquet"]).column("a").to_pylist() == [1, 2]
 
+
 def _conformed(table):
     from governance_pipeline.lake.conform import conform
 
-    return conform(table, "t", datetime.now(timezone.utc))
+    return conform(table, "t", datetime.now(UTC))
 
 
 @pytest.fixture
@@ -170,7 +176,12 @@ def test_backfill_window_keeps_only_its_dates(ndjson_file_source):
     ]
     (inbox / "x.ndjson").write_text("\n".join(lines))
     run_pull(source, runtime, cursor=None)
-    out = run_pull(source, runtime, cursor=None, window=Window.for_dates(datetime(2026, 10, 3).date(), datetime(2026, 10, 3).date()))
+    out = run_pull(
+        source,
+        runtime,
+        cursor=None,
+        window=Window.for_dates(datetime(2026, 10, 3).date(), datetime(2026, 10, 3).date()),
+    )
     assert out.mode == "replace" and out.rows_by_date == {"2026-10-03": 2} and out.cursor is None
     assert sorted(r[1] for r in lake_rows(runtime.lake_root)) == ["e0", "e1", "e2", "e3"]
 
@@ -178,7 +189,9 @@ def test_backfill_window_keeps_only_its_dates(ndjson_file_source):
 def test_a_batch_spanning_dates_in_any_order_lands_in_each_partition_in_order(tmp_path):
     days = ["2026-10-02", "2026-10-01", "2026-10-02", "2026-10-03", "2026-10-01"]
     ts = [datetime.fromisoformat(f"{d}T12:00:00+00:00") for d in days]
-    table = pa.table({"source_event_id": [f"e{i}" for i in range(5)], "event_timestamp": pa.array(ts, pa.timestamp("us", tz="UTC"))})
+    table = pa.table(
+        {"source_event_id": [f"e{i}" for i in range(5)], "event_timestamp": pa.array(ts, pa.timestamp("us", tz="UTC"))}
+    )
     w = LakeWriter(LakeStore(str(tmp_path)), "src", "t")
     w.write(table)
     stats = w.commit()

@@ -1,4 +1,4 @@
-"""The LangSmith-shaped API (``governance_pipeline.demo.fakes.langsmith_api``) over the shared fixtures."""
+"""The LangSmith-shaped API (``governance_pipeline.demo.fakes.langsmith_api``) over the committed fixtures."""
 
 from __future__ import annotations
 
@@ -7,17 +7,7 @@ from pathlib import Path
 from governance_pipeline.demo.fakes.langsmith_api import FakeLangSmith as _Fake
 from governance_pipeline.demo.fakes.langsmith_api import load_fixtures as _load
 
-
-def shared_fixtures() -> Path:
-    """``shared/fixtures`` beside the repository (CI), or beside a parent folder (git worktrees)."""
-    for parent in Path(__file__).resolve().parents[2:]:
-        candidate = parent / ".." / "shared" / "fixtures"
-        if candidate.is_dir():
-            return candidate
-    raise FileNotFoundError("shared/fixtures not found beside the repository")
-
-
-FIXTURES = shared_fixtures() / "langsmith"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "langsmith"
 
 
 def load_fixtures() -> dict:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import uuid
 from decimal import Decimal
+from pathlib import Path
 
 import boto3
 import duckdb
@@ -19,10 +20,9 @@ from governance_pipeline.config.loader import parse_sources
 from governance_pipeline.ingest import run_pull
 from governance_pipeline.langsmith.export_tree import parse_key
 from governance_pipeline.langsmith.marts import materialize
-from tests.langsmith.fake_server import shared_fixtures
 from tests.support.moto import moto_server
 
-EXPORT_ROOT = shared_fixtures() / "langsmith_export"
+EXPORT_ROOT = Path(__file__).resolve().parents[1] / "fixtures" / "langsmith_export"
 FIXTURE = next(EXPORT_ROOT.rglob("*.parquet"))
 REL = FIXTURE.relative_to(EXPORT_ROOT).as_posix()
 BUCKET = "ls-exports"
@@ -40,8 +40,13 @@ def s3_endpoint():
 
 @pytest.fixture
 def bucket(s3_endpoint):
-    s3 = boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1", aws_access_key_id="AKIDEXAMPLE",
-                      aws_secret_access_key="secret-example")
+    s3 = boto3.client(
+        "s3",
+        endpoint_url=s3_endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="AKIDEXAMPLE",
+        aws_secret_access_key="secret-example",
+    )
     name = f"{BUCKET}-{uuid.uuid4().hex[:8]}"
     s3.create_bucket(Bucket=name)
     s3.put_object(Bucket=name, Key=f"{PREFIX}/{REL}", Body=FIXTURE.read_bytes())
@@ -89,7 +94,12 @@ def test_parse_key_accepts_both_layouts_and_ignores_tmp():
     assert parse_key(f"{PREFIX}/{REL}", f"{PREFIX}/").day == "2026-10-01"
     alt = "b/export_id=e/tenant_id=t/session_id=s/resource=runs/year=2026/month=9/day=3/x.parquet"
     assert parse_key(alt).day == "2026-09-03" and parse_key(alt).session_id == "s"
-    assert parse_key(f"{PREFIX}/tmp/export_id=e/tenant_id=t/session_id=s/runs/year=2026/month=9/day=3/x.parquet", f"{PREFIX}/") is None
+    assert (
+        parse_key(
+            f"{PREFIX}/tmp/export_id=e/tenant_id=t/session_id=s/runs/year=2026/month=9/day=3/x.parquet", f"{PREFIX}/"
+        )
+        is None
+    )
     assert parse_key(f"{PREFIX}/export_id=e/other/x.parquet", f"{PREFIX}/") is None
 
 
@@ -100,7 +110,9 @@ def test_export_tree_lands_events_and_run_table(s3_endpoint, bucket, tmp_path):
     assert out.events == 52 and out.new == 26 and out.errors == 0
     glob = f"{tmp_path}/lake/events/**/*.parquet"
     with duckdb.connect() as con:
-        n, cost, ids = con.execute(f"SELECT count(*), sum(cost_usd), count(DISTINCT source_event_id) FROM read_parquet('{glob}')").fetchone()
+        n, cost, ids = con.execute(
+            f"SELECT count(*), sum(cost_usd), count(DISTINCT source_event_id) FROM read_parquet('{glob}')"
+        ).fetchone()
     assert n == ids == 26 and cost == pytest.approx(0.1133416)
 
     # nothing new: the sensor skips and a pull reads no file
@@ -142,10 +154,14 @@ def test_finished_row_wins_over_pending_in_one_pull(s3_endpoint, bucket, tmp_pat
     s3.delete_object(Bucket=name, Key=f"{PREFIX}/{REL}")
     tail = f"tenant_id={TENANT}/session_id={SESSION}/runs/year=2026/month=10/day=01/part-0.parquet"
     s3.put_object(Bucket=name, Key=f"{PREFIX}/export_id={EXPORT2}/{tail}", Body=_second_export())
-    s3.put_object(Bucket=name, Key=f"{PREFIX}/export_id=ffffffff-0000-4000-8000-000000000000/{tail}", Body=FIXTURE.read_bytes())
+    s3.put_object(
+        Bucket=name, Key=f"{PREFIX}/export_id=ffffffff-0000-4000-8000-000000000000/{tail}", Body=FIXTURE.read_bytes()
+    )
     env = (s3_endpoint, name, str(tmp_path / "lake"))
     out, _, _ = _pull(env)
     assert out.new == 26
     glob = f"{tmp_path}/lake/events/**/*.parquet"
     with duckdb.connect() as con:
-        assert con.execute(f"SELECT count(*) FILTER (WHERE status = 'unset'), count(*) FROM read_parquet('{glob}')").fetchone() == (0, 26)
+        assert con.execute(
+            f"SELECT count(*) FILTER (WHERE status = 'unset'), count(*) FROM read_parquet('{glob}')"
+        ).fetchone() == (0, 26)

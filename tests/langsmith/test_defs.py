@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import dagster as dg
 import duckdb
 
+import dagster as dg
 from governance_pipeline.defs.langsmith import JOB_NAME, TABLES, build
 from governance_pipeline.ingest import run_pull
 

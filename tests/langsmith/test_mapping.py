@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+import re
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import orjson
@@ -19,9 +20,17 @@ from governance_pipeline.mapping.event_mapping import dump_json
 
 def _run(**kw):
     base = {
-        "id": "r1", "run_type": "llm", "name": "ChatOpenAI", "session_id": "p1", "trace_id": "t1",
-        "start_time": "2026-10-01T09:00:00.000000", "end_time": "2026-10-01T09:00:01.500000", "status": "success",
-        "prompt_tokens": 10, "completion_tokens": 5, "total_cost": "0.0125",
+        "id": "r1",
+        "run_type": "llm",
+        "name": "ChatOpenAI",
+        "session_id": "p1",
+        "trace_id": "t1",
+        "start_time": "2026-10-01T09:00:00.000000",
+        "end_time": "2026-10-01T09:00:01.500000",
+        "status": "success",
+        "prompt_tokens": 10,
+        "completion_tokens": 5,
+        "total_cost": "0.0125",
         "extra": {"metadata": {"user_id": "u@example.com", "ls_model_name": "gpt-4o", "ls_provider": "openai"}},
     }
     base.update(kw)
@@ -38,7 +47,7 @@ def test_cost_as_string_decimal_or_float(cost):
     assert e["cost_usd"] == pytest.approx(0.0125)
     assert (e["tokens_input"], e["tokens_output"]) == (10, 5)
     assert e["duration_ms"] == pytest.approx(1500)
-    assert e["event_timestamp"] == datetime(2026, 10, 1, 9, tzinfo=timezone.utc)
+    assert e["event_timestamp"] == datetime(2026, 10, 1, 9, tzinfo=UTC)
 
 
 def test_cost_falls_back_to_prompt_plus_completion():
@@ -57,7 +66,9 @@ def test_target_falls_back_to_invocation_params_and_v2_shapes():
     run = _run(extra={"invocation_params": {"model": "claude-sonnet-4-5"}}, run_type="LLM", status="SUCCESS")
     (e,) = _events([run])
     assert (e["target"], e["action"], e["status"]) == ("claude-sonnet-4-5", "llm", "ok")
-    v2 = _run(extra=None, metadata={"user_id": "v2user", "ls_model_name": "gpt-4o-mini"}, session_id=None, project_id="p2")
+    v2 = _run(
+        extra=None, metadata={"user_id": "v2user", "ls_model_name": "gpt-4o-mini"}, session_id=None, project_id="p2"
+    )
     (e,) = _events([v2])
     assert (e["actor"], e["target"]) == ("v2user", "gpt-4o-mini")
 
@@ -69,7 +80,11 @@ def test_chain_and_tool_runs_never_count_spend():
     events = {e["source_event_id"]: e for e in _events([chain, tool, _run()], frozenset({"llm", "tool", "chain"}))}
     assert sum(e["cost_usd"] or 0 for e in events.values()) == pytest.approx(0.0125)
     assert events["c"]["tokens_input"] is None and events["c"]["cost_usd"] is None
-    assert (events["t"]["tool_name"], events["t"]["target"], events["t"]["action"]) == ("get_order_status", "get_order_status", "tool")
+    assert (events["t"]["tool_name"], events["t"]["target"], events["t"]["action"]) == (
+        "get_order_status",
+        "get_order_status",
+        "tool",
+    )
 
 
 def test_error_type_from_error_text():
@@ -79,10 +94,15 @@ def test_error_type_from_error_text():
 
 def test_run_table_keeps_raw_and_costs_as_decimal():
     run = _run(total_cost="0.01587500", prompt_cost=0.1, completion_cost=Decimal("0.002"), parent_run_id="p")
-    t = run_table([run], [dump_json(run)], {"p1": "prod"}, "ls", datetime.now(timezone.utc))
+    t = run_table([run], [dump_json(run)], {"p1": "prod"}, "ls", datetime.now(UTC))
     row = t.to_pylist()[0]
     assert row["total_cost"] == Decimal("0.0158750000") and row["prompt_cost"] == Decimal("0.1000000000")
-    assert (row["project_name"], row["user_id"], row["model"], row["parent_run_id"]) == ("prod", "u@example.com", "gpt-4o", "p")
+    assert (row["project_name"], row["user_id"], row["model"], row["parent_run_id"]) == (
+        "prod",
+        "u@example.com",
+        "gpt-4o",
+        "p",
+    )
     assert orjson.loads(row["raw"])["id"] == "r1"
 
 
@@ -91,8 +111,8 @@ def test_cursor_lower_bound_and_roundtrip():
     assert cur.lower_bound("p") is None
     text = '{"v": 1, "projects": {"p": {"hwm": "2026-10-10T10:00:00Z", "open": "2026-10-09T00:00:00Z"}, "q": {"hwm": "2026-10-10T10:00:00Z", "open": "2026-09-01T00:00:00Z"}}}'
     cur = SyncCursor.parse(text, timedelta(hours=1), timedelta(days=7))
-    assert cur.lower_bound("p") == datetime(2026, 10, 9, tzinfo=timezone.utc)
-    assert cur.lower_bound("q") == datetime(2026, 10, 3, 10, tzinfo=timezone.utc)  # open run capped at 7 days
+    assert cur.lower_bound("p") == datetime(2026, 10, 9, tzinfo=UTC)
+    assert cur.lower_bound("q") == datetime(2026, 10, 3, 10, tzinfo=UTC)  # open run capped at 7 days
     again = SyncCursor.parse(cur.dump(), timedelta(hours=1), timedelta(days=7))
     assert again.projects == cur.projects
     with pytest.raises(ValueError, match="unreadable LangSmith cursor"):
@@ -138,7 +158,9 @@ sources:
     type: langsmith
     config: {credentialRef: c}
 """
-    with pytest.raises(ConfigError, match="source 'ls': config.credentialRef: credential set 'c' has no key 'apiKey'"):
+    with pytest.raises(
+        ConfigError, match=re.escape("source 'ls': config.credentialRef: credential set 'c' has no key 'apiKey'")
+    ):
         parse_sources(text)
 
 
@@ -150,17 +172,21 @@ def test_export_rows_in_batches_with_naive_nanosecond_timestamps():
 
     from governance_pipeline.langsmith.export_tree import ExportFile, read_runs
 
-    t = pa.table({
-        "id": ["a", "b", "c"],
-        "start_time": pa.array([1_790_000_000_123_456_789] * 3, pa.timestamp("ns")),
-        "extra": ['{"metadata": {"user_id": "u"}}', None, "not json {"],
-    })
+    t = pa.table(
+        {
+            "id": ["a", "b", "c"],
+            "start_time": pa.array([1_790_000_000_123_456_789] * 3, pa.timestamp("ns")),
+            "extra": ['{"metadata": {"user_id": "u"}}', None, "not json {"],
+        }
+    )
     buf = io.BytesIO()
     pq.write_table(t, buf)
     f = ExportFile("k", "e", "tenant", "sess", "2026-10-01")
     batches = list(read_runs(buf.getvalue(), f, batch_rows=2))
     assert [len(b) for b in batches] == [2, 1]
     row = batches[0][0]
-    assert row["start_time"] == datetime(2026, 9, 21, 14, 13, 20, 123456, tzinfo=timezone.utc)
-    assert row["extra"] == {"metadata": {"user_id": "u"}} and row["session_id"] == "sess" and row["tenant_id"] == "tenant"
+    assert row["start_time"] == datetime(2026, 9, 21, 14, 13, 20, 123456, tzinfo=UTC)
+    assert (
+        row["extra"] == {"metadata": {"user_id": "u"}} and row["session_id"] == "sess" and row["tenant_id"] == "tenant"
+    )
     assert batches[1][0]["extra"] == "not json {"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
 import duckdb
@@ -37,6 +37,7 @@ def test_full_sync_pages_every_endpoint_and_lands_llm_events(ls_env):
     reqs = ls_env.requests
     assert all(r.headers["x-api-key"] == API_KEY and r.headers["x-tenant-id"] == TENANT for r in reqs)
     assert all(r.path.startswith("/api/v1/") for r in reqs)
+
     def offsets(suffix):
         return [(r.q("dataset"), r.q("offset"), r.q("limit")) for r in reqs if r.path.endswith(suffix)]
 
@@ -47,7 +48,9 @@ def test_full_sync_pages_every_endpoint_and_lands_llm_events(ls_env):
     runs_reqs = [r.json() for r in reqs if r.path.endswith("/runs/query")]
     assert len(runs_reqs) == 8 + 2  # 16 + 4 runs in pages of 2
     assert sum(1 for b in runs_reqs if "cursor" in b) == 7 + 1
-    assert all(b["limit"] == 2 and {"total_cost", "prompt_tokens", "extra", "trace_id"} <= set(b["select"]) for b in runs_reqs)
+    assert all(
+        b["limit"] == 2 and {"total_cost", "prompt_tokens", "extra", "trace_id"} <= set(b["select"]) for b in runs_reqs
+    )
     cursor = json.loads(out.cursor)
     assert set(cursor["projects"]) == {"ecbcd101-6cad-4297-94a0-786853343e48", "e9a36969-d556-4eb3-bf0e-83106b5997ba"}
     assert cursor["lookbackHours"] == 24
@@ -71,7 +74,7 @@ def test_event_fields(ls_env):
 def test_retries_429_with_seconds_and_date_and_500(ls_env):
     ls_env.fake.fail_next("/datasets", 500, times=2)
     ls_env.fake.fail_next("/sessions", 429, {"Retry-After": "0"})
-    past = format_datetime(datetime.now(timezone.utc) - timedelta(seconds=5), usegmt=True)
+    past = format_datetime(datetime.now(UTC) - timedelta(seconds=5), usegmt=True)
     ls_env.fake.fail_next("/runs/query", 429, {"Retry-After": past})
     ls_env.fake.fail_next("/examples", 503)
     out = _pull(ls_env)
@@ -122,7 +125,9 @@ def test_run_updated_between_syncs_replaces_the_earlier_version(ls_env):
     res = materialize(ls_env.lake, db, "langsmith_run")
     assert res.rows == 20 and res.versions == 40
     with duckdb.connect(db, read_only=True) as con:
-        status, end = con.execute(f"SELECT status, end_time FROM langsmith_run WHERE run_id = '{PENDING_ROOT}'").fetchone()
+        status, end = con.execute(
+            f"SELECT status, end_time FROM langsmith_run WHERE run_id = '{PENDING_ROOT}'"
+        ).fetchone()
     assert status == "success" and end is not None
 
 
@@ -143,7 +148,7 @@ def test_switches_turn_off_examples_and_runs(ls_env):
 
 
 def test_backfill_window_filters_at_the_source_and_keeps_cursor(ls_env):
-    start = datetime(2026, 10, 1, tzinfo=timezone.utc)
+    start = datetime(2026, 10, 1, tzinfo=UTC)
     out = _pull(ls_env, cursor='{"v": 1, "projects": {}}', window=Window(start, start + timedelta(days=1)))
     assert out.new == 10 and out.cursor_moved is False
     body = ls_env.fake.runs_bodies[0]
@@ -171,7 +176,11 @@ def test_tables_are_exactly_once_by_key_after_repeated_syncs(ls_env, tmp_path):
     for _ in range(3):
         cursor = _pull(ls_env, cursor).cursor
     db = tmp_path / "marts.duckdb"
-    for table, key, n in (("langsmith_dataset", "dataset_id", 2), ("langsmith_example", "example_id", 6), ("langsmith_run", "run_id", 20)):
+    for table, key, n in (
+        ("langsmith_dataset", "dataset_id", 2),
+        ("langsmith_example", "example_id", 6),
+        ("langsmith_run", "run_id", 20),
+    ):
         assert materialize(ls_env.lake, db, table).rows == n
         with duckdb.connect(str(db), read_only=True) as con:
             rows, keys = con.execute(f"SELECT count(*), count(DISTINCT {key}) FROM {table}").fetchone()
@@ -182,7 +191,9 @@ def test_tables_are_exactly_once_by_key_after_repeated_syncs(ls_env, tmp_path):
         assert names == {"support-golden-set", "billing-regressions"}
         cost = con.execute("SELECT sum(total_cost) FROM langsmith_run WHERE run_type = 'llm'").fetchone()[0]
         assert float(cost) == pytest.approx(LLM_COST)
-        row = con.execute("SELECT project_name, trace_id, session_id, prompt_tokens FROM langsmith_run WHERE run_type='llm' LIMIT 1").fetchone()
+        row = con.execute(
+            "SELECT project_name, trace_id, session_id, prompt_tokens FROM langsmith_run WHERE run_type='llm' LIMIT 1"
+        ).fetchone()
         assert all(v is not None for v in row)
 
 
@@ -213,5 +224,7 @@ def test_compaction_keeps_the_table_and_later_versions_still_win(ls_env, tmp_pat
     again = materialize(ls_env.lake, db, "langsmith_run", compact_after=1)
     assert again.rows == 20 and again.versions == 40
     with duckdb.connect(str(db), read_only=True) as con:
-        assert con.execute(f"SELECT status FROM langsmith_run WHERE run_id = '{PENDING_ROOT}'").fetchone()[0] == "success"
+        assert (
+            con.execute(f"SELECT status FROM langsmith_run WHERE run_id = '{PENDING_ROOT}'").fetchone()[0] == "success"
+        )
         assert con.execute("SELECT count(*) FROM langsmith_run WHERE end_time IS NULL").fetchone()[0] == 0

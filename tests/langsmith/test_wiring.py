@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 
-import dagster as dg
 import duckdb
 
+import dagster as dg
 from governance_pipeline.defs.build import build_definitions
 from governance_pipeline.defs.state import load_state
 
@@ -27,7 +27,9 @@ def test_pull_job_then_sensor_then_tables_job(ls_env, tmp_path, monkeypatch):
 
     sensor = defs.resolve_sensor_def("langsmith_tables_after_pull")
     ctx = dg.build_run_status_sensor_context(
-        sensor_name=sensor.name, dagster_instance=instance, dagster_run=pull.dagster_run,
+        sensor_name=sensor.name,
+        dagster_instance=instance,
+        dagster_run=pull.dagster_run,
         dagster_event=pull.get_run_success_event(),
     )
     request = sensor(ctx)
@@ -66,8 +68,17 @@ def test_govpipe_pull_and_cli_partition_backfill(ls_env, env, monkeypatch):
     for r in ls_env.fake.data["runs"]:
         if r["run_type"] == "llm":
             r["total_cost"] = "1.00000000"
-    out = run(str(bin_dir / "dagster"), "asset", "materialize", "-m", "governance_pipeline.definitions",
-              "--select", "events/ls", "--partition-range", "2026-10-01...2026-10-01")
+    out = run(
+        str(bin_dir / "dagster"),
+        "asset",
+        "materialize",
+        "-m",
+        "governance_pipeline.definitions",
+        "--select",
+        "events/ls",
+        "--partition-range",
+        "2026-10-01...2026-10-01",
+    )
     assert out.returncode == 0, out.stderr[-3000:]
     body = ls_env.fake.runs_bodies[-1]
     assert body["start_time"] == "2026-10-01T00:00:00.000000Z" and "2026-10-02T00:00:00" in body["filter"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pyarrow as pa
 import pytest
@@ -12,8 +12,12 @@ from governance_pipeline.mapping.coerce import timestamp_column, to_float, to_in
 from governance_pipeline.mapping.jsonpath import plain_steps
 from governance_pipeline.mapping.precedence import first_float, first_int, first_text
 
-DOC = {"id": 7, "user": {"email": "a@example.com", "tags": ["x", "y"]}, "a-b": {"c": 1},
-       "items": [{"kind": "model", "name": "gpt-4o"}, {"kind": "tool", "name": "search"}]}
+DOC = {
+    "id": 7,
+    "user": {"email": "a@example.com", "tags": ["x", "y"]},
+    "a-b": {"c": 1},
+    "items": [{"kind": "model", "name": "gpt-4o"}, {"kind": "tool", "name": "search"}],
+}
 
 
 @pytest.mark.parametrize(
@@ -67,9 +71,9 @@ def test_timestamps(raw, micros):
 def test_timestamp_column_vectorized_and_mixed():
     iso = timestamp_column(["2026-10-01T10:00:00Z", "2026-10-01T12:00:00+02:00"])
     assert iso.type == pa.timestamp("us", tz="UTC")
-    assert iso.to_pylist()[0] == iso.to_pylist()[1] == datetime(2026, 10, 1, 10, tzinfo=timezone.utc)
+    assert iso.to_pylist()[0] == iso.to_pylist()[1] == datetime(2026, 10, 1, 10, tzinfo=UTC)
     mixed = timestamp_column(["2026-10-01T10:00:00", 1790848800, "2026-10-01T10:00:00+00:00", None])
-    assert mixed.to_pylist()[:3] == [datetime(2026, 10, 1, 10, tzinfo=timezone.utc)] * 3
+    assert mixed.to_pylist()[:3] == [datetime(2026, 10, 1, 10, tzinfo=UTC)] * 3
     assert mixed.to_pylist()[3] is None
 
 
@@ -79,10 +83,20 @@ def test_numbers_from_strings():
 
 
 def test_event_mapping_defaults_and_model_follows_target():
-    m = EventMapping({"source_event_id": "$.id", "actor": "$.user.email", "target": "$.model",
-                      "tokens_input": "$.usage.in", "cost_usd": "$.usage.cost", "event_timestamp": "$.t"})
-    rows = [{"id": 1, "user": {"email": "a@x"}, "model": "gpt-4o", "usage": {"in": "12", "cost": "0.5"}, "t": 1790848800},
-            {"user": {}, "t": "2026-10-01T10:00:00Z"}]
+    m = EventMapping(
+        {
+            "source_event_id": "$.id",
+            "actor": "$.user.email",
+            "target": "$.model",
+            "tokens_input": "$.usage.in",
+            "cost_usd": "$.usage.cost",
+            "event_timestamp": "$.t",
+        }
+    )
+    rows = [
+        {"id": 1, "user": {"email": "a@x"}, "model": "gpt-4o", "usage": {"in": "12", "cost": "0.5"}, "t": 1790848800},
+        {"user": {}, "t": "2026-10-01T10:00:00Z"},
+    ]
     table = m.to_table(rows)
     got = table.to_pylist()
     assert got[0]["source_event_id"] == "1" and got[0]["tokens_input"] == 12 and got[0]["cost_usd"] == 0.5
@@ -94,8 +108,13 @@ def test_event_mapping_defaults_and_model_follows_target():
 
 
 def test_precedence_lists_skip_unparseable_values():
-    attrs = {"gen_ai.usage.cost_usd": "n/a", "gen_ai.usage.cost": "0.006", "user.email": "", "user.id": "u1",
-             "gen_ai.usage.input_tokens": "1250"}
+    attrs = {
+        "gen_ai.usage.cost_usd": "n/a",
+        "gen_ai.usage.cost": "0.006",
+        "user.email": "",
+        "user.id": "u1",
+        "gen_ai.usage.input_tokens": "1250",
+    }
     assert first_float(attrs, ["gen_ai.usage.cost_usd", "gen_ai.usage.cost"]) == 0.006
     assert first_text(attrs, ["langwatch.user.id", "user.email", "user.id"]) == "u1"
     assert first_int(attrs, ["gen_ai.usage.input_tokens"]) == 1250

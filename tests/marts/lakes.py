@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import orjson
@@ -30,12 +30,12 @@ NDJSON_MAPPING = {
     "duration_ms": "$.latency_ms",
 }
 
-DAY0 = datetime(2026, 10, 1, tzinfo=timezone.utc)
+DAY0 = datetime(2026, 10, 1, tzinfo=UTC)
 
 
 def ndjson_records(days: int = 3, per_day: int = 6) -> list[dict]:
     """Varied audit/LLM records over ``days`` days: models or none, errors, latencies, odd actors."""
-    users = ["dana.lee@example.com", "omar.haddad@example.com", "svc-bot", None, "o'brien \"quoted\" <x>"]
+    users = ["dana.lee@example.com", "omar.haddad@example.com", "svc-bot", None, 'o\'brien "quoted" <x>']
     models = ["gpt-4o", "claude-sonnet-4-5", None]
     actions = ["chat.completion", "api_key.created", "conversation.deleted", "file.viewed", "settings.updated"]
     out = []
@@ -65,16 +65,25 @@ def ndjson_records(days: int = 3, per_day: int = 6) -> list[dict]:
     return out
 
 
-def pull_ndjson(lake: str, folder: Path, records: list[dict], source_id: str = "acme_ndjson",
-                start: str = "2026-10-01") -> object:
+def pull_ndjson(
+    lake: str, folder: Path, records: list[dict], source_id: str = "acme_ndjson", start: str = "2026-10-01"
+) -> object:
     """Write ``records`` as an NDJSON file in ``folder`` and run one real incremental pull into ``lake``."""
     folder.mkdir(parents=True, exist_ok=True)
     name = f"batch_{len(list(folder.glob('*.ndjson'))):03d}.ndjson"
     (folder / name).write_bytes(b"\n".join(orjson.dumps(r) for r in records) + b"\n")
-    text = orjson.dumps({"sources": [{
-        "id": source_id, "type": "local_ndjson", "startDate": start,
-        "config": {"path": str(folder), "eventMapping": NDJSON_MAPPING},
-    }]}).decode()
+    text = orjson.dumps(
+        {
+            "sources": [
+                {
+                    "id": source_id,
+                    "type": "local_ndjson",
+                    "startDate": start,
+                    "config": {"path": str(folder), "eventMapping": NDJSON_MAPPING},
+                }
+            ]
+        }
+    ).decode()
     source = parse_sources(text, "sources.yaml").source(source_id)
     # cursor None re-reads every file: the writer's exactly-once dedup keeps earlier events single
     return run_pull(source, Runtime(credentials=lambda ref: {}, lake_root=lake), cursor=None)
@@ -84,28 +93,30 @@ def span_rows(n: int = 8, day: datetime = DAY0) -> pa.Table:
     """OTLP-like spans: trace/span ids, durations, tool calls, a failing span."""
     rows = []
     for i in range(n):
-        rows.append({
-            "source_event_id": f"{i:016x}",
-            "event_timestamp": day + timedelta(hours=1, seconds=i),
-            "actor": "alice@example.com" if i % 2 else "bob",
-            "action": "chat" if i % 3 else "execute_tool",
-            "target": "gpt-4o-mini" if i % 3 else "web_search",
-            "model": "gpt-4o-mini" if i % 3 else None,
-            "provider": "openai" if i % 3 else None,
-            "tool_name": None if i % 3 else "web_search",
-            "cost_usd": 0.002 * i,
-            "cost_source": "computed" if i % 2 else "given",
-            "tokens_input": 200 + i,
-            "tokens_output": 20 + i,
-            "status": "error" if i == 5 else "ok",
-            "error_type": "timeout" if i == 5 else None,
-            "duration_ms": 120.5 + i,
-            "conversation_id": "conv_1",
-            "trace_id": "5b8efff798038103d269b633813fc60c",
-            "span_id": f"{i + 1:016x}",
-            "parent_span_id": None if i == 0 else f"{1:016x}",
-            "raw_payload": "{}",
-        })
+        rows.append(
+            {
+                "source_event_id": f"{i:016x}",
+                "event_timestamp": day + timedelta(hours=1, seconds=i),
+                "actor": "alice@example.com" if i % 2 else "bob",
+                "action": "chat" if i % 3 else "execute_tool",
+                "target": "gpt-4o-mini" if i % 3 else "web_search",
+                "model": "gpt-4o-mini" if i % 3 else None,
+                "provider": "openai" if i % 3 else None,
+                "tool_name": None if i % 3 else "web_search",
+                "cost_usd": 0.002 * i,
+                "cost_source": "computed" if i % 2 else "given",
+                "tokens_input": 200 + i,
+                "tokens_output": 20 + i,
+                "status": "error" if i == 5 else "ok",
+                "error_type": "timeout" if i == 5 else None,
+                "duration_ms": 120.5 + i,
+                "conversation_id": "conv_1",
+                "trace_id": "5b8efff798038103d269b633813fc60c",
+                "span_id": f"{i + 1:016x}",
+                "parent_span_id": None if i == 0 else f"{1:016x}",
+                "raw_payload": "{}",
+            }
+        )
     return pa.Table.from_pylist(rows)
 
 

@@ -36,13 +36,21 @@ def ocsf_events(db, where: str = "true") -> dict[str, dict]:
 
 def assert_all_valid(db) -> int:
     with ro(db) as con:
-        rows = con.execute("SELECT class_uid, category_uid, activity_id, type_uid, severity_id, time, source_id, "
-                           "source_event_id, ocsf_json FROM governance_ocsf_events").fetchall()
+        rows = con.execute(
+            "SELECT class_uid, category_uid, activity_id, type_uid, severity_id, time, source_id, "
+            "source_event_id, ocsf_json FROM governance_ocsf_events"
+        ).fetchall()
     for class_uid, category_uid, activity_id, type_uid, severity_id, time, source_id, event_id, text in rows:
         assert validate(text) == [], text
         event = orjson.loads(text)
-        assert (event["class_uid"], event["category_uid"], event["activity_id"], event["type_uid"],
-                event["severity_id"], event["time"]) == (class_uid, category_uid, activity_id, type_uid, severity_id, time)
+        assert (
+            event["class_uid"],
+            event["category_uid"],
+            event["activity_id"],
+            event["type_uid"],
+            event["severity_id"],
+            event["time"],
+        ) == (class_uid, category_uid, activity_id, type_uid, severity_id, time)
         assert event["metadata"]["original_event_uid"] == event_id
         assert event["unmapped"]["source_id"] == source_id
     return len(rows)
@@ -59,13 +67,17 @@ def test_kpis_sum_to_the_lake_and_every_ocsf_row_is_valid(lake, tmp_path):
         mart = """SELECT date, source_id, sum(event_count), sum(tokens_input), sum(tokens_output), round(sum(cost_usd), 9)
                   FROM governance_kpis GROUP BY ALL ORDER BY ALL"""
         assert con.execute(mart).fetchall() == con.execute(by_group).fetchall()
-        dupes = con.execute("SELECT count(*) FROM (SELECT date, source_id, actor, target FROM governance_kpis "
-                            "GROUP BY ALL HAVING count(*) > 1)").fetchone()[0]
+        dupes = con.execute(
+            "SELECT count(*) FROM (SELECT date, source_id, actor, target FROM governance_kpis "
+            "GROUP BY ALL HAVING count(*) > 1)"
+        ).fetchone()[0]
         assert dupes == 0
         # distinct actors per day and source, errors, cost split
         assert con.execute("""SELECT DISTINCT distinct_actors_day_source FROM governance_kpis
                               WHERE source_id = 'otel_app'""").fetchall() == [(2,)]
-        assert con.execute("SELECT sum(error_count) FROM governance_kpis WHERE source_id = 'otel_app'").fetchone()[0] == 1
+        assert (
+            con.execute("SELECT sum(error_count) FROM governance_kpis WHERE source_id = 'otel_app'").fetchone()[0] == 1
+        )
         given, computed, total = con.execute("""SELECT sum(cost_given_usd), sum(cost_computed_usd), sum(cost_usd)
                                                 FROM governance_kpis WHERE source_id = 'otel_app'""").fetchone()
         assert given > 0 and computed > 0 and given + computed == pytest.approx(total)
@@ -74,10 +86,18 @@ def test_kpis_sum_to_the_lake_and_every_ocsf_row_is_valid(lake, tmp_path):
         assert 120.5 <= p50 <= p95 <= 127.5
         assert con.execute("SELECT count(*) FROM governance_events").fetchone()[0] == 26
         top_user = con.execute("SELECT actor FROM governance_top_users WHERE spend_rank = 1").fetchone()[0]
-        assert top_user == con.execute("SELECT actor FROM lake_events WHERE actor IS NOT NULL GROUP BY actor "
-                                       "ORDER BY sum(cost_usd) DESC LIMIT 1").fetchone()[0]
+        assert (
+            top_user
+            == con.execute(
+                "SELECT actor FROM lake_events WHERE actor IS NOT NULL GROUP BY actor "
+                "ORDER BY sum(cost_usd) DESC LIMIT 1"
+            ).fetchone()[0]
+        )
         assert {r[0] for r in con.execute("SELECT model FROM governance_top_models").fetchall()} == {
-            "gpt-4o", "claude-sonnet-4-5", "gpt-4o-mini"}
+            "gpt-4o",
+            "claude-sonnet-4-5",
+            "gpt-4o-mini",
+        }
     assert assert_all_valid(db) == 26
 
 
@@ -109,14 +129,17 @@ def test_ocsf_mapping_choices(lake, tmp_path):
     # actors: email validated by the OCSF email pattern; odd characters escaped; none -> app_name only
     assert events["evt_0000"]["actor"]["user"]["email_addr"] == "dana.lee@example.com"
     assert "email_addr" not in events["evt_0002"]["actor"]["user"]
-    assert events["evt_0004"]["actor"]["user"]["uid"] == "o'brien \"quoted\" <x>"
+    assert events["evt_0004"]["actor"]["user"]["uid"] == 'o\'brien "quoted" <x>'
     assert events["evt_0003"]["actor"] == {"app_name": "local_ndjson"}
     # OTLP spans: the trace profile with the span's ids and timing
     span = events["0000000000000002"]
     assert set(span["metadata"]["profiles"]) == {"ai_operation", "trace"}
     assert span["trace"]["uid"] == "5b8efff798038103d269b633813fc60c"
     assert span["trace"]["span"]["end_time"] - span["trace"]["span"]["start_time"] == 123
-    assert span["unmapped"]["cost_source"] == "given" and events["0000000000000001"]["unmapped"]["cost_source"] == "computed"
+    assert (
+        span["unmapped"]["cost_source"] == "given"
+        and events["0000000000000001"]["unmapped"]["cost_source"] == "computed"
+    )
     assert all("src_endpoint" in e for e in events.values())
 
 
@@ -124,9 +147,12 @@ def test_rebuilding_one_day_rewrites_only_that_day(lake, tmp_path):
     db = tmp_path / "g.duckdb"
     build_marts(db, lake)
     with ro(db) as con:
-        before = con.execute("SELECT date, built_at, count(*) FROM governance_kpis GROUP BY ALL ORDER BY ALL").fetchall()
-        ocsf_before = con.execute("SELECT source_event_id, ocsf_json FROM governance_ocsf_events "
-                                  "WHERE date <> DATE '2026-10-02' ORDER BY 1").fetchall()
+        before = con.execute(
+            "SELECT date, built_at, count(*) FROM governance_kpis GROUP BY ALL ORDER BY ALL"
+        ).fetchall()
+        ocsf_before = con.execute(
+            "SELECT source_event_id, ocsf_json FROM governance_ocsf_events WHERE date <> DATE '2026-10-02' ORDER BY 1"
+        ).fetchall()
     late = [dict(r, id=f"late_{i}", created_at="2026-10-02T23:00:00Z") for i, r in enumerate(ndjson_records(1, 4))]
     assert pull_ndjson(lake, tmp_path / "inbox", late).new == 4
     stats = build_marts(db, lake, dates=["2026-10-02"])
@@ -135,8 +161,13 @@ def test_rebuilding_one_day_rewrites_only_that_day(lake, tmp_path):
         after = con.execute("SELECT date, built_at, count(*) FROM governance_kpis GROUP BY ALL ORDER BY ALL").fetchall()
         assert [r for r in after if str(r[0]) != "2026-10-02"] == [r for r in before if str(r[0]) != "2026-10-02"]
         assert con.execute("SELECT sum(event_count) FROM governance_kpis WHERE date = '2026-10-02'").fetchone()[0] == 10
-        assert con.execute("SELECT source_event_id, ocsf_json FROM governance_ocsf_events "
-                           "WHERE date <> DATE '2026-10-02' ORDER BY 1").fetchall() == ocsf_before
+        assert (
+            con.execute(
+                "SELECT source_event_id, ocsf_json FROM governance_ocsf_events "
+                "WHERE date <> DATE '2026-10-02' ORDER BY 1"
+            ).fetchall()
+            == ocsf_before
+        )
     assert lake_totals(lake)[0] == 30
     assert assert_all_valid(db) == 30
     # an empty day in the lake empties that day in the marts
@@ -149,18 +180,43 @@ def test_spend_anomaly_flags_a_day_and_raises_severity(tmp_path):
     rows = []
     for d in range(9):
         cost = 50.0 if d == 8 else 1.0
-        rows.append({"source_event_id": f"s{d}", "event_timestamp": DAY0 + timedelta(days=d, hours=3),
-                     "actor": "spender@example.com", "action": "chat", "model": "gpt-4o", "provider": "openai",
-                     "cost_usd": cost, "tokens_input": 10, "tokens_output": 5, "status": "ok", "error_type": None})
-        rows.append({"source_event_id": f"q{d}", "event_timestamp": DAY0 + timedelta(days=d, hours=4),
-                     "actor": "quiet@example.com", "action": "chat", "model": None, "provider": None,
-                     "cost_usd": 0.5, "tokens_input": 0, "tokens_output": 0, "status": "error", "error_type": "boom"})
+        rows.append(
+            {
+                "source_event_id": f"s{d}",
+                "event_timestamp": DAY0 + timedelta(days=d, hours=3),
+                "actor": "spender@example.com",
+                "action": "chat",
+                "model": "gpt-4o",
+                "provider": "openai",
+                "cost_usd": cost,
+                "tokens_input": 10,
+                "tokens_output": 5,
+                "status": "ok",
+                "error_type": None,
+            }
+        )
+        rows.append(
+            {
+                "source_event_id": f"q{d}",
+                "event_timestamp": DAY0 + timedelta(days=d, hours=4),
+                "actor": "quiet@example.com",
+                "action": "chat",
+                "model": None,
+                "provider": None,
+                "cost_usd": 0.5,
+                "tokens_input": 0,
+                "tokens_output": 0,
+                "status": "error",
+                "error_type": "boom",
+            }
+        )
     write_rows(lake, pa.Table.from_pylist(rows), "spendy", "http_polling")
     db = tmp_path / "g.duckdb"
     build_marts(db, lake)
     with ro(db) as con:
-        flagged = con.execute("SELECT scope, key, date::VARCHAR FROM governance_spend_anomalies WHERE is_anomaly "
-                              "ORDER BY 1").fetchall()
+        flagged = con.execute(
+            "SELECT scope, key, date::VARCHAR FROM governance_spend_anomalies WHERE is_anomaly ORDER BY 1"
+        ).fetchall()
     assert flagged == [("actor", "spender@example.com", "2026-10-09"), ("source", "spendy", "2026-10-09")]
     events = ocsf_events(db)
     assert events["s8"]["severity_id"] == 3 and events["s8"]["unmapped"]["spend_anomaly"] is True

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import shutil
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -36,9 +36,13 @@ def _run(db, lake, fn):
         con.close()
 
 
-ALL = [checks.kpis_match_lake, checks.ocsf_match_lake, checks.ocsf_sample_valid,
-       lambda c: checks.unique_keys(c, "governance_kpis", ("date", "source_id", "actor", "target")),
-       lambda c: checks.unique_keys(c, "governance_ocsf_events", ("source_id", "source_event_id"))]
+ALL = [
+    checks.kpis_match_lake,
+    checks.ocsf_match_lake,
+    checks.ocsf_sample_valid,
+    lambda c: checks.unique_keys(c, "governance_kpis", ("date", "source_id", "actor", "target")),
+    lambda c: checks.unique_keys(c, "governance_ocsf_events", ("source_id", "source_event_id")),
+]
 
 
 def test_checks_pass_on_a_fresh_build(built):
@@ -58,8 +62,10 @@ def test_checks_fail_when_the_lake_moves_on_or_rows_are_duplicated(built, tmp_pa
     with write_session(db) as con:
         con.execute("INSERT INTO governance_ocsf_events SELECT * FROM governance_ocsf_events LIMIT 1")
         con.execute("INSERT INTO governance_kpis SELECT * FROM governance_kpis LIMIT 1")
-        con.execute("UPDATE governance_ocsf_events SET ocsf_json = replace(ocsf_json, '\"src_endpoint\"', '\"src\"') "
-                    "WHERE source_event_id = 'evt_0005'")
+        con.execute(
+            "UPDATE governance_ocsf_events SET ocsf_json = replace(ocsf_json, '\"src_endpoint\"', '\"src\"') "
+            "WHERE source_event_id = 'evt_0005'"
+        )
     assert not _run(db, lake, ALL[3]).passed
     assert not _run(db, lake, ALL[4]).passed
     sample = _run(db, lake, lambda c: checks.ocsf_sample_valid(c, 1000))
@@ -67,7 +73,7 @@ def test_checks_fail_when_the_lake_moves_on_or_rows_are_duplicated(built, tmp_pa
 
 
 def test_freshness_per_source():
-    now = datetime(2026, 10, 5, tzinfo=timezone.utc)
+    now = datetime(2026, 10, 5, tzinfo=UTC)
     last = {"a": now - timedelta(hours=1), "b": now - timedelta(days=3)}
     outcome = checks.sources_fresh(last, ["a", "b", "c"], now, timedelta(hours=48))
     assert not outcome.passed and "b (last event" in outcome.summary and "c (no events)" in outcome.summary
@@ -78,10 +84,15 @@ def test_report_is_self_contained_with_health_and_spend(built, tmp_path):
     lake, db = built
     store = LakeStore(lake)
     store.write_bytes("quarantine/source_id=acme_ndjson/date=2026-10-03/x.ndjson", b'{"line": 1}\n')
-    now = datetime(2026, 10, 3, 12, tzinfo=timezone.utc)
-    report = build_report(db, lake, {"acme_ndjson": "local_ndjson", "otel_app": "otel_generic",
-                                     "quiet": "http_polling", "broken": "s3_polling"}, tmp_path / "reports",
-                          statuses={"broken": {"status": "error", "error": "403 from bucket"}}, now=now)
+    now = datetime(2026, 10, 3, 12, tzinfo=UTC)
+    report = build_report(
+        db,
+        lake,
+        {"acme_ndjson": "local_ndjson", "otel_app": "otel_generic", "quiet": "http_polling", "broken": "s3_polling"},
+        tmp_path / "reports",
+        statuses={"broken": {"status": "error", "error": "403 from bucket"}},
+        now=now,
+    )
     html = report.path.read_text()
     assert report.path.name == "governance_report.html"
     health = {h.source_id: h for h in report.health}
@@ -110,18 +121,33 @@ def test_govpipe_marts_build_and_report(env, tmp_path):
 
     lake = settings.lake_root()
     pull_ndjson(lake, tmp_path / "inbox", ndjson_records())
-    (env / "sources.yaml").write_text(f"sources:\n  - id: acme_ndjson\n    type: local_ndjson\n    config:\n"
-                                      f"      path: {tmp_path / 'inbox'}\n      eventMapping: {{source_event_id: $.id}}\n")
+    (env / "sources.yaml").write_text(
+        f"sources:\n  - id: acme_ndjson\n    type: local_ndjson\n    config:\n"
+        f"      path: {tmp_path / 'inbox'}\n      eventMapping: {{source_event_id: $.id}}\n"
+    )
     govpipe = [str(__import__("pathlib").Path(sys.executable).parent / "govpipe")]
     env_vars = dict(__import__("os").environ, GOVERNANCE_SOURCES=str(env / "sources.yaml"))
-    out = subprocess.run(govpipe + ["marts", "build", "--from", "2026-10-01", "--to", "2026-10-02"], cwd=REPO,
-                         env=env_vars, capture_output=True, text=True, timeout=120)
+    out = subprocess.run(
+        govpipe + ["marts", "build", "--from", "2026-10-01", "--to", "2026-10-02"],
+        cwd=REPO,
+        env=env_vars,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert out.returncode == 0, out.stderr
     assert "lake_events=12" in out.stdout and "governance_ocsf_events=12" in out.stdout
-    out = subprocess.run(govpipe + ["marts", "report"], cwd=REPO, env=env_vars, capture_output=True, text=True,
-                         timeout=120)
+    out = subprocess.run(
+        govpipe + ["marts", "report"], cwd=REPO, env=env_vars, capture_output=True, text=True, timeout=120
+    )
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip().endswith("governance_report.html")
-    bad = subprocess.run(govpipe + ["marts", "build", "--date", "yesterday"], cwd=REPO, env=env_vars,
-                         capture_output=True, text=True, timeout=120)
+    bad = subprocess.run(
+        govpipe + ["marts", "build", "--date", "yesterday"],
+        cwd=REPO,
+        env=env_vars,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert bad.returncode != 0 and "Traceback" not in bad.stderr

@@ -48,8 +48,14 @@ def db(tmp_path):
 
 
 def _hold(path, mode):
-    proc = subprocess.Popen([sys.executable, "-c", HOLD_SESSION, str(path), mode], cwd=REPO, text=True,
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", HOLD_SESSION, str(path), mode],
+        cwd=REPO,
+        text=True,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     assert proc.stdout.readline().strip() == "building", proc.stderr.read()
     return proc
 
@@ -85,10 +91,9 @@ def test_a_plain_read_write_connection_would_lock_readers_out(db):
 
 
 def test_a_failed_build_publishes_nothing(db):
-    with pytest.raises(RuntimeError):
-        with write_session(db) as con:
-            con.execute("INSERT INTO t VALUES ('broken')")
-            raise RuntimeError("build failed")
+    with pytest.raises(RuntimeError), write_session(db) as con:
+        con.execute("INSERT INTO t VALUES ('broken')")
+        raise RuntimeError("build failed")
     assert _values(db) == ["v1"]
     assert not [p for p in db.parent.iterdir() if p.name.endswith(".building")]
     con = connect_read_only(db)
@@ -105,8 +110,10 @@ def test_readers_poll_successfully_through_real_builds(tmp_path):
     from governance_pipeline.marts.build import build_marts
 
     build_marts(db, lake)
-    script = ("import sys; from governance_pipeline.marts.build import build_marts\n"
-              "for _ in range(3): build_marts(sys.argv[1], sys.argv[2])")
+    script = (
+        "import sys; from governance_pipeline.marts.build import build_marts\n"
+        "for _ in range(3): build_marts(sys.argv[1], sys.argv[2])"
+    )
     proc = subprocess.Popen([sys.executable, "-c", script, str(db), lake], cwd=REPO, stderr=subprocess.PIPE)
     opened = 0
     while proc.poll() is None:

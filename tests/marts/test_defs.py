@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-import dagster as dg
+from pathlib import Path
+
 import duckdb
 import orjson
 
+import dagster as dg
 from governance_pipeline import settings
 from governance_pipeline.config.loader import parse_sources
 from governance_pipeline.defs.build import build_definitions
@@ -15,12 +17,24 @@ from tests.support.ocsf_validator import validate
 
 
 def _sources(env):
-    text = orjson.dumps({"sources": [
-        {"id": "acme_ndjson", "type": "local_ndjson", "startDate": "2026-09-20",
-         "config": {"path": str(env / "inbox"), "eventMapping": NDJSON_MAPPING}},
-        {"id": "otel_app", "type": "local_ndjson", "startDate": "2026-09-25",
-         "config": {"path": str(env / "inbox2"), "eventMapping": NDJSON_MAPPING}},
-    ]}).decode()
+    text = orjson.dumps(
+        {
+            "sources": [
+                {
+                    "id": "acme_ndjson",
+                    "type": "local_ndjson",
+                    "startDate": "2026-09-20",
+                    "config": {"path": str(env / "inbox"), "eventMapping": NDJSON_MAPPING},
+                },
+                {
+                    "id": "otel_app",
+                    "type": "local_ndjson",
+                    "startDate": "2026-09-25",
+                    "config": {"path": str(env / "inbox2"), "eventMapping": NDJSON_MAPPING},
+                },
+            ]
+        }
+    ).decode()
     return parse_sources(text, "sources.yaml")
 
 
@@ -36,8 +50,14 @@ def test_marts_definitions_shape(env):
         node = defs.resolve_assets_def(name).node_def
         assert node.pool == "duckdb_writer"
     checks = {k.name for k in graph.asset_check_keys}
-    assert {"kpis_match_lake", "kpis_unique_keys", "sources_fresh", "ocsf_match_lake", "ocsf_unique_keys",
-            "ocsf_sample_valid"} <= checks
+    assert {
+        "kpis_match_lake",
+        "kpis_unique_keys",
+        "sources_fresh",
+        "ocsf_match_lake",
+        "ocsf_unique_keys",
+        "ocsf_sample_valid",
+    } <= checks
 
 
 def test_materialize_one_day_then_another_with_checks_and_report(env):
@@ -61,9 +81,11 @@ def test_materialize_one_day_then_another_with_checks_and_report(env):
     assert con.execute("SELECT DISTINCT date::VARCHAR FROM governance_ocsf_events").fetchall() == [("2026-10-01",)]
     con.close()
 
-    result = dg.materialize(marts + list(defs.asset_checks), instance=instance,
-                            tags={"dagster/asset_partition_range_start": "2026-10-02",
-                                  "dagster/asset_partition_range_end": "2026-10-03"})
+    result = dg.materialize(
+        marts + list(defs.asset_checks),
+        instance=instance,
+        tags={"dagster/asset_partition_range_start": "2026-10-02", "dagster/asset_partition_range_end": "2026-10-03"},
+    )
     assert result.success
     by_name = {e.check_name: e for e in result.get_asset_check_evaluations()}
     for name in ("kpis_match_lake", "ocsf_match_lake", "kpis_unique_keys", "ocsf_unique_keys", "ocsf_sample_valid"):
@@ -78,6 +100,6 @@ def test_materialize_one_day_then_another_with_checks_and_report(env):
     report = dg.materialize([defs.resolve_assets_def("governance_report")], instance=instance)
     meta = report.asset_materializations_for_node("governance_report")[0].metadata
     path = meta["path"].value
-    assert path.startswith(str(settings.reports_dir())) and open(path).read().startswith("<!doctype html>")
+    assert path.startswith(str(settings.reports_dir())) and Path(path).read_text().startswith("<!doctype html>")
     assert meta["url"].value.startswith("file://")
     assert meta["sources"].value == {"acme_ndjson": "active", "otel_app": "active"}

@@ -10,20 +10,41 @@ from governance_pipeline.marts.ocsf_structure import structure_problems
 from tests.support.ocsf_validator import validate
 
 GOOD = {
-    "category_uid": 6, "category_name": "Application Activity", "class_uid": 6003, "class_name": "API Activity",
-    "activity_id": 99, "activity_name": "chat", "type_uid": 600399, "type_name": "API Activity: Other",
-    "severity_id": 1, "severity": "Informational", "status_id": 1, "status": "Success", "time": 1767225600123,
-    "metadata": {"version": "1.8.0", "profiles": ["ai_operation", "trace"],
-                 "product": {"name": "governance_pipeline", "vendor_name": "x", "version": "0.1.0"},
-                 "original_event_uid": "eee19b7ec3c1b174", "log_name": "otel_generic"},
+    "category_uid": 6,
+    "category_name": "Application Activity",
+    "class_uid": 6003,
+    "class_name": "API Activity",
+    "activity_id": 99,
+    "activity_name": "chat",
+    "type_uid": 600399,
+    "type_name": "API Activity: Other",
+    "severity_id": 1,
+    "severity": "Informational",
+    "status_id": 1,
+    "status": "Success",
+    "time": 1767225600123,
+    "metadata": {
+        "version": "1.8.0",
+        "profiles": ["ai_operation", "trace"],
+        "product": {"name": "governance_pipeline", "vendor_name": "x", "version": "0.1.0"},
+        "original_event_uid": "eee19b7ec3c1b174",
+        "log_name": "otel_generic",
+    },
     "actor": {"user": {"uid": "alice@example.com", "email_addr": "alice@example.com"}},
     "api": {"operation": "chat", "service": {"name": "openai"}},
     "src_endpoint": {"svc_name": "smoke-test"},
     "ai_model": {"name": "gpt-4o", "ai_provider": "openai"},
-    "message_context": {"uid": "conv_42", "prompt_tokens": 100, "completion_tokens": 250, "total_tokens": 350,
-                        "service": {"name": "openai"}},
-    "trace": {"uid": "5b8efff798038103d269b633813fc60c",
-              "span": {"uid": "eee19b7ec3c1b174", "start_time": 1767225600123, "end_time": 1767225601123}},
+    "message_context": {
+        "uid": "conv_42",
+        "prompt_tokens": 100,
+        "completion_tokens": 250,
+        "total_tokens": 350,
+        "service": {"name": "openai"},
+    },
+    "trace": {
+        "uid": "5b8efff798038103d269b633813fc60c",
+        "span": {"uid": "eee19b7ec3c1b174", "start_time": 1767225600123, "end_time": 1767225601123},
+    },
     "unmapped": {"cost_usd": 0.01, "anything": {"goes": [1, None]}},
 }
 
@@ -46,8 +67,12 @@ def _set(event, path, value):
 
 DELETE = object()
 CASES = [
-    ("reference example 3.5 (message_context without application/service)", "message_context.service", DELETE,
-     "at_least_one ['application', 'service']"),
+    (
+        "reference example 3.5 (message_context without application/service)",
+        "message_context.service",
+        DELETE,
+        "at_least_one ['application', 'service']",
+    ),
     ("profile attribute without its profile", "metadata.profiles", ["trace"], "profile 'ai_operation' not in"),
     ("trace without the trace profile", "metadata.profiles", ["ai_operation"], "profile 'trace' not in"),
     ("missing required src_endpoint", "src_endpoint", DELETE, "src_endpoint: required attribute missing"),
@@ -61,7 +86,12 @@ CASES = [
     ("bool is not an integer", "status_id", True, "expected integer_t"),
     ("unknown attribute", "actor.enduser", {"uid": "x"}, "actor.enduser: attribute_unknown"),
     ("bad email", "actor.user.email_addr", "not-an-email", "email_t pattern"),
-    ("user without account/name/uid", "actor.user", {"email_addr": "a@b.example"}, "at_least_one ['account', 'name', 'uid']"),
+    (
+        "user without account/name/uid",
+        "actor.user",
+        {"email_addr": "a@b.example"},
+        "at_least_one ['account', 'name', 'uid']",
+    ),
     ("actor without any identity", "actor", {"authorizations": []}, "at_least_one ['process'"),
     ("endpoint without identity", "src_endpoint", {"port": 443}, "at_least_one ['ip'"),
     ("ai_model missing ai_provider", "ai_model.ai_provider", DELETE, "ai_model.ai_provider: required"),
@@ -95,8 +125,16 @@ def test_cloud_profile_makes_cloud_required():
     assert validate(event) == []
 
 
-@pytest.mark.parametrize("path,value", [("message_context.service", DELETE), ("metadata.profiles", ["trace"]),
-                                        ("activity_id", 6), ("src_endpoint", DELETE), ("api.operation", None)])
+@pytest.mark.parametrize(
+    "path,value",
+    [
+        ("message_context.service", DELETE),
+        ("metadata.profiles", ["trace"]),
+        ("activity_id", 6),
+        ("src_endpoint", DELETE),
+        ("api.operation", None),
+    ],
+)
 def test_runtime_structure_check_catches_the_common_faults(path, value):
     event = copy.deepcopy(GOOD)
     _set(event, path, value)

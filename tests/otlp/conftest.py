@@ -9,12 +9,7 @@ import pytest
 from governance_pipeline.receiver.auth import new_secret, secret_sha256
 from governance_pipeline.receiver.server import build_app, running
 
-_REPO = Path(__file__).resolve().parents[2]
-# shared/ sits beside the repository (CI, main checkout); a worktree one level deeper finds it one up
-FIXTURES = next(
-    (p for p in (_REPO / ".." / "shared" / "fixtures" / "otlp", _REPO / ".." / ".." / "shared" / "fixtures" / "otlp") if p.is_dir()),
-    _REPO / ".." / "shared" / "fixtures" / "otlp",
-)
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "otlp"
 SECRET = new_secret()
 OTHER_SECRET = new_secret()
 

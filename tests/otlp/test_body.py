@@ -44,7 +44,10 @@ def test_each_encoding_round_trips(encoding, data):
     assert body == PAYLOAD and wire == len(data)
 
 
-@pytest.mark.parametrize("encoding, compress", [("gzip", gzip.compress), ("br", lambda b: brotli.compress(b, quality=1)), ("deflate", zlib.compress)])
+@pytest.mark.parametrize(
+    "encoding, compress",
+    [("gzip", gzip.compress), ("br", lambda b: brotli.compress(b, quality=1)), ("deflate", zlib.compress)],
+)
 def test_a_small_bomb_is_refused_without_inflating_it(encoding, compress):
     bomb = compress(b"\0" * (64 << 20))  # 64 MiB of zeros in well under 1 MiB
     assert len(bomb) < 1 << 20
@@ -64,7 +67,9 @@ def test_exactly_the_limit_is_accepted():
     assert len(body) == 4096
 
 
-@pytest.mark.parametrize("encoding, data", [("gzip", gzip.compress(PAYLOAD)[:-20]), ("gzip", b"not gzip at all"), ("br", b"\xff\xff\xff")])
+@pytest.mark.parametrize(
+    "encoding, data", [("gzip", gzip.compress(PAYLOAD)[:-20]), ("gzip", b"not gzip at all"), ("br", b"\xff\xff\xff")]
+)
 def test_truncated_or_corrupt_data_is_a_bad_encoding(encoding, data):
     with pytest.raises(BadEncoding):
         _read(data, encoding)

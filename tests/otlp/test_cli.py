@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import UTC
 from pathlib import Path
 
 import pytest
@@ -32,8 +33,12 @@ GOVPIPE = [str(Path(sys.executable).parent / "govpipe")]  # the installed consol
 
 @pytest.fixture
 def env(sources_file: Path, lake: str, tmp_path: Path) -> dict:
-    return {**os.environ, "GOVERNANCE_SOURCES": str(sources_file), "GOVERNANCE_LAKE": lake,
-            "DAGSTER_HOME": str(tmp_path / "dagster_home")}
+    return {
+        **os.environ,
+        "GOVERNANCE_SOURCES": str(sources_file),
+        "GOVERNANCE_LAKE": lake,
+        "DAGSTER_HOME": str(tmp_path / "dagster_home"),
+    }
 
 
 def govpipe(env: dict, *args: str) -> subprocess.CompletedProcess:
@@ -53,17 +58,25 @@ def test_sources_secret_prints_a_secret_and_its_sha256(env, capsys):
 def test_serve_accepts_spans_then_pull_tail_and_list_see_them(env, lake, monkeypatch):
     monkeypatch.setenv("GOVERNANCE_SOURCES", env["GOVERNANCE_SOURCES"])
     port = free_port()
-    proc = subprocess.Popen([*GOVPIPE, "serve", "--port", str(port)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [*GOVPIPE, "serve", "--port", str(port)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     try:
         url = f"http://127.0.0.1:{port}/api/ingest/otel/agents"
         deadline = time.monotonic() + 30
         while True:
             try:
-                r = requests.post(url, data=fixture_bytes("trace_camel.json"),
-                                  headers={"Authorization": f"Bearer {SECRET}", "Content-Type": "application/json"}, timeout=5)
+                r = requests.post(
+                    url,
+                    data=fixture_bytes("trace_camel.json"),
+                    headers={"Authorization": f"Bearer {SECRET}", "Content-Type": "application/json"},
+                    timeout=5,
+                )
                 break
             except requests.ConnectionError:
-                assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read() if proc.poll() is not None else "timeout"
+                assert proc.poll() is None and time.monotonic() < deadline, (
+                    proc.stderr.read() if proc.poll() is not None else "timeout"
+                )
                 time.sleep(0.1)
         assert r.status_code == 200 and r.json()["events"] == 4
         status = json.loads(govpipe(env, "sources", "list", "--json").stdout)
@@ -86,23 +99,34 @@ def test_serve_accepts_spans_then_pull_tail_and_list_see_them(env, lake, monkeyp
     assert len(rows) == 3 and set(rows[0]) == {"source_id", *EVENT_COLUMNS}
     assert [r["source_event_id"] for r in rows] == ["83e290234994b8ab", "979b3b236720058d", "47fd7881fd2cc7cc"]
     text = [format_row(r, as_json=False) for r in newest_events(lake, "agents")]
-    assert len(text) == 4 and text[2] == "2026-10-01T09:15:02.135Z  agents  api.call  usr_8f2c1a  chat  gpt-4o  in=1250 out=312  $0.006245"
+    assert (
+        len(text) == 4
+        and text[2]
+        == "2026-10-01T09:15:02.135Z  agents  api.call  usr_8f2c1a  chat  gpt-4o  in=1250 out=312  $0.006245"
+    )
     assert newest_events(lake, "nobody") == []
 
 
 def test_tail_follow_prints_events_that_arrive_later(env, sources_file, lake):
-    from governance_pipeline.lake.store import LakeStore
-    from governance_pipeline.receiver import landing
-    from governance_pipeline.otlp.json_decode import request_from_json
-    import orjson
-    from datetime import datetime, timezone
+    from datetime import datetime
 
-    proc = subprocess.Popen([*GOVPIPE, "ingest", "tail", "--follow", "--json", "--interval", "0.2"], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    import orjson
+
+    from governance_pipeline.lake.store import LakeStore
+    from governance_pipeline.otlp.json_decode import request_from_json
+    from governance_pipeline.receiver import landing
+
+    proc = subprocess.Popen(
+        [*GOVPIPE, "ingest", "tail", "--follow", "--json", "--interval", "0.2"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         time.sleep(1.5)  # let it list the (empty) lake first
         payload = request_from_json(orjson.loads(fixture_bytes("openinference.json"))).SerializeToString()
-        LakeStore(lake).write_bytes(landing.file_path("agents", landing.file_name(datetime.now(timezone.utc), "w", 1)), payload)
+        LakeStore(lake).write_bytes(landing.file_path("agents", landing.file_name(datetime.now(UTC), "w", 1)), payload)
         source = load_sources(sources_file).source("agents")
         assert run_pull(source, Runtime(credentials=lambda r: {}, lake_root=lake), None).new == 5
         lines = [json.loads(proc.stdout.readline()) for _ in range(5)]

@@ -24,7 +24,10 @@ def test_a_valid_config_is_normalized():
     "config, message",
     [
         ("{}", "sources.yaml: source 'agents': config.secretSha256: "),
-        ('{secretSha256: "abc"}', "sources.yaml: source 'agents': config.secretSha256: must be the 64 hex characters of a sha256"),
+        (
+            '{secretSha256: "abc"}',
+            "sources.yaml: source 'agents': config.secretSha256: must be the 64 hex characters of a sha256",
+        ),
         (f'{{secretSha256: "{GOOD}", allowedLabel: x}}', "config.allowedLabel: "),
     ],
 )

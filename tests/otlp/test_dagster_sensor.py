@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
-import dagster as dg
 import orjson
 
+import dagster as dg
 from governance_pipeline.config.loader import load_sources
 from governance_pipeline.defs.build import build_definitions
 from governance_pipeline.lake.store import LakeStore
@@ -23,7 +23,7 @@ def test_the_sensor_requests_a_run_for_landed_requests(sources_file, lake, monke
         idle = sensor(dg.build_sensor_context(instance=instance, cursor=None))
         assert not idle.run_requests
         payload = request_from_json(orjson.loads(fixture_bytes("trace_camel.json"))).SerializeToString()
-        name = landing.file_name(datetime.now(timezone.utc), "w", 1)
+        name = landing.file_name(datetime.now(UTC), "w", 1)
         LakeStore(lake).write_bytes(landing.file_path("agents", name), payload)
         result = sensor(dg.build_sensor_context(instance=instance, cursor=None))
         assert [r.run_key for r in result.run_requests] == [f"1:{name}"]

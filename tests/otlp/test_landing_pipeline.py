@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import duckdb
 import orjson
@@ -17,7 +17,7 @@ from governance_pipeline.receiver import landing
 from governance_pipeline.receiver.cursor import SETTLE, LandingCursor
 from tests.otlp.conftest import fixture_bytes
 
-NOW = datetime.now(timezone.utc)
+NOW = datetime.now(UTC)
 
 
 def _request(prefix: str, n: int = 4) -> bytes:
@@ -49,9 +49,12 @@ def adapter(sources_file, lake):
 
 
 def lake_ids(lake: str) -> list[str]:
-    return [r[0] for r in duckdb.sql(
-        f"select source_event_id from read_parquet('{lake}/events/**/*.parquet', hive_partitioning=true) order by 1"
-    ).fetchall()]
+    return [
+        r[0]
+        for r in duckdb.sql(
+            f"select source_event_id from read_parquet('{lake}/events/**/*.parquet', hive_partitioning=true) order by 1"
+        ).fetchall()
+    ]
 
 
 def test_landed_requests_reach_the_lake_exactly_once(pull, lake):
@@ -113,7 +116,11 @@ def test_a_receiver_clock_behind_the_pullers_loses_nothing(pull, lake):
 
 
 def test_the_cursor_stays_small_and_forgets_old_writers():
-    names = [landing.file_name(NOW - timedelta(hours=1), "old", 1), landing.file_name(NOW, "w1", 1), landing.file_name(NOW, "w1", 2)]
+    names = [
+        landing.file_name(NOW - timedelta(hours=1), "old", 1),
+        landing.file_name(NOW, "w1", 1),
+        landing.file_name(NOW, "w1", 2),
+    ]
     cur = LandingCursor().advance(names, sorted(names))
     assert set(cur.writers) == {"w1"} and cur.writers["w1"][0] == 2
     assert cur.before == landing.time_key(NOW - SETTLE)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import orjson
 import pytest
@@ -13,12 +13,33 @@ from governance_pipeline.otlp.spans import SpanRecord, iter_spans
 from tests.otlp.conftest import fixture_bytes
 
 
-def _span(attrs=None, resource=None, name="op", start=1_790_846_102_123_456_789, end=1_790_846_103_123_456_789, status=0, events=()):
+def _span(
+    attrs=None,
+    resource=None,
+    name="op",
+    start=1_790_846_102_123_456_789,
+    end=1_790_846_103_123_456_789,
+    status=0,
+    events=(),
+):
     attrs, resource = attrs or {}, resource or {}
     return SpanRecord(
-        trace_id="ab" * 16, span_id="cd" * 8, parent_span_id=None, name=name, kind=1, start_ns=start, end_ns=end,
-        status_code=status, status_message="", attrs={**resource, **attrs}, span_attrs=attrs, resource_attrs=resource,
-        scope_name="s", scope_version="1", events=list(events), links=[],
+        trace_id="ab" * 16,
+        span_id="cd" * 8,
+        parent_span_id=None,
+        name=name,
+        kind=1,
+        start_ns=start,
+        end_ns=end,
+        status_code=status,
+        status_message="",
+        attrs={**resource, **attrs},
+        span_attrs=attrs,
+        resource_attrs=resource,
+        scope_name="s",
+        scope_version="1",
+        events=list(events),
+        links=[],
     )
 
 
@@ -52,7 +73,11 @@ CASES = [
     ("target", {"embedding.model_name": "emb"}, "emb"),
     ("cost_usd", {"gen_ai.usage.cost_usd": 0.5, "gen_ai.usage.cost": 0.7}, 0.5),
     ("cost_usd", {"gen_ai.usage.cost_usd": "n/a", "gen_ai.usage.cost": "0.7"}, 0.7),  # unparseable: fall through
-    ("cost_usd", {"gen_ai.usage.cost": {"amount": 1}, "gen_ai.usage.cost.amount": 0.2}, 0.2),  # a namespace, not a number
+    (
+        "cost_usd",
+        {"gen_ai.usage.cost": {"amount": 1}, "gen_ai.usage.cost.amount": 0.2},
+        0.2,
+    ),  # a namespace, not a number
     ("cost_usd", {"gen_ai.usage.cost.amount": 0.2, "gen_ai.usage.cost.currency": "EUR", "llm.cost.usd": 0.3}, 0.3),
     ("cost_usd", {"gen_ai.usage.cost.amount": 0.2, "gen_ai.usage.cost.currency": "usd"}, 0.2),
     ("cost_usd", {"llm.cost.usd": 0.3, "llm.cost.total": 0.4}, 0.3),
@@ -111,7 +136,7 @@ def test_event_type_model_and_tool(attrs, event_type, model, tool):
 def test_event_time_is_the_start_time_in_integer_arithmetic():
     # 2026-10-01T09:15:02.123456789Z: a float would round the microseconds
     row = _row(start=1_790_846_102_123_456_789)
-    assert row["event_timestamp"] == datetime(2026, 10, 1, 9, 15, 2, 123456, tzinfo=timezone.utc)
+    assert row["event_timestamp"] == datetime(2026, 10, 1, 9, 15, 2, 123456, tzinfo=UTC)
     assert _row(start=0)["event_timestamp"] is None  # unknown: the writer uses the ingest time
 
 
@@ -140,16 +165,30 @@ def test_the_camel_fixture():
     raw = orjson.loads(chat["raw_payload"])
     assert raw["spanId"] == "47fd7881fd2cc7cc" and raw["resource"]["attributes"]["user.email"] == "dana.lee@example.com"
     tool = rows["979b3b236720058d"]
-    assert (tool["event_type"], tool["tool_name"], tool["actor"]) == ("tool.invocation", "get_order_status", "dana.lee@example.com")
+    assert (tool["event_type"], tool["tool_name"], tool["actor"]) == (
+        "tool.invocation",
+        "get_order_status",
+        "dana.lee@example.com",
+    )
     failed = rows["83e290234994b8ab"]
-    assert (failed["status"], failed["error_type"], failed["tokens_input"], failed["cost_usd"]) == ("error", "RateLimitError", 1604, None)
+    assert (failed["status"], failed["error_type"], failed["tokens_input"], failed["cost_usd"]) == (
+        "error",
+        "RateLimitError",
+        1604,
+        None,
+    )
     assert rows["3acaec7f50ad99e3"]["event_type"] == "agent.action"
 
 
 def test_the_openinference_fixture():
     rows = _fixture_rows("openinference.json")
     llm = rows["261d6823734c02f9"]
-    assert (llm["model"], llm["tokens_input"], llm["tokens_output"], llm["cost_usd"]) == ("claude-sonnet-4-5-20250929", 2048, 256, 0.009984)
+    assert (llm["model"], llm["tokens_input"], llm["tokens_output"], llm["cost_usd"]) == (
+        "claude-sonnet-4-5-20250929",
+        2048,
+        256,
+        0.009984,
+    )
     assert (llm["actor"], llm["action"], llm["conversation_id"]) == ("user-4471", "llm", "sess-9c1e7d")
     assert rows["b0cef8b48b68ed96"]["tool_name"] == "lookup_invoice"
     assert round(sum(r["cost_usd"] or 0 for r in rows.values()), 7) == round(0.009984 + 0.0002142, 7)

@@ -13,7 +13,10 @@ import brotli
 import orjson
 import pytest
 import requests
-from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest, ExportTraceServiceResponse
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
+    ExportTraceServiceRequest,
+    ExportTraceServiceResponse,
+)
 
 from governance_pipeline.lake.store import LakeStore
 from governance_pipeline.receiver import landing, landing_has_data, last_landed_at
@@ -95,7 +98,9 @@ def test_an_empty_request_succeeds_and_lands_nothing(receiver, lake):
 def _with_label(label: str | None) -> bytes:
     doc = orjson.loads(fixture_bytes("trace_camel.json"))
     if label is not None:
-        doc["resourceSpans"][0]["resource"]["attributes"].append({"key": "LangWatchSourceType", "value": {"stringValue": label}})
+        doc["resourceSpans"][0]["resource"]["attributes"].append(
+            {"key": "LangWatchSourceType", "value": {"stringValue": label}}
+        )
     return orjson.dumps(doc)
 
 
@@ -168,8 +173,12 @@ def test_other_methods_and_paths(receiver):
     assert r.status_code == 405 and r.headers["allow"] == "POST"
     assert requests.put(f"{url}/api/ingest/otel/agents", timeout=10).status_code == 405
     assert requests.post(f"{url}/v1/traces", timeout=10).status_code == 404
-    r = requests.post(f"{url}/api/ingest/otel/agents/v1/traces", data=fixture_bytes("trace.pb"),
-                      headers={"Content-Type": PB, "Authorization": f"Bearer {SECRET}"}, timeout=10)
+    r = requests.post(
+        f"{url}/api/ingest/otel/agents/v1/traces",
+        data=fixture_bytes("trace.pb"),
+        headers={"Content-Type": PB, "Authorization": f"Bearer {SECRET}"},
+        timeout=10,
+    )
     assert r.status_code == 200
 
 

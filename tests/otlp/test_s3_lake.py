@@ -27,8 +27,12 @@ def s3(monkeypatch):
 def test_receiver_lands_on_s3_and_the_pull_reads_it_back(s3, sources_file):
     lake = "s3://lake/gov"
     with running(build_app(str(sources_file), lake)) as url:
-        r = requests.post(f"{url}/api/ingest/otel/agents", data=fixture_bytes("trace.pb"),
-                          headers={"Authorization": f"Bearer {SECRET}", "Content-Type": "application/x-protobuf"}, timeout=10)
+        r = requests.post(
+            f"{url}/api/ingest/otel/agents",
+            data=fixture_bytes("trace.pb"),
+            headers={"Authorization": f"Bearer {SECRET}", "Content-Type": "application/x-protobuf"},
+            timeout=10,
+        )
         assert r.status_code == 200
         keys = [o["Key"] for o in s3.list_objects_v2(Bucket="lake", Prefix="gov/_landing/otlp/agents/")["Contents"]]
         assert len(keys) == 1 and keys[0].endswith(".pb")  # the object exists once the 200 is sent

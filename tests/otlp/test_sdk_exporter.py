@@ -27,7 +27,9 @@ class _Recording(OTLPSpanExporter):
 
 
 def _provider(url: str, source: str, secret: str, resource: dict) -> tuple[TracerProvider, _Recording]:
-    exporter = _Recording(endpoint=f"{url}/api/ingest/otel/{source}", headers={"Authorization": f"Bearer {secret}"}, timeout=10)
+    exporter = _Recording(
+        endpoint=f"{url}/api/ingest/otel/{source}", headers={"Authorization": f"Bearer {secret}"}, timeout=10
+    )
     exporter.results = []
     provider = TracerProvider(resource=Resource.create(resource))
     provider.add_span_processor(SimpleSpanProcessor(exporter))
@@ -41,8 +43,14 @@ def test_sdk_exporter_succeeds_and_the_spans_reach_the_lake_once(receiver, sourc
     with tracer.start_as_current_span("invoke_agent bot") as root:
         root.set_attribute("gen_ai.operation.name", "invoke_agent")
         with tracer.start_as_current_span("chat gpt-4o") as chat:
-            chat.set_attributes({"gen_ai.request.model": "gpt-4o", "gen_ai.usage.input_tokens": 100,
-                                 "gen_ai.usage.output_tokens": 20, "gen_ai.usage.cost": 0.0012})
+            chat.set_attributes(
+                {
+                    "gen_ai.request.model": "gpt-4o",
+                    "gen_ai.usage.input_tokens": 100,
+                    "gen_ai.usage.output_tokens": 20,
+                    "gen_ai.usage.cost": 0.0012,
+                }
+            )
         with tracer.start_as_current_span("execute_tool search") as tool:
             tool.set_attribute("gen_ai.tool.name", "search")
             tool.set_status(Status(StatusCode.ERROR, "boom"))
@@ -67,7 +75,9 @@ def test_sdk_exporter_succeeds_and_the_spans_reach_the_lake_once(receiver, sourc
 
 def test_sdk_exporter_with_a_rejected_resource_still_succeeds(receiver, lake):
     url, _ = receiver
-    provider, exporter = _provider(url, "labelled", OTHER_SECRET, {"service.name": "x", "governance.source_type": "other"})
+    provider, exporter = _provider(
+        url, "labelled", OTHER_SECRET, {"service.name": "x", "governance.source_type": "other"}
+    )
     with provider.get_tracer("t").start_as_current_span("s"):
         pass
     provider.shutdown()

@@ -21,13 +21,13 @@ from governance_pipeline.config.credentials import resolve_credentials
 from governance_pipeline.config.loader import parse_sources
 from tests.support.moto import moto_server
 
-_REPO = Path(__file__).resolve().parents[2]
-# CI clones the repo with shared/ beside it; a worktree under <checkout>/wt/<name> finds it two levels up.
-SHARED = next((p for p in (_REPO / ".." / "shared", _REPO / ".." / ".." / "shared") if p.is_dir()), _REPO / ".." / "shared")
-FIXTURES = SHARED / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 ALLOW_ALL = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
 ASSUME_ONLY = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}]}
-TRUST_ANY = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}]}
+TRUST_ANY = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}],
+}
 
 
 @dataclass
@@ -38,7 +38,9 @@ class Moto:
 
     def client(self, service: str = "s3", key: tuple[str, str] | None = None):
         k, s = key or self.admin
-        return boto3.client(service, endpoint_url=self.url, region_name="us-east-1", aws_access_key_id=k, aws_secret_access_key=s)
+        return boto3.client(
+            service, endpoint_url=self.url, region_name="us-east-1", aws_access_key_id=k, aws_secret_access_key=s
+        )
 
     def new_user(self, name: str, policy: dict) -> tuple[str, str]:
         iam = self.client("iam")
@@ -70,13 +72,17 @@ def moto() -> Moto:
         else:
             os.environ["INITIAL_NO_AUTH_ACTION_COUNT"] = previous
     try:
-        iam = boto3.client("iam", endpoint_url=url, region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+        iam = boto3.client(
+            "iam", endpoint_url=url, region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
+        )
         iam.create_user(UserName="admin")
         iam.put_user_policy(UserName="admin", PolicyName="all", PolicyDocument=json.dumps(ALLOW_ALL))
         key = iam.create_access_key(UserName="admin")["AccessKey"]
         m = Moto(url, (key["AccessKeyId"], key["SecretAccessKey"]), "")
         role = m.client("iam").create_role(RoleName="drops-reader", AssumeRolePolicyDocument=json.dumps(TRUST_ANY))
-        m.client("iam").put_role_policy(RoleName="drops-reader", PolicyName="read", PolicyDocument=json.dumps(ALLOW_ALL))
+        m.client("iam").put_role_policy(
+            RoleName="drops-reader", PolicyName="read", PolicyDocument=json.dumps(ALLOW_ALL)
+        )
         m.role_arn = role["Role"]["Arn"]
         yield m
     finally:
@@ -103,7 +109,9 @@ def runtime_for(sources, lake: Path) -> Runtime:
 def lake_rows(lake: Path, columns: str = "*", order: str = "source_event_id") -> list[dict]:
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
-    rel = con.execute(f"SELECT {columns} FROM read_parquet('{lake}/events/**/*.parquet', hive_partitioning=true) ORDER BY {order}")
+    rel = con.execute(
+        f"SELECT {columns} FROM read_parquet('{lake}/events/**/*.parquet', hive_partitioning=true) ORDER BY {order}"
+    )
     names = [d[0] for d in rel.description]
     return [dict(zip(names, row)) for row in rel.fetchall()]
 

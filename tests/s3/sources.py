@@ -43,6 +43,13 @@ def s3_polling(url: str, bucket: str, parser: str = "ndjson", prefix: str = "dro
 
 
 def openai_compliance(url: str, bucket: str, role_arn: str, **extra) -> str:
-    config = {"bucket": bucket, "roleArn": role_arn, "region": "us-east-1", "endpointUrl": url, "credentialRef": "aws", **extra}
+    config = {
+        "bucket": bucket,
+        "roleArn": role_arn,
+        "region": "us-east-1",
+        "endpointUrl": url,
+        "credentialRef": "aws",
+        **extra,
+    }
     source = {"id": "drops", "type": "openai_compliance", "startDate": "2026-09-01", "config": config}
     return CREDENTIALS + "sources:\n  - " + json.dumps(source) + "\n"

@@ -53,10 +53,30 @@ def test_fixtures_map_identically(fixture):
 
 def test_types_coerce_like_the_row_path():
     block = ndjson(
-        {"id": "a", "ts": 1790834575, "who": {"name": "Zoë \"q\" \\ x"}, "n": 7, "model": "gpt-4o", "cost": 1, "tin": 3.9, "tout": 2,
-         "flags": {"pii": True, "label": "say \"hi\" \\ ü", "inner": {"k": 1}}, "ok": True},
-        {"id": "b", "ts": 1790834575123, "who": {"name": "b"}, "n": 8, "model": None, "cost": 0.25, "tin": 4, "tout": None,
-         "flags": {"pii": False, "label": "", "inner": {"k": -2}}, "ok": False},
+        {
+            "id": "a",
+            "ts": 1790834575,
+            "who": {"name": 'Zoë "q" \\ x'},
+            "n": 7,
+            "model": "gpt-4o",
+            "cost": 1,
+            "tin": 3.9,
+            "tout": 2,
+            "flags": {"pii": True, "label": 'say "hi" \\ ü', "inner": {"k": 1}},
+            "ok": True,
+        },
+        {
+            "id": "b",
+            "ts": 1790834575123,
+            "who": {"name": "b"},
+            "n": 8,
+            "model": None,
+            "cost": 0.25,
+            "tin": 4,
+            "tout": None,
+            "flags": {"pii": False, "label": "", "inner": {"k": -2}},
+            "ok": False,
+        },
         {"ts": 1790834575123456, "who": {}, "tin": 5, "flags": {"pii": False, "label": "x", "inner": {"k": 0}}},
     )
     fast = ArrowJsonMapping(GENERIC).map_block(block)
@@ -78,14 +98,23 @@ def test_rows_without_the_object_get_null_flags():
 
 
 def test_iso_timestamps_with_offsets_and_fractions():
-    block = ndjson({"id": "a", "ts": "2026-10-01T10:00:00Z"}, {"id": "b", "ts": "2026-10-01T12:00:00+02:00"}, {"id": "c", "ts": "2026-10-01T10:00:00.5Z"})
+    block = ndjson(
+        {"id": "a", "ts": "2026-10-01T10:00:00Z"},
+        {"id": "b", "ts": "2026-10-01T12:00:00+02:00"},
+        {"id": "c", "ts": "2026-10-01T10:00:00.5Z"},
+    )
     fast = ArrowJsonMapping(GENERIC).map_block(block)
-    assert fast is not None and fast.column("event_timestamp").equals(row_path(GENERIC, block).column("event_timestamp"))
+    assert fast is not None and fast.column("event_timestamp").equals(
+        row_path(GENERIC, block).column("event_timestamp")
+    )
 
 
 def test_float_epochs_and_ints_promoted_to_floats():
-    block = ndjson({"id": "a", "ts": 1790834575, "tin": 3}, {"id": "b", "ts": 1790834575.123456, "tin": 2.7},
-                   {"id": "c", "ts": 1790834575123.5, "tin": 1})
+    block = ndjson(
+        {"id": "a", "ts": 1790834575, "tin": 3},
+        {"id": "b", "ts": 1790834575.123456, "tin": 2.7},
+        {"id": "c", "ts": 1790834575123.5, "tin": 1},
+    )
     fast = ArrowJsonMapping(GENERIC).map_block(block)
     assert fast is not None and fast.equals(row_path(GENERIC, block))
 
@@ -160,7 +189,9 @@ def test_fallback_fields_fill_nulls():
 
 def test_a_bad_block_falls_back_with_exact_line_numbers(monkeypatch):
     monkeypatch.setattr(drops_module, "BLOCK_BYTES", 200)
-    good = [json.dumps({"id": f"e{i}", "created_at": 1790834575, "user": {"email": "a@example.com"}}) for i in range(20)]
+    good = [
+        json.dumps({"id": f"e{i}", "created_at": 1790834575, "user": {"email": "a@example.com"}}) for i in range(20)
+    ]
     good[12] = '{"id": "broken", '
     data = ("\n".join(good) + "\n").encode()
     engine = S3Drops(S3Location("b"), "ndjson", MAPPING, lambda: None, "s", fallbacks=dict(FALLBACKS))
@@ -175,7 +206,9 @@ def test_a_bad_block_falls_back_with_exact_line_numbers(monkeypatch):
 
 
 def test_escaped_strings_and_missing_objects():
-    block = ndjson({"id": "a\"b", "who": {"name": "tab\there \u00e9 \\ /"}, "n": "x"}, {"id": "e", "who": None}, {"id": "f"})
+    block = ndjson(
+        {"id": 'a"b', "who": {"name": "tab\there \u00e9 \\ /"}, "n": "x"}, {"id": "e", "who": None}, {"id": "f"}
+    )
     fast = ArrowJsonMapping(GENERIC).map_block(block)
     assert fast is not None and fast.equals(row_path(GENERIC, block))
     assert fast.column("actor").to_pylist() == ["tab\there \u00e9 \\ /", None, None]
@@ -190,7 +223,15 @@ def test_keys_are_matched_with_their_case():
 def test_booleans_and_numbers_map_to_every_target_like_the_row_path():
     block = ndjson(
         {"id": "a", "ts": "2026-10-01T10:00:00Z", "n": True, "cost": True, "tin": "7", "tout": 2.9, "model": 3},
-        {"id": "b", "ts": "2026-10-01T11:00:00.123456+01:00", "n": False, "cost": False, "tin": "x", "tout": -1.5, "model": 4},
+        {
+            "id": "b",
+            "ts": "2026-10-01T11:00:00.123456+01:00",
+            "n": False,
+            "cost": False,
+            "tin": "x",
+            "tout": -1.5,
+            "model": 4,
+        },
     )
     fast = ArrowJsonMapping(GENERIC).map_block(block)
     assert fast is not None and fast.equals(row_path(GENERIC, block))

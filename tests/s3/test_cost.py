@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pyarrow as pa
 import pytest
@@ -18,7 +18,7 @@ def batch(**cols) -> pa.Table:
     n = len(cols["source_event_id"])
     cols.setdefault("event_timestamp", ["2026-10-01T10:00:00Z"] * n)
     table = pa.table({k: pa.array(v, pa.int64() if k.startswith("tokens") else None) for k, v in cols.items()})
-    return conform(table, "test", datetime.now(timezone.utc))
+    return conform(table, "test", datetime.now(UTC))
 
 
 def test_prices_missing_costs_only():
@@ -42,9 +42,17 @@ def test_prices_missing_costs_only():
 
 
 def test_tiered_prices_follow_the_library():
-    t = batch(source_event_id=["a", "b"], model=["claude-sonnet-4-5"] * 2, tokens_input=[1000, 300_000], tokens_output=[10, 10])
+    t = batch(
+        source_event_id=["a", "b"],
+        model=["claude-sonnet-4-5"] * 2,
+        tokens_input=[1000, 300_000],
+        tokens_output=[10, 10],
+    )
     priced, _ = price_missing(t)
-    expected = [float(calc_price(Usage(input_tokens=i, output_tokens=10), "claude-sonnet-4-5").total_price) for i in (1000, 300_000)]
+    expected = [
+        float(calc_price(Usage(input_tokens=i, output_tokens=10), "claude-sonnet-4-5").total_price)
+        for i in (1000, 300_000)
+    ]
     assert priced.column("cost_usd").to_pylist() == pytest.approx(expected)
     assert model_rates("claude-sonnet-4-5").tiered is not None
 
@@ -56,8 +64,14 @@ def test_provider_narrows_the_lookup_and_falls_back():
 
 def test_writer_reports_unpriced_models(tmp_path):
     writer = LakeWriter(LakeStore(str(tmp_path)), "src", "test")
-    table = pa.table({"source_event_id": ["a", "b"], "event_timestamp": ["2026-10-01T00:00:00Z"] * 2,
-                      "model": ["mystery-1", "gpt-4o"], "tokens_input": pa.array([1, 1], pa.int64())})
+    table = pa.table(
+        {
+            "source_event_id": ["a", "b"],
+            "event_timestamp": ["2026-10-01T00:00:00Z"] * 2,
+            "model": ["mystery-1", "gpt-4o"],
+            "tokens_input": pa.array([1, 1], pa.int64()),
+        }
+    )
     writer.write(table)
     stats = writer.commit()
     assert stats.unpriced_models == {"mystery-1": 1} and stats.new == 2

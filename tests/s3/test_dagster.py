@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 import dagster as dg
-
 from governance_pipeline.cli import main as govpipe
 from governance_pipeline.defs.build import build_definitions
 from governance_pipeline.defs.state import load_state
@@ -30,7 +29,9 @@ def test_sensor_tick_requests_runs_keyed_on_etags(moto, aws_env, env, monkeypatc
     with dg.instance_for_test() as instance:
         empty = sensor.evaluate_tick(dg.build_sensor_context(instance=instance))
         assert empty.run_requests == [] and "no new objects under s3://" in empty.skip_message
-        etag = moto.put(bucket, "compliance/2026/10/01/00/a.jsonl.gz", (FIXTURES / "openai_compliance/sample.jsonl.gz").read_bytes())
+        etag = moto.put(
+            bucket, "compliance/2026/10/01/00/a.jsonl.gz", (FIXTURES / "openai_compliance/sample.jsonl.gz").read_bytes()
+        )
         tick = sensor.evaluate_tick(dg.build_sensor_context(instance=instance))
         assert [r.run_key for r in tick.run_requests] == [f"compliance/2026/10/01/00/a.jsonl.gz@{etag}"]
         after = sensor.evaluate_tick(dg.build_sensor_context(instance=instance, cursor=tick.cursor))
@@ -55,7 +56,9 @@ def test_the_govpipe_script_ends_cleanly_after_a_pull(moto, aws_env, env, monkey
     stderr must survive that (DuckDB's bindings complain on stderr about objects a teardown did not free)."""
     bucket = moto.bucket()
     _sources(env, monkeypatch, openai_compliance(moto.url, bucket, moto.role_arn))
-    moto.put(bucket, "compliance/2026/10/01/00/a.jsonl.gz", (FIXTURES / "openai_compliance/sample.jsonl.gz").read_bytes())
+    moto.put(
+        bucket, "compliance/2026/10/01/00/a.jsonl.gz", (FIXTURES / "openai_compliance/sample.jsonl.gz").read_bytes()
+    )
     script = Path(sys.executable).parent / "govpipe"
     out = subprocess.run([str(script), "pull", "drops"], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr

@@ -18,7 +18,7 @@ def leaves(block: bytes, *paths: str):
 def test_values_are_typed_as_arrows_json_reader_types_them():
     block = ndjson(
         {"s": "a", "i": 1, "f": 1, "b": True, "o": {"k": [1, "x"]}, "u": {"e": "q@x"}},
-        {"s": "é \"q\" \\", "i": -2, "f": 2.5, "b": False, "o": {}, "u": None},
+        {"s": 'é "q" \\', "i": -2, "f": 2.5, "b": False, "o": {}, "u": None},
         {"s": None, "i": None},
     )
     s, i, f, b, o, e, absent = leaves(block, "s", "i", "f", "b", "o", "u.e", "nowhere")
@@ -43,8 +43,15 @@ def test_keys_with_dots_and_quotes_in_sql():
 
 def test_the_openai_sample_maps_through_duckdb():
     block = ndjson(
-        {"id": "e1", "created_at": 1790834575, "user": {"email": "a@example.com", "id": "u1"}, "type": "x", "model": "gpt-4o",
-         "usage": {"prompt_tokens": 3, "completion_tokens": 4}, "content_classification": {"pii": False, "sensitivity": "general"}},
+        {
+            "id": "e1",
+            "created_at": 1790834575,
+            "user": {"email": "a@example.com", "id": "u1"},
+            "type": "x",
+            "model": "gpt-4o",
+            "usage": {"prompt_tokens": 3, "completion_tokens": 4},
+            "content_classification": {"pii": False, "sensitivity": "general"},
+        },
     )
     from governance_pipeline.adapters.openai_compliance import FALLBACKS, MAPPING
 
@@ -97,8 +104,18 @@ def test_mixed_kinds_under_one_path_stand_down():
 
 def test_both_routes_agree_on_a_varied_block():
     block = ndjson(
-        {"id": "a", "ts": 1790834575, "who": {"name": "Zoë"}, "n": "act", "model": "gpt-4o", "cost": 0.5, "tin": 3, "tout": 2.9,
-         "flags": {"pii": True, "inner": {"k": 1}}, "ok": True},
+        {
+            "id": "a",
+            "ts": 1790834575,
+            "who": {"name": "Zoë"},
+            "n": "act",
+            "model": "gpt-4o",
+            "cost": 0.5,
+            "tin": 3,
+            "tout": 2.9,
+            "flags": {"pii": True, "inner": {"k": 1}},
+            "ok": True,
+        },
         {"id": "b", "ts": 1790834575123, "who": {}, "n": None, "cost": 1, "tin": None, "flags": None, "ok": False},
         {"ts": 1790834575123456, "tin": 5, "flags": {"pii": False, "inner": {"k": -2}}},
     )

@@ -25,7 +25,9 @@ def test_buffers_flush_when_the_byte_budget_is_reached(tmp_path, monkeypatch):
     writer.write(day_batch(0, 250))  # duplicates of flushed rows are still recognised
     stats = writer.commit()
     assert stats.new == 2000 and stats.duplicates == 250
-    assert LakeStore(str(tmp_path)).read_table(LakeStore(str(tmp_path)).list_files("events", ".parquet")).num_rows == 2000
+    assert (
+        LakeStore(str(tmp_path)).read_table(LakeStore(str(tmp_path)).list_files("events", ".parquet")).num_rows == 2000
+    )
 
 
 def test_date_partitions_match_strftime_across_the_epoch_and_day_edges():

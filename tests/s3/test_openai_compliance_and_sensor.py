@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -15,7 +16,11 @@ from tests.s3.sources import openai_compliance, s3_polling
 
 def test_openai_compliance_maps_the_hourly_drop(moto, aws_env, tmp_path):
     bucket = moto.bucket()
-    moto.put(bucket, "compliance/2026/10/01/00/events.jsonl.gz", (FIXTURES / "openai_compliance/sample.jsonl.gz").read_bytes())
+    moto.put(
+        bucket,
+        "compliance/2026/10/01/00/events.jsonl.gz",
+        (FIXTURES / "openai_compliance/sample.jsonl.gz").read_bytes(),
+    )
     moto.put(bucket, "elsewhere/ignored.jsonl", b'{"id": "nope"}\n')
     key = moto.new_user("openai-assume-only", ASSUME_ONLY)  # may only assume the role
     aws_env.setenv("TEST_S3_KEY_ID", key[0])
@@ -32,7 +37,13 @@ def test_openai_compliance_maps_the_hourly_drop(moto, aws_env, tmp_path):
     assert (first["tokens_input"], first["tokens_output"]) == (2421, 227)
     assert first["cost_source"] == "computed" and first["cost_usd"] == pytest.approx(2421 * 2.5e-6 + 227 * 10e-6)
     assert first["event_type"] == "api.call" and first["conversation_id"] == "conv_5344e96224aa1665"
-    assert json.loads(first["flags"]) == {"pii": False, "secrets": False, "self_harm": False, "violence": False, "sensitivity": "general"}
+    assert json.loads(first["flags"]) == {
+        "pii": False,
+        "secrets": False,
+        "self_harm": False,
+        "violence": False,
+        "sensitivity": "general",
+    }
     assert json.loads(first["raw_payload"])["content_classification"]["sensitivity"] == "general"
     assert first["event_timestamp"].timestamp() == 1790834575
     upload = next(r for r in rows if json.loads(r["raw_payload"])["type"] == "conversation.file.uploaded")
@@ -45,8 +56,14 @@ def test_openai_compliance_maps_the_hourly_drop(moto, aws_env, tmp_path):
     [
         ({"bucket": "b"}, "config.roleArn: Field required"),
         ({"bucket": "ok-bucket", "roleArn": "role/x"}, "config.roleArn: invalid role ARN"),
-        ({"bucket": "ok-bucket", "roleArn": "arn:aws:iam::123456789012:role/r", "parser": "csv"}, "config.parser: unknown key"),
-        ({"bucket": "Bad_Bucket!", "roleArn": "arn:aws:iam::123456789012:role/r"}, "config.bucket: invalid bucket name"),
+        (
+            {"bucket": "ok-bucket", "roleArn": "arn:aws:iam::123456789012:role/r", "parser": "csv"},
+            "config.parser: unknown key",
+        ),
+        (
+            {"bucket": "Bad_Bucket!", "roleArn": "arn:aws:iam::123456789012:role/r"},
+            "config.bucket: invalid bucket name",
+        ),
     ],
 )
 def test_openai_compliance_config_errors(config, message):
@@ -78,7 +95,9 @@ def test_credential_set_needs_aws_keys():
     text = "credentials:\n  aws: {token: {env: X}}\nsources:\n  - " + json.dumps(
         {"id": "s3src", "type": "s3_polling", "config": {"bucket": "drops", "credentialRef": "aws", "eventMapping": {}}}
     )
-    with pytest.raises(ConfigError, match="config.credentialRef: credential set 'aws' lacks accessKeyId, secretAccessKey"):
+    with pytest.raises(
+        ConfigError, match=re.escape("config.credentialRef: credential set 'aws' lacks accessKeyId, secretAccessKey")
+    ):
         parse_sources(text)
 
 

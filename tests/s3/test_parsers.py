@@ -20,7 +20,11 @@ def chunks(data: bytes, size: int):
 
 def run(kind: str, data: bytes, size: int = 3, batch_rows: int = 20_000):
     batches = list(parse(kind, decoded(chunks(data, size)), "k", batch_rows))
-    return [r for b in batches for r in b.records], [r for b in batches for r in b.raws], [x for b in batches for x in b.bad]
+    return (
+        [r for b in batches for r in b.records],
+        [r for b in batches for r in b.raws],
+        [x for b in batches for x in b.bad],
+    )
 
 
 @pytest.mark.parametrize("size", [1, 2, 7, 1 << 20])
@@ -40,14 +44,13 @@ def test_multi_member_gzip_and_bounded_output_steps():
 
 def test_corrupt_gzip_is_a_file_error():
     data = gzip.compress(b'{"a": 1}\n' * 10)
-    records, _, bad = run("ndjson", data[:10] + b"garbage-garbage" + data[25:])
+    _records, _, bad = run("ndjson", data[:10] + b"garbage-garbage" + data[25:])
     assert bad and ("corrupt gzip" in bad[-1]["error"] or "truncated" in bad[-1]["error"])
 
 
 def test_line_blocks_split_across_chunks():
     lines = [line for block in line_blocks(chunks(b"ab\ncd\n\nef", 1)) for line in block]
     assert lines == [b"ab", b"cd", b"", b"ef"]
-
 
 
 @pytest.mark.parametrize("chunk", [1, 5, 64, 1000, 4096])
@@ -72,6 +75,7 @@ def test_line_aligned_gives_the_complete_lines_before_a_broken_stream():
             got.append(block)
     assert got == [b'{"a": 1}\n{"a": 2}\n']
 
+
 def test_ndjson_keeps_original_text_and_skips_blank_lines():
     data = b'{"id": 1, "x": "\xc3\xa9"}\r\n\n  \n[1,2]\n{"id": 2}'
     records, raws, bad = run("ndjson", data)
@@ -89,25 +93,41 @@ def test_batches_are_bounded():
 def test_csv_multiline_quoted_field_and_bom():
     data = '\ufeffid,note,cost\n1,"two\nlines, and ""quotes""",\n2,plain,0.5\n3,short\n'.encode()
     records, raws, bad = run("csv", data, size=4)
-    assert records == [{"id": "1", "note": 'two\nlines, and "quotes"', "cost": None}, {"id": "2", "note": "plain", "cost": "0.5"}]
+    assert records == [
+        {"id": "1", "note": 'two\nlines, and "quotes"', "cost": None},
+        {"id": "2", "note": "plain", "cost": "0.5"},
+    ]
     assert json.loads(raws[0])["note"].startswith("two")
     assert [(b["line"], b["error"]) for b in bad] == [(5, "expected 3 fields, got 2")]
 
 
 def test_json_array_elements_with_strings_holding_brackets():
     data = b' [ {"a": "x]},{[\\"y"}, {"b": [1, {"c": 2}]},\n "str", 3, {"d": null} ] \n'
-    assert [t for _, t in iter_elements(chunks(data, 2))] == [b'{"a": "x]},{[\\"y"}', b'{"b": [1, {"c": 2}]}', b'"str"', b"3", b'{"d": null}']
+    assert [t for _, t in iter_elements(chunks(data, 2))] == [
+        b'{"a": "x]},{[\\"y"}',
+        b'{"b": [1, {"c": 2}]}',
+        b'"str"',
+        b"3",
+        b'{"d": null}',
+    ]
     records, _, bad = run("json-array", data, size=5)
     assert records == [{"a": 'x]},{["y'}, {"b": [1, {"c": 2}]}, {"d": None}]
-    assert [(b["line"], b["error"]) for b in bad] == [(2, "expected a JSON object, got str"), (2, "expected a JSON object, got int")]
+    assert [(b["line"], b["error"]) for b in bad] == [
+        (2, "expected a JSON object, got str"),
+        (2, "expected a JSON object, got int"),
+    ]
 
 
 @pytest.mark.parametrize(
     "data,error",
-    [(b'{"not": "an array"}', "expected a JSON array"), (b'[{"a": 1}, {"b"', "unterminated JSON array"), (b"[{}] x", "unexpected data")],
+    [
+        (b'{"not": "an array"}', "expected a JSON array"),
+        (b'[{"a": 1}, {"b"', "unterminated JSON array"),
+        (b"[{}] x", "unexpected data"),
+    ],
 )
 def test_json_array_structural_errors(data, error):
-    records, _, bad = run("json-array", data)
+    _records, _, bad = run("json-array", data)
     assert error in bad[-1]["error"]
 
 

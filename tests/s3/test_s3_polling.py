@@ -66,7 +66,11 @@ def test_gzip_is_detected_from_bytes_not_names(moto, aws_env, tmp_path):
 
 @pytest.mark.parametrize(
     "parser,fixture,count,line",
-    [("ndjson", "ndjson/sample_bad.ndjson", 9, 4), ("csv", "csv/sample_bad.csv", 11, 8), ("json-array", "json_array/sample_bad.json", 10, 58)],
+    [
+        ("ndjson", "ndjson/sample_bad.ndjson", 9, 4),
+        ("csv", "csv/sample_bad.csv", 11, 8),
+        ("json-array", "json_array/sample_bad.json", 10, 58),
+    ],
 )
 def test_malformed_records_are_quarantined_and_the_rest_lands(moto, aws_env, tmp_path, parser, fixture, count, line):
     bucket = moto.bucket()
@@ -90,8 +94,17 @@ def test_truncated_gzip_keeps_complete_lines(moto, aws_env, tmp_path):
 
 def _events(prefix: str, n: int, day: str = "2026-10-01") -> bytes:
     return b"".join(
-        json.dumps({"id": f"{prefix}-{i}", "created_at": f"{day}T10:{i:02d}:00Z", "user": {"email": "a@example.com"},
-                    "event_type": "chat", "model": "gpt-4o", "usage": {"input_tokens": 10, "output_tokens": 5, "cost": 0.1}}).encode() + b"\n"
+        json.dumps(
+            {
+                "id": f"{prefix}-{i}",
+                "created_at": f"{day}T10:{i:02d}:00Z",
+                "user": {"email": "a@example.com"},
+                "event_type": "chat",
+                "model": "gpt-4o",
+                "usage": {"input_tokens": 10, "output_tokens": 5, "cost": 0.1},
+            }
+        ).encode()
+        + b"\n"
         for i in range(n)
     )
 
@@ -130,7 +143,9 @@ def test_late_file_below_the_overlap_is_not_read(moto, aws_env, tmp_path):
     moto.put(bucket, "drops/11.ndjson", _events("h11", 1))  # below the floor (only the newest key is kept)
     moto.put(bucket, "drops/14.ndjson", _events("h14", 1))
     second = pull(text, tmp_path, first.cursor)
-    assert second.new == 1 and json.loads(second.cursor)["seen"] == {"drops/14.ndjson": moto.client().head_object(Bucket=bucket, Key="drops/14.ndjson")["ETag"].strip('"')[:16]}
+    assert second.new == 1 and json.loads(second.cursor)["seen"] == {
+        "drops/14.ndjson": moto.client().head_object(Bucket=bucket, Key="drops/14.ndjson")["ETag"].strip('"')[:16]
+    }
 
 
 def test_seed_cursor_a_bare_key_still_works(moto, aws_env, tmp_path):
@@ -151,14 +166,18 @@ def test_credentials_are_resolved_on_every_run(moto, aws_env, tmp_path):
         pull(text, tmp_path)
     assert "not-the-secret" not in str(err.value) and bucket in str(err.value)
 
-    first_key = moto.new_user("rotating-1", {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]})
+    first_key = moto.new_user(
+        "rotating-1", {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}
+    )
     aws_env.setenv("TEST_S3_KEY_ID", first_key[0])
     aws_env.setenv("TEST_S3_SECRET", first_key[1])
     first = pull(text, tmp_path)
     assert first.new == 2
 
     # Rotation: a new key for another user, the old one deleted; the next run must use the new one.
-    second_key = moto.new_user("rotating-2", {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]})
+    second_key = moto.new_user(
+        "rotating-2", {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}
+    )
     moto.client("iam").delete_access_key(UserName="rotating-1", AccessKeyId=first_key[0])
     aws_env.setenv("TEST_S3_KEY_ID", second_key[0])
     aws_env.setenv("TEST_S3_SECRET", second_key[1])
@@ -190,8 +209,9 @@ def test_default_credential_chain(moto, aws_env, tmp_path):
 
 
 def test_backfill_rereads_every_object_and_keeps_the_window(moto, aws_env, tmp_path):
-    from governance_pipeline.adapters.base import Window
     from datetime import date
+
+    from governance_pipeline.adapters.base import Window
 
     bucket = moto.bucket()
     moto.put(bucket, "drops/1.ndjson", _events("d1", 2, "2026-10-01"))
@@ -204,7 +224,9 @@ def test_backfill_rereads_every_object_and_keeps_the_window(moto, aws_env, tmp_p
     assert len(lake_rows(tmp_path)) == 5
 
 
-def test_a_read_that_fails_mid_run_moves_no_cursor_and_the_rerun_lands_each_event_once(moto, aws_env, tmp_path, monkeypatch):
+def test_a_read_that_fails_mid_run_moves_no_cursor_and_the_rerun_lands_each_event_once(
+    moto, aws_env, tmp_path, monkeypatch
+):
     """The failure happens on the read-ahead thread while earlier objects are being mapped and written: it
     must reach the run, which then commits nothing."""
     from governance_pipeline.s3 import drops as drops_module
@@ -222,7 +244,7 @@ def test_a_read_that_fails_mid_run_moves_no_cursor_and_the_rerun_lands_each_even
         return real_get(self, client, obj)
 
     monkeypatch.setattr(drops_module.S3Drops, "_get", denied_on_the_last)
-    with pytest.raises(S3AccessError, match="12.ndjson"):
+    with pytest.raises(S3AccessError, match=r"12\.ndjson"):
         pull(text, tmp_path)
     monkeypatch.setattr(drops_module.S3Drops, "_get", real_get)
     rerun = pull(text, tmp_path)  # the cursor was never committed: start again from nothing

@@ -1,6 +1,6 @@
 """A strict OCSF event validator over the uncompiled schema source files (a test tool, not a runtime dependency).
 
-It does by hand what the schema compilers do (see ``shared/ocsf/README.md``): ``extends`` chains, ``$include``d
+It does by hand what the schema compilers do (see ``tests/fixtures/ocsf/README.md``): ``extends`` chains, ``$include``d
 profiles (their attributes exist only when the profile is listed in ``metadata.profiles``), dictionary entries
 deep-merged with local overrides, enum unions, primitive types with their regex/range/max_len, and the
 ``at_least_one`` / ``just_one`` constraints. ``validate(event)`` returns a list of error strings (empty: valid).
@@ -14,19 +14,16 @@ from functools import lru_cache
 from pathlib import Path
 
 
-
 def _schema_dir() -> Path:
-    """``shared/ocsf/1.8.0`` beside the repository (CI layout), or beside any parent folder (worktrees)."""
-    repo = Path(__file__).resolve().parents[2]
-    for base in (repo, *repo.parents):
-        candidate = base.parent / "shared" / "ocsf" / "1.8.0"
-        if candidate.is_dir():
-            return candidate
-    raise FileNotFoundError(f"shared/ocsf/1.8.0 not found beside {repo} or its parents")
+    """The committed OCSF 1.8.0 API Activity subset (``tests/fixtures/ocsf/README.md`` says what and whence)."""
+    return Path(__file__).resolve().parents[1] / "fixtures" / "ocsf" / "1.8.0"
 
 
-_EVENT_FILES = {"base_event": "events/base_event.json", "application": "events/application/application.json",
-                "api_activity": "events/application/api_activity.json"}
+_EVENT_FILES = {
+    "base_event": "events/base_event.json",
+    "application": "events/application/application.json",
+    "api_activity": "events/application/api_activity.json",
+}
 _PLACEHOLDER_ENUMS = {"class_uid", "category_uid", "type_uid"}
 
 
@@ -84,8 +81,13 @@ class Schema:
         else:
             attrs, constraints, category = own, raw.get("constraints", {}), raw.get("category")
         effective = {n: _merge_attr(self.dictionary.get(n, {}), d) for n, d in attrs.items()}
-        resolved = {"local": attrs, "attributes": effective, "constraints": constraints or {},
-                    "category": category, "uid": raw.get("uid")}
+        resolved = {
+            "local": attrs,
+            "attributes": effective,
+            "constraints": constraints or {},
+            "category": category,
+            "uid": raw.get("uid"),
+        }
         self._items[key] = resolved
         return resolved
 
@@ -114,7 +116,10 @@ class _Checker:
             if name not in attrs:
                 self.err(f"{path}.{name}".lstrip("."), "attribute_unknown")
             elif name not in active:
-                self.err(f"{path}.{name}".lstrip("."), f"attribute_unknown (profile '{attrs[name]['profile']}' not in metadata.profiles)")
+                self.err(
+                    f"{path}.{name}".lstrip("."),
+                    f"attribute_unknown (profile '{attrs[name]['profile']}' not in metadata.profiles)",
+                )
             else:
                 self.check_value(v, active[name], f"{path}.{name}".lstrip("."), name)
         for name, d in active.items():
@@ -203,7 +208,7 @@ def validate(event, class_name: str = "api_activity", schema: Schema | None = No
     cls = schema.item(class_name, is_event=True)
     meta = event.get("metadata") if isinstance(event.get("metadata"), dict) else {}
     profiles = meta.get("profiles") or []
-    checker = _Checker(schema, set(p for p in profiles if isinstance(p, str)))
+    checker = _Checker(schema, {p for p in profiles if isinstance(p, str)})
     known_profiles = {p.stem for p in (schema.root / "profiles").glob("*.json")}
     for p in profiles:
         if p not in known_profiles:

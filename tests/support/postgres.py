@@ -12,8 +12,8 @@ import shutil
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 from tests.support.moto import free_port
 
@@ -42,15 +42,33 @@ def postgres_server() -> Iterator[dict]:
     if os.geteuid() == 0:
         shutil.chown(data, "postgres", "postgres")
     port = free_port()
-    subprocess.run(_as_db_user([f"{bindir}/initdb", "-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8"]),
-                   check=True, capture_output=True)
+    subprocess.run(
+        _as_db_user([f"{bindir}/initdb", "-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8"]),
+        check=True,
+        capture_output=True,
+    )
     opts = f"-p {port} -k {data} -c listen_addresses=127.0.0.1 -c max_connections=100 -c fsync=off"
-    subprocess.run(_as_db_user([f"{bindir}/pg_ctl", "-D", data, "-o", opts, "-l", f"{data}/log", "-w", "start"]),
-                   check=True, capture_output=True)
+    subprocess.run(
+        _as_db_user([f"{bindir}/pg_ctl", "-D", data, "-o", opts, "-l", f"{data}/log", "-w", "start"]),
+        check=True,
+        capture_output=True,
+    )
     try:
         for _ in range(50):
-            ok = subprocess.run([f"{bindir}/psql", "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", "-c",
-                                 "CREATE DATABASE dagster"], capture_output=True)
+            ok = subprocess.run(
+                [
+                    f"{bindir}/psql",
+                    "-h",
+                    "127.0.0.1",
+                    "-p",
+                    str(port),
+                    "-U",
+                    "postgres",
+                    "-c",
+                    "CREATE DATABASE dagster",
+                ],
+                capture_output=True,
+            )
             if ok.returncode == 0:
                 break
             time.sleep(0.2)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from functools import lru_cache
-from typing import Iterable, Iterator
 
 import orjson
 import pyarrow as pa
@@ -58,7 +58,14 @@ class _Pending:
                 self.records.append(rec)
                 self.raws.append(dumps(rec).decode())
             else:
-                self.bad.append({"file": page.url, "line": i + 1, "error": f"expected a JSON object, got {type(rec).__name__}", "raw": dumps(rec).decode()})
+                self.bad.append(
+                    {
+                        "file": page.url,
+                        "line": i + 1,
+                        "error": f"expected a JSON object, got {type(rec).__name__}",
+                        "raw": dumps(rec).decode(),
+                    }
+                )
         self.raw_count += page.raw_count if page.raw_count is not None else len(page.records) + len(page.lines or ())
         self.errors += 1 if page.cycle else 0
         self.cursor = page.cursor
@@ -115,7 +122,9 @@ def _groups(pages: Iterable[Page], rows: int) -> Iterator[_Pending]:
 def page_batches(pages: Iterable[Page], mapping, window: Window | None, rows: int = BATCH_ROWS) -> Iterator[Batch]:
     """Consecutive pages as batches of about ``rows`` records, each carrying its last page's cursor. Batches are
     mapped on worker threads (the block mapping releases the GIL) and come out in order."""
-    return ordered_map(lambda pending: pending.batch(mapping, window), _groups(pages, rows), workers=MAP_THREADS, ahead=MAP_THREADS)
+    return ordered_map(
+        lambda pending: pending.batch(mapping, window), _groups(pages, rows), workers=MAP_THREADS, ahead=MAP_THREADS
+    )
 
 
 class HttpPollingAdapter(Adapter):
@@ -146,10 +155,16 @@ class HttpPollingAdapter(Adapter):
         creds = self.credentials()
         start, end = window.iso() if window is not None else (None, None)
         ctx = Context(creds, self.source.template_fields(), None, start, end)
-        self.client = HttpClient(config.retry.policy(), timeout=config.retry.timeoutSeconds, secrets=tuple(creds.values()))
+        self.client = HttpClient(
+            config.retry.policy(), timeout=config.retry.timeoutSeconds, secrets=tuple(creds.values())
+        )
         with self.client:
             mapping = config.eventMapping.compiled
             as_lines = type(mapping) is EventMapping and block_mapping(mapping).supported
-            fetcher = PageFetcher(self.source.id, config, ctx, self.client, Auth(config, ctx, self.client), as_lines=as_lines)
-            pages = read_ahead(fetcher.pages(None if window is not None else cursor), name=f"http-fetch-{self.source.id}")
+            fetcher = PageFetcher(
+                self.source.id, config, ctx, self.client, Auth(config, ctx, self.client), as_lines=as_lines
+            )
+            pages = read_ahead(
+                fetcher.pages(None if window is not None else cursor), name=f"http-fetch-{self.source.id}"
+            )
             yield from page_batches(pages, mapping, window)

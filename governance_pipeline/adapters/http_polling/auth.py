@@ -25,7 +25,11 @@ class Auth:
         if self.mode == "oauth2_client_credentials":
             assert compiled.token_url is not None
             self._token = ClientCredentialsToken(
-                client, compiled.token_url.render(ctx) or "", creds["clientId"], creds["clientSecret"], scope=config.scope
+                client,
+                compiled.token_url.render(ctx) or "",
+                creds["clientId"],
+                creds["clientSecret"],
+                scope=config.scope,
             )
         elif compiled.header_has_auth or self.mode == "none":
             pass

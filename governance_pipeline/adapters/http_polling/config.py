@@ -4,7 +4,8 @@ once, when the sources file loads."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Callable, Literal
+from collections.abc import Callable
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field, PrivateAttr, field_validator, model_validator
 
@@ -59,7 +60,9 @@ class Compiled:
         steps = [plain_steps(p) if p else [] for p in (c.eventsJsonPath, c.cursorJsonPath, c.hasMoreJsonPath)]
         keys_only = all(s is not None and all(type(k) is str for k in s) for s in steps)
         self.key_paths: tuple[list[str], list[str] | None, list[str] | None] | None = (
-            (steps[0], steps[1] if c.cursorJsonPath else None, steps[2] if c.hasMoreJsonPath else None) if keys_only else None
+            (steps[0], steps[1] if c.cursorJsonPath else None, steps[2] if c.hasMoreJsonPath else None)
+            if keys_only
+            else None
         )
         names: set[str] = set(self.url.names)
         for t in (*self.headers.values(), *self.params.values()):
@@ -70,7 +73,9 @@ class Compiled:
         self.cursor_in_template = "cursor" in names
         self.has_window = "window.start" in names or "window.end" in names
         lowered = {k.lower() for k in c.headers}
-        self.header_has_auth = ("authorization" in lowered) or (c.apiKeyHeader.lower() in lowered and c.authMode == "api_key")
+        self.header_has_auth = ("authorization" in lowered) or (
+            c.apiKeyHeader.lower() in lowered and c.authMode == "api_key"
+        )
 
 
 def _text(value: Any) -> str:
@@ -105,7 +110,7 @@ class HttpPollingConfig(StrictModel):
     def _scalars(cls, v: Any) -> Any:
         # YAML reads `anthropic-version: 2023-06-01` as a date and `limit: 100` as an int: send them as text
         if isinstance(v, dict):
-            return {k: x if isinstance(x, str) or isinstance(x, (dict, list)) or x is None else _text(x) for k, x in v.items()}
+            return {k: x if isinstance(x, (str, dict, list)) or x is None else _text(x) for k, x in v.items()}
         return v
 
     @field_validator("method", mode="before")
@@ -120,7 +125,9 @@ class HttpPollingConfig(StrictModel):
             try:
                 tpl.parse(text)
             except tpl.TemplateError as exc:
-                raise ValueError(f"{exc} (at body{'.' + path if path and not path.startswith('[') else path})") from None
+                raise ValueError(
+                    f"{exc} (at body{'.' + path if path and not path.startswith('[') else path})"
+                ) from None
         return v
 
     @model_validator(mode="after")
@@ -143,7 +150,11 @@ class HttpPollingConfig(StrictModel):
         """Credential keys this config reads -> the key path that reads them (for load-time checks)."""
         c = self.compiled
         out: dict[str, str] = {}
-        fields = [("url", c.url), *((f"headers.{k}", t) for k, t in c.headers.items()), *((f"params.{k}", t) for k, t in c.params.items())]
+        fields = [
+            ("url", c.url),
+            *((f"headers.{k}", t) for k, t in c.headers.items()),
+            *((f"params.{k}", t) for k, t in c.params.items()),
+        ]
         if c.token_url is not None:
             fields.append(("tokenUrl", c.token_url))
         for where, t in fields:

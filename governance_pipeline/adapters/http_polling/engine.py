@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import orjson
@@ -95,7 +96,13 @@ def _scalar(value: Any) -> Any:
 
 class PageFetcher:
     def __init__(
-        self, source_id: str, config: HttpPollingConfig, ctx: Context, client: HttpClient, auth: Auth, as_lines: bool = False
+        self,
+        source_id: str,
+        config: HttpPollingConfig,
+        ctx: Context,
+        client: HttpClient,
+        auth: Auth,
+        as_lines: bool = False,
     ):
         """``as_lines``: hand events over as compact JSON lines (``Page.lines``) where the body allows it."""
         self.source_id = source_id

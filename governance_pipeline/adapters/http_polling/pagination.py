@@ -25,7 +25,7 @@ def as_cursor(value: Any) -> str | None:
 
 
 def is_url(cursor: str | None) -> bool:
-    return cursor is not None and (cursor.startswith("https://") or cursor.startswith("http://"))
+    return cursor is not None and (cursor.startswith(("https://", "http://")))
 
 
 def origin(url: str) -> tuple[str, str]:

@@ -5,8 +5,9 @@ function of the record. Fields given in the override replace the defaults one by
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-from typing import Any, Callable, ClassVar, Iterator, Mapping, Sequence, Union
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any, ClassVar
 
 import orjson
 import pyarrow as pa
@@ -19,7 +20,7 @@ from governance_pipeline.config.models import StrictModel
 from governance_pipeline.mapping.event_mapping import build_table
 from governance_pipeline.mapping.jsonpath import compile_path
 
-FieldSpec = Union[str, Sequence[str], Callable[[Any], Any]]
+FieldSpec = str | Sequence[str] | Callable[[Any], Any]
 
 
 class ReferenceConfig(StrictModel):
@@ -90,7 +91,7 @@ def parse_time(ts: Any) -> datetime | None:
         dt = datetime.fromisoformat(ts.replace("Z", "+00:00"))
     except (TypeError, ValueError, AttributeError):
         return None
-    return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
+    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
 def raw_texts(records: Sequence[Any]) -> list[str]:

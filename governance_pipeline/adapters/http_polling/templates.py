@@ -9,8 +9,9 @@ that query parameter, header or body key instead of sending an empty value.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Iterator, Mapping
+from typing import Any
 
 _MARK = re.compile(r"\$\{\{(.*?)\}\}")
 _NAME = re.compile(r"^(credentials\.[A-Za-z0-9_\-]+|ingestionSource\.[A-Za-z0-9_]+|cursor|window\.start|window\.end)$")
@@ -86,7 +87,9 @@ def parse(text: str) -> Template:
     pos = 0
     for m in _MARK.finditer(text):
         name = m.group(1).strip()
-        if not _NAME.match(name) or (name.startswith("ingestionSource.") and name.split(".", 1)[1] not in SOURCE_FIELDS):
+        if not _NAME.match(name) or (
+            name.startswith("ingestionSource.") and name.split(".", 1)[1] not in SOURCE_FIELDS
+        ):
             raise TemplateError(f"unknown template '{m.group(0)}'")
         pieces.extend([text[pos : m.start()], name])
         pos = m.end()

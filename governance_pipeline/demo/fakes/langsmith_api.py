@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import json
 import threading
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from governance_pipeline.demo.httpd import Request, Response
@@ -31,7 +31,7 @@ def load_fixtures(folder: Path) -> dict:
 
 def _ts(v: str) -> datetime:
     dt = datetime.fromisoformat(v.replace("Z", "+00:00"))
-    return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
+    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
 class FakeLangSmith:
@@ -76,7 +76,11 @@ class FakeLangSmith:
         start = _ts(body["start_time"]) if body.get("start_time") else None
         limit = int(body.get("limit", 100))
         offset = json.loads(base64.b64decode(body["cursor"]))["offset"] if body.get("cursor") else 0
-        runs = [r for r in self.data["runs"] if r["session_id"] in sessions and (start is None or _ts(r["start_time"]) >= start)]
+        runs = [
+            r
+            for r in self.data["runs"]
+            if r["session_id"] in sessions and (start is None or _ts(r["start_time"]) >= start)
+        ]
         page = runs[offset : offset + limit]
         nxt = offset + limit
         cursor = base64.b64encode(json.dumps({"offset": nxt}).encode()).decode() if nxt < len(runs) else None

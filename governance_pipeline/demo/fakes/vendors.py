@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import json
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from governance_pipeline.demo.httpd import Request, Response
 
 
 def _iso(dt: datetime) -> str:
-    return dt.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
 class AuditApi:
@@ -39,7 +39,7 @@ class AuditApi:
         """A new audit event 'now' (called by the demo's ticker while the UI runs)."""
         with self.lock:
             n = len(self.events)
-            self.events.append(dict(self._template, id=f"evt_live_{n:06d}", created_at=_iso(datetime.now(timezone.utc))))
+            self.events.append(dict(self._template, id=f"evt_live_{n:06d}", created_at=_iso(datetime.now(UTC))))
 
     def __call__(self, req: Request) -> Response:
         if req.headers.get("authorization") != f"Bearer {self.token}":
@@ -54,16 +54,20 @@ class AuditApi:
         start = int(req.q("cursor") or 0) if (req.q("cursor") or "0").isdigit() else 0
         page = rows[start : start + self.PAGE]
         nxt = start + len(page)
-        return Response(200, {"events": page, "next_cursor": str(nxt) if page else req.q("cursor"), "has_more": nxt < len(rows)})
+        return Response(
+            200, {"events": page, "next_cursor": str(nxt) if page else req.q("cursor"), "has_more": nxt < len(rows)}
+        )
 
 
 def _norm(ts: str) -> str:
-    return datetime.fromisoformat(ts.replace("Z", "+00:00")).astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.fromisoformat(ts.replace("Z", "+00:00")).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class AnthropicCompliance:
     def __init__(self, fixtures: Path, api_key: str):
-        self.data = sorted(json.loads((fixtures / "activities_page.json").read_text())["data"], key=lambda d: d["created_at"])
+        self.data = sorted(
+            json.loads((fixtures / "activities_page.json").read_text())["data"], key=lambda d: d["created_at"]
+        )
         self.api_key = api_key
 
     def __call__(self, req: Request) -> Response:
@@ -78,8 +82,15 @@ class AnthropicCompliance:
         if after and after in [d["id"] for d in rows]:
             rows = rows[[d["id"] for d in rows].index(after) + 1 :]
         page = rows[: int(req.q("limit") or 5)]
-        return Response(200, {"data": page, "has_more": len(rows) > len(page),
-                              "first_id": page[0]["id"] if page else None, "last_id": page[-1]["id"] if page else None})
+        return Response(
+            200,
+            {
+                "data": page,
+                "has_more": len(rows) > len(page),
+                "first_id": page[0]["id"] if page else None,
+                "last_id": page[-1]["id"] if page else None,
+            },
+        )
 
 
 class MicrosoftManagementApi:
@@ -87,12 +98,18 @@ class MicrosoftManagementApi:
 
     FMT = "%Y-%m-%dT%H:%M:%S"
 
-    def __init__(self, fixtures: Path, client_secret: str, url: str = "",
-                 ages: tuple[timedelta, ...] = (timedelta(hours=6), timedelta(hours=11)), extra_records: list | tuple = ()):
+    def __init__(
+        self,
+        fixtures: Path,
+        client_secret: str,
+        url: str = "",
+        ages: tuple[timedelta, ...] = (timedelta(hours=6), timedelta(hours=11)),
+        extra_records: list | tuple = (),
+    ):
         blobs = json.loads((fixtures / "content_list.json").read_text())
         records = [json.loads((fixtures / n).read_text()) for n in ("records.json", "records_2.json")]
         records[-1].extend(extra_records)
-        now = datetime.now(timezone.utc).replace(microsecond=0)
+        now = datetime.now(UTC).replace(microsecond=0)
         self.blobs = [(now - age, b, r) for age, b, r in zip(ages, blobs, records)]
         self.client_secret = client_secret
         self.url = url
@@ -104,7 +121,7 @@ class MicrosoftManagementApi:
         """A blob that appears now (a late arrival for an incremental run)."""
         first = self.blobs[0][1]
         blob = dict(first, contentId="late", contentUri=first["contentUri"].rsplit("/", 1)[0] + "/late")
-        self.blobs.append((datetime.now(timezone.utc) - timedelta(minutes=5), blob, records))
+        self.blobs.append((datetime.now(UTC) - timedelta(minutes=5), blob, records))
 
     def __call__(self, req: Request) -> Response:
         if req.path.endswith("/oauth2/v2.0/token"):
@@ -123,18 +140,25 @@ class MicrosoftManagementApi:
             self.subscribed = True
             return Response(200, {"contentType": "Audit.General", "status": "enabled"})
         if req.path.endswith("/subscriptions/content"):
-            start, end = (datetime.strptime(req.q(k), self.FMT).replace(tzinfo=timezone.utc) for k in ("startTime", "endTime"))
+            start, end = (datetime.strptime(req.q(k), self.FMT).replace(tzinfo=UTC) for k in ("startTime", "endTime"))
             if not timedelta(0) < end - start <= timedelta(hours=24):
-                return Response(400, {"error": {"code": "AF20055", "message": "window must be more than 0 and at most 24 hours"}})
+                return Response(
+                    400, {"error": {"code": "AF20055", "message": "window must be more than 0 and at most 24 hours"}}
+                )
             if req.q("page") is None:
                 self.windows.append((start, end))
             inside = [b for created, b, _ in self.blobs if start <= created < end]
             page = int(req.q("page") or 0)
-            body = [dict(b, contentUri=b["contentUri"].replace("https://manage.office.com", self.url)) for b in inside[page : page + 1]]
+            body = [
+                dict(b, contentUri=b["contentUri"].replace("https://manage.office.com", self.url))
+                for b in inside[page : page + 1]
+            ]
             headers = {}
             if page + 1 < len(inside):
-                headers["NextPageUri"] = (f"{self.url}{req.path}?contentType=Audit.General&startTime={req.q('startTime')}"
-                                          f"&endTime={req.q('endTime')}&page={page + 1}")
+                headers["NextPageUri"] = (
+                    f"{self.url}{req.path}?contentType=Audit.General&startTime={req.q('startTime')}"
+                    f"&endTime={req.q('endTime')}&page={page + 1}"
+                )
             return Response(200, body, headers)
         if "/activity/feed/audit/" in req.path:
             for _, b, recs in self.blobs:
