@@ -106,7 +106,7 @@ class Adapter:
         self.log = runtime.log
 
     @classmethod
-    def check_config(cls, config: BaseModel, entry: SourceEntry, credentials: dict) -> Iterable[tuple[str, str]]:
+    def check_config(cls, config: Any, entry: SourceEntry, credentials: dict) -> Iterable[tuple[str, str]]:
         """Checks beyond the config model's own (key path relative to ``config``, message)."""
         return ()
 

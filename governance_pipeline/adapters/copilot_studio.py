@@ -22,7 +22,12 @@ from governance_pipeline.adapters.http_polling.adapter import page_batch
 from governance_pipeline.adapters.http_polling.config import Cron
 from governance_pipeline.adapters.http_polling.engine import Page, PullError
 from governance_pipeline.adapters.http_polling.pagination import origin
-from governance_pipeline.adapters.http_polling.reference import ReferenceAdapter, ReferenceConfig, ReferenceMapping
+from governance_pipeline.adapters.http_polling.reference import (
+    FieldSpec,
+    ReferenceAdapter,
+    ReferenceConfig,
+    ReferenceMapping,
+)
 from governance_pipeline.http.client import HttpClient, HttpError
 from governance_pipeline.http.oauth2 import ClientCredentialsToken
 from governance_pipeline.http.redact import redact_url
@@ -35,7 +40,7 @@ LOOKBACK = timedelta(hours=1)
 BACKFILL_LAG = timedelta(days=3)  # records are listed up to ~2-3 days after the interaction
 _FMT = "%Y-%m-%dT%H:%M:%S"
 
-DEFAULT_MAPPING = {
+DEFAULT_MAPPING: dict[str, FieldSpec] = {
     "source_event_id": "$.Id",
     "event_timestamp": "$.CreationTime",
     "actor": "$.UserId",

@@ -35,7 +35,7 @@ class ConfigValueError(ValueError):
         super().__init__(message)
 
 
-def format_loc(loc: tuple) -> str:
+def format_loc(loc: tuple[str | int, ...]) -> str:
     """Pydantic ``loc`` tuple -> ``eventMapping.actor`` / ``headers[0]`` style key path."""
     out = ""
     for part in loc:

@@ -122,11 +122,13 @@ def build_export_asset(sources_file: SourcesFile, dest: Destination) -> dg.Asset
 
 def build_daily_schedule(dest: Destination, job) -> dg.ScheduleDefinition:
     """On the destination's cron (UTC): export the previous day, complete by then; one run per day."""
+    schedule = dest.schedule
+    assert schedule is not None  # built only for destinations with a schedule
 
     @dg.schedule(
         name=f"export_{dest.id}_schedule",
         job=job,
-        cron_schedule=dest.schedule,
+        cron_schedule=schedule,
         execution_timezone="UTC",
         default_status=dg.DefaultScheduleStatus.RUNNING,
     )

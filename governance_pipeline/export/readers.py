@@ -12,6 +12,7 @@ from contextlib import closing
 from datetime import date
 from pathlib import Path
 
+import duckdb
 import pyarrow as pa
 import pyarrow.json as pajson
 
@@ -111,7 +112,7 @@ def ocsf_rows(duckdb_path: Path, day: date) -> Iterator[Group]:
 def ocsf_structs(duckdb_path: Path, day: date) -> Iterator[Group]:
     """The day's OCSF events as nested columns (one per top-level OCSF attribute, ``OCSF_API_ACTIVITY``), by time."""
 
-    def tables(con) -> Iterator[pa.Table]:
+    def tables(con: duckdb.DuckDBPyConnection) -> Iterator[pa.Table]:
         reader = con.sql(
             f"SELECT ocsf_json FROM {OCSF_TABLE} WHERE date = ? ORDER BY time, source_id, source_event_id", params=[day]
         ).to_arrow_reader(BATCH_ROWS)

@@ -65,7 +65,7 @@ class _Files:
         return written
 
     def flush(self) -> None:
-        if self.writer is None:
+        if self.writer is None or self.buf is None:
             return
         self.writer.close()
         data = self.buf.getvalue()

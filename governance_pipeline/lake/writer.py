@@ -22,6 +22,7 @@ from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -77,11 +78,11 @@ class LakeWriter:
         self._buffered: dict[str, int] = defaultdict(int)
         self._buffered_bytes: dict[str, int] = defaultdict(int)
         self._staged: dict[str, list[str]] = defaultdict(list)
-        self._quarantine: list[dict] = []
+        self._quarantine: list[dict[str, Any]] = []
         self._replaced_days: set[str] = set()
         self._seq = 0
         self._files = ThreadPoolExecutor(1, thread_name_prefix=f"lake-writer-{source_id}")
-        self._pending: deque[Future] = deque()
+        self._pending: deque[Future[Any]] = deque()
         recover(store, source_id)
 
     # -- writing ---------------------------------------------------------------------------------
@@ -187,7 +188,7 @@ class LakeWriter:
         """Stop the writer's thread after the files already handed to it (a run that fails before commit)."""
         self._files.shutdown(wait=True)
 
-    def quarantine(self, records: Iterable[dict]) -> None:
+    def quarantine(self, records: Iterable[dict[str, Any]]) -> None:
         """Keep malformed input (with file, line and error) for inspection; it never enters ``events/``."""
         self._quarantine.extend(records)
 
@@ -253,7 +254,7 @@ def _first_sightings(ids: list[str], seen: set[str]) -> list[bool] | None:
         if len(seen) - known == len(ids):
             return None
         seen.difference_update(ids)  # repeats within the batch: take the slow path below
-    mask = []
+    mask: list[bool] = []
     keep, add = mask.append, seen.add
     for i in ids:
         if i in seen:

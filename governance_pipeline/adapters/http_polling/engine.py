@@ -7,7 +7,7 @@ import dataclasses
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 from urllib.parse import parse_qsl, urlsplit
 
 import orjson
@@ -67,16 +67,22 @@ class _Split:
         if events is None:
             lines: list[bytes] = []
         elif isinstance(events, simdjson.Object):
-            lines = [events.mini]
+            lines = [_mini(events)]
         elif isinstance(events, simdjson.Array):
-            lines = [e.mini if isinstance(e, simdjson.Object) else None for e in events]
-            if None in lines:
+            found = [_mini(e) if isinstance(e, simdjson.Object) else None for e in events]
+            if None in found:
                 return None  # an event that is not an object: the orjson path quarantines it
+            lines = cast(list[bytes], found)
         else:
             return None
         cursor = _scalar(_walk(doc, self.cursor)) if self.cursor is not None else None
         has_more = _scalar(_walk(doc, self.has_more)) if self.has_more is not None else None
         return lines, cursor, has_more
+
+
+def _mini(obj: simdjson.Object) -> bytes:
+    """The object's compact JSON text (pysimdjson returns bytes; its stubs say str)."""
+    return cast(bytes, obj.mini)
 
 
 def _walk(doc: Any, steps: list[str]) -> Any:
