@@ -133,7 +133,6 @@ class HttpPollingAdapter(Adapter):
     type_name = "http_polling"
     Config = HttpPollingConfig
     trigger = "schedule"
-    can_filter_by_time = True
 
     @classmethod
     def check_config(cls, config: HttpPollingConfig, entry, credentials: dict) -> Iterable[tuple[str, str]]:
