@@ -108,9 +108,20 @@ def write_day(
         for key in stale:
             if key.endswith(".parquet"):
                 client.upload_fileobj(io.BytesIO(empty), dest.bucket, key)
-    delete_keys(client, dest.bucket, stale)
+    try:
+        delete_keys(client, dest.bucket, stale)
+    except Exception as exc:
+        raise StaleObjectsLeft(exc, len(stale), emptied=schema is not None) from exc
     result.deleted = len(stale)
     return result
+
+
+class StaleObjectsLeft(Exception):
+    """The day's new objects are in place but the stale ones could not be deleted (they were emptied first)."""
+
+    def __init__(self, cause: BaseException, count: int, emptied: bool):
+        self.cause, self.count, self.emptied = cause, count, emptied
+        super().__init__(f"{count} stale object(s) not deleted: {cause}")
 
 
 def _empty_parquet(schema: pa.Schema, dest: Destination) -> bytes:
