@@ -169,3 +169,14 @@ def test_a_backfill_the_source_cannot_do_fails_once(env, monkeypatch):
     assert "STEP_FAILURE" in kinds and "STEP_UP_FOR_RETRY" not in kinds
     failure = next(e for e in result.all_events if e.is_step_failure)
     assert "cannot be backfilled by time" in failure.step_failure_data.user_failure_data.description
+
+
+def test_a_failed_pull_step_is_not_retried_again_as_a_whole_run(env, monkeypatch):
+    """Run retries (``dagster.yaml``) are for crashed run workers: a step that failed for good stays failed."""
+    monkeypatch.setenv("PERM_TOKEN", TOKEN)
+    _write_sources(env, monkeypatch, _http_source("http://127.0.0.1:9/v1/audit-log"))
+    from governance_pipeline.defs.build import build_definitions
+
+    job = build_definitions().resolve_job_def("pull_acme_audit")
+    assert job.tags["dagster/max_retries"] == "1"
+    assert job.tags["dagster/retry_on_asset_or_op_failure"] == "false"
