@@ -6,6 +6,7 @@ re-export with a key that may write and list but not delete (what a production b
 
 from __future__ import annotations
 
+import contextlib
 import json
 from datetime import date
 
@@ -29,25 +30,23 @@ DAY = date(2026, 10, 1)
 @pytest.fixture(scope="module")
 def iam_endpoint():
     """A moto server that enforces IAM after the set-up calls below (users, keys, policies, bucket)."""
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("INITIAL_NO_AUTH_ACTION_COUNT", str(3 * len(POLICIES) + 1))
-        with moto_server() as url:
-            import boto3
+    with contextlib.ExitStack() as stack:
+        with pytest.MonkeyPatch.context() as mp:  # only the server process sees it, not later tests
+            mp.setenv("INITIAL_NO_AUTH_ACTION_COUNT", str(3 * len(POLICIES) + 1))
+            url = stack.enter_context(moto_server())
+        import boto3
 
-            iam = boto3.client(
-                "iam", endpoint_url=url, region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
-            )
-            users = {}
-            for user, actions in POLICIES.items():
-                iam.create_user(UserName=user)
-                users[user] = iam.create_access_key(UserName=user)["AccessKey"]
-                policy = {
-                    "Version": "2012-10-17",
-                    "Statement": [{"Effect": "Allow", "Action": actions, "Resource": "*"}],
-                }
-                iam.put_user_policy(UserName=user, PolicyName="export", PolicyDocument=json.dumps(policy))
-            make_bucket(url, BUCKET)
-            yield url, users
+        iam = boto3.client(
+            "iam", endpoint_url=url, region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
+        )
+        users = {}
+        for user, actions in POLICIES.items():
+            iam.create_user(UserName=user)
+            users[user] = iam.create_access_key(UserName=user)["AccessKey"]
+            policy = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": actions, "Resource": "*"}]}
+            iam.put_user_policy(UserName=user, PolicyName="export", PolicyDocument=json.dumps(policy))
+        make_bucket(url, BUCKET)
+        yield url, users
 
 
 def _setup(root, url, users, prefix: str, **extra):
@@ -147,3 +146,38 @@ def _sl_rows(url, users, folder) -> tuple[int, int]:
     return duckdb.sql(
         f"SELECT count(*), count(DISTINCT metadata.original_event_uid) FROM read_parquet('{folder}/**/*.parquet')"
     ).fetchall()[0]
+
+
+class _FailingPut:
+    """The destination's real boto3 client, except that the ``fail_at``-th upload raises (a dropped connection)."""
+
+    def __init__(self, client, fail_at: int):
+        self._client, self._fail_at, self.puts = client, fail_at, 0
+
+    def upload_fileobj(self, *args, **kwargs):
+        self.puts += 1
+        if self.puts == self._fail_at:
+            raise ConnectionError("connection reset by peer (injected)")
+        return self._client.upload_fileobj(*args, **kwargs)
+
+    def __getattr__(self, name):
+        return getattr(self._client, name)
+
+
+def test_a_re_export_failing_between_two_puts_shows_each_source_old_or_new(iam_endpoint, lake_and_db, tmp_path):
+    """Two sources on the day, one object each: the failure after the first source's PUT leaves that source
+    new and the other old, never a source's rows twice."""
+    from governance_pipeline.export.s3 import s3_client
+    from tests.marts.lakes import ndjson_records, pull_ndjson, span_rows, write_rows
+
+    url, users = iam_endpoint
+    root, lake, db = lake_and_db
+    sf, dest = _setup(root, url, users, "puts")
+    export_day(dest, DAY, credentials=sf.credentials, lake_root=lake, duckdb_path=db)
+    grown = str(tmp_path / "grown_lake")  # the day has one more acme event since
+    pull_ndjson(grown, tmp_path / "inbox2", ndjson_records(days=1, per_day=7))
+    write_rows(grown, span_rows(8))
+    client = _FailingPut(s3_client(dest, sf.credentials), fail_at=2)
+    with pytest.raises(ConnectionError):
+        export_day(dest, DAY, credentials=sf.credentials, lake_root=grown, duckdb_path=db, client=client)
+    assert _rows(url, users, "puts", tmp_path / "got") == [("acme_ndjson", 7, 7), ("otel_app", 8, 8)]
