@@ -10,6 +10,10 @@ takes the recorded time, so it meets its earlier copy in the same partition and 
 never deletes one: the writer carries recorded undated events of a replaced partition over unless the
 re-read returned them again.
 
+Events stored undated before this record existed carry ``event_timestamp == ingested_at`` (the writer filled
+the one from the other): the first time a source's record is needed, those rows are found in the lake and
+recorded (once; the marker ``_seeded`` says it is done), so their next re-read dedups against them too.
+
 The time is not derived from the source (a file's or page's time): HTTP pages have none that survives a
 re-read, and the ingest time is what the lake has always shown for such events. Index files are small (one
 row per undated event); a source whose index has many files gets them merged into one at the next write.
@@ -29,6 +33,7 @@ from governance_pipeline.lake.store import LakeStore
 ROOT = "_undated"
 INDEX_SCHEMA = pa.schema([pa.field("source_event_id", pa.string()), pa.field("event_timestamp", TS)])
 COMPACT_FILES = 32  # merge the index into one file once it has more than this many
+SEEDED = "_seeded"  # marker: the lake's earlier undated rows have been recorded
 
 
 def index_dir(source_id: str) -> str:
@@ -48,6 +53,8 @@ class UndatedIndex:
 
     def _load(self) -> dict[str, datetime]:
         if self._times is None:
+            if not self.store.exists(f"{index_dir(self.source_id)}/{SEEDED}"):
+                self._seed()
             self._files = self.store.list_files(index_dir(self.source_id), ".parquet")
             times: dict[str, datetime] = {}
             if self._files:
@@ -58,8 +65,29 @@ class UndatedIndex:
             self._times = times
         return self._times
 
+    def _seed(self) -> None:
+        """Record the undated rows stored before the index existed: the writer gave them their ingest time."""
+        found: dict[str, datetime] = {}
+        for day in self.store.list_dirs(paths.source_dir(self.source_id)):
+            files = self.store.list_files(f"{paths.source_dir(self.source_id)}/{day}", ".parquet")
+            if not files:
+                continue
+            table = self.store.read_table(files, ["source_event_id", "event_timestamp", "ingested_at"])
+            legacy = table.filter(pc.equal(table.column("event_timestamp"), table.column("ingested_at")))
+            for sid, ts in zip(legacy.column(0).to_pylist(), legacy.column(1).to_pylist(), strict=True):
+                if sid not in found or ts < found[sid]:
+                    found[sid] = ts
+        if found:
+            self._seq += 1
+            rel = f"{index_dir(self.source_id)}/{paths.part_name(self.txn, self._seq)}"
+            table = pa.table(
+                {"source_event_id": list(found), "event_timestamp": list(found.values())}, schema=INDEX_SCHEMA
+            )
+            self.store.write_parquet(rel, table)
+        self.store.write_bytes(f"{index_dir(self.source_id)}/{SEEDED}", b"")
+
     def ids(self) -> set[str]:
-        """Every undated id recorded for the source (empty without touching storage if there is no index)."""
+        """Every undated id recorded for the source."""
         return set(self._load())
 
     def date(self, table: pa.Table, now: datetime) -> pa.Table:

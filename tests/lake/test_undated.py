@@ -117,3 +117,27 @@ def test_an_undated_event_first_seen_by_a_backfill_is_dated_once(tmp_path):
     run_pull(source, runtime, None, ingested_at=DAY3)  # the incremental pull writes it at its first sighting
     run_pull(source, runtime, None, ingested_at=DAY3.replace(day=4))
     assert _rows(lake) == [("late", "2026-10-02", DAY2)]
+
+
+def test_undated_events_stored_before_the_record_existed_are_not_stored_again(tmp_path):
+    """Rows the old writer dated with their ingest time (``event_timestamp == ingested_at``) are found and
+    recorded once, so their next re-read dedups against them."""
+    import pyarrow as pa
+
+    from governance_pipeline.lake.schema import TS
+    from governance_pipeline.lake.store import LakeStore
+    from governance_pipeline.lake.writer import LakeWriter
+
+    inbox, lake = tmp_path / "inbox", tmp_path / "lake"
+    legacy = LakeWriter(LakeStore(str(lake)), "undated", "local_ndjson", ingested_at=DAY1)
+    legacy.write(pa.table({"source_event_id": ["undated-1", "undated-2"], "event_timestamp": pa.array([DAY1] * 2, TS)}))
+    legacy.commit()
+    _write(inbox, "a.ndjson", RECORDS)
+    runtime = Runtime(credentials=lambda ref: {}, lake_root=str(lake))
+    again = run_pull(_source(inbox), runtime, None, ingested_at=DAY2)
+    assert (again.new, again.duplicates) == (1, 2)  # only the dated event is new
+    assert [r[:2] for r in _rows(lake)] == [
+        ("dated", "2026-10-01"),
+        ("undated-1", "2026-10-01"),
+        ("undated-2", "2026-10-01"),
+    ]
