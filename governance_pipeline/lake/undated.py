@@ -40,100 +40,91 @@ def index_dir(source_id: str) -> str:
     return f"{ROOT}/source_id={source_id}"
 
 
+def _earliest(table: pa.Table) -> pa.Table:
+    """One row per id, its earliest time (a crash mid-merge, or a race of two writers, may leave an id twice)."""
+    if table.num_rows < 2 or pc.count_distinct(table.column(0)).as_py() == table.num_rows:
+        return table
+    agg = table.group_by("source_event_id", use_threads=False).aggregate([("event_timestamp", "min")])
+    return pa.table([agg.column(0), agg.column(1)], schema=INDEX_SCHEMA)
+
+
 class UndatedIndex:
-    """The recorded first-sighting times of one source's undated events (loaded on first use)."""
+    """The recorded first-sighting times of one source's undated events (loaded on first use), as Arrow
+    columns: lookups are vectorized, and a large index costs its bytes, not a Python object per id."""
 
     def __init__(self, store: LakeStore, source_id: str, txn: str):
         self.store = store
         self.source_id = source_id
         self.txn = txn
-        self._times: dict[str, datetime] | None = None
+        self._index: pa.Table | None = None
         self._files: list[str] = []
         self._seq = 0
 
-    def _load(self) -> dict[str, datetime]:
-        if self._times is None:
+    def _load(self) -> pa.Table:
+        if self._index is None:
             if not self.store.exists(f"{index_dir(self.source_id)}/{SEEDED}"):
                 self._seed()
             self._files = self.store.list_files(index_dir(self.source_id), ".parquet")
-            times: dict[str, datetime] = {}
             if self._files:
                 table = self.store.read_table(self._files, ["source_event_id", "event_timestamp"])
-                for sid, ts in zip(table.column(0).to_pylist(), table.column(1).to_pylist(), strict=True):
-                    if sid not in times or ts < times[sid]:  # a crash mid-merge may leave an id twice
-                        times[sid] = ts
-            self._times = times
-        return self._times
+                self._index = _earliest(table.cast(INDEX_SCHEMA).combine_chunks())
+            else:
+                self._index = INDEX_SCHEMA.empty_table()
+        return self._index
 
     def _seed(self) -> None:
         """Record the undated rows stored before the index existed: the writer gave them their ingest time."""
-        found: dict[str, datetime] = {}
+        found: list[pa.Table] = []
         for day in self.store.list_dirs(paths.source_dir(self.source_id)):
             files = self.store.list_files(f"{paths.source_dir(self.source_id)}/{day}", ".parquet")
-            if not files:
-                continue
-            table = self.store.read_table(files, ["source_event_id", "event_timestamp", "ingested_at"])
-            legacy = table.filter(pc.equal(table.column("event_timestamp"), table.column("ingested_at")))
-            for sid, ts in zip(legacy.column(0).to_pylist(), legacy.column(1).to_pylist(), strict=True):
-                if sid not in found or ts < found[sid]:
-                    found[sid] = ts
+            if files:
+                table = self.store.read_table(files, ["source_event_id", "event_timestamp", "ingested_at"])
+                legacy = table.filter(pc.equal(table.column("event_timestamp"), table.column("ingested_at")))
+                if legacy.num_rows:
+                    found.append(legacy.select(["source_event_id", "event_timestamp"]).cast(INDEX_SCHEMA))
         if found:
-            self._seq += 1
-            rel = f"{index_dir(self.source_id)}/{paths.part_name(self.txn, self._seq)}"
-            table = pa.table(
-                {"source_event_id": list(found), "event_timestamp": list(found.values())}, schema=INDEX_SCHEMA
-            )
-            self.store.write_parquet(rel, table)
+            self._write(_earliest(pa.concat_tables(found).combine_chunks()))
         self.store.write_bytes(f"{index_dir(self.source_id)}/{SEEDED}", b"")
 
-    def ids(self) -> set[str]:
+    def ids(self) -> pa.Array:
         """Every undated id recorded for the source."""
-        return set(self._load())
+        return self._load().column(0).combine_chunks()
 
     def date(self, table: pa.Table, now: datetime) -> pa.Table:
         """``table`` with every missing ``event_timestamp`` filled: the recorded time of its id, else ``now``
         (recorded durably before this returns)."""
-        n = table.num_rows
         if "event_timestamp" not in table.column_names:
-            table = table.append_column("event_timestamp", pa.nulls(n, TS))
+            table = table.append_column("event_timestamp", pa.nulls(table.num_rows, TS))
         ts = table.column("event_timestamp")
         if ts.null_count == 0:
             return table
-        if ts.type != TS:
-            ts = ts.cast(TS)
-        times = self._load()
-        missing = pc.is_null(ts).to_pylist()
-        ids = table.column("source_event_id").to_pylist()
-        new: dict[str, datetime] = {}
-        filled: list[datetime | None] = []
-        for sid, value, gone in zip(ids, ts.to_pylist(), missing, strict=True):
-            if not gone:
-                filled.append(value)
-                continue
-            when = times.get(sid) or new.setdefault(sid, now)
-            filled.append(when)
-        if new:
-            self._record(new)
-            times.update(new)
-        column = pa.array(filled, TS)
-        return table.set_column(table.schema.get_field_index("event_timestamp"), "event_timestamp", column)
+        ts = (ts if ts.type == TS else ts.cast(TS)).combine_chunks()
+        index = self._load()
+        ids = table.column("source_event_id").combine_chunks()
+        missing = pc.is_null(ts)
+        recorded = pc.take(index.column(1), pc.index_in(ids, value_set=index.column(0)))
+        unknown = pc.and_(missing, pc.is_null(recorded))
+        if pc.any(unknown).as_py():
+            new_ids = pc.unique(pc.filter(ids, unknown))
+            new = pa.table([new_ids, pa.repeat(pa.scalar(now, TS), len(new_ids))], schema=INDEX_SCHEMA)
+            self._write(new)  # durable before any lake file holds these events
+            self._index = pa.concat_tables([index, new]).combine_chunks()
+            recorded = pc.coalesce(recorded, pa.scalar(now, TS))
+        filled = pc.if_else(missing, recorded, ts)
+        return table.set_column(table.schema.get_field_index("event_timestamp"), "event_timestamp", filled)
 
-    def _record(self, new: dict[str, datetime]) -> None:
+    def _write(self, table: pa.Table) -> None:
         self._seq += 1
         rel = f"{index_dir(self.source_id)}/{paths.part_name(self.txn, self._seq)}"
-        table = pa.table({"source_event_id": list(new), "event_timestamp": list(new.values())}, schema=INDEX_SCHEMA)
         self.store.write_parquet(rel, table)
         self._files.append(rel)
-        if len(self._files) > COMPACT_FILES:
-            self._compact()
+        if len(self._files) > COMPACT_FILES and self._index is not None:
+            self._compact(pa.concat_tables([self._index, table]).combine_chunks())
 
-    def _compact(self) -> None:
-        times = self._load()
+    def _compact(self, everything: pa.Table) -> None:
         self._seq += 1
         merged = f"{index_dir(self.source_id)}/{paths.part_name(self.txn, self._seq)}"
-        table = pa.table({"source_event_id": list(times), "event_timestamp": list(times.values())}, schema=INDEX_SCHEMA)
-        self.store.write_parquet(merged, table)  # first the merged file, then the parts it replaces
+        self.store.write_parquet(merged, _earliest(everything))  # first the merged file, then the parts it replaces
         for rel in self._files:
-            if rel != merged:
-                self.store.delete(rel)
+            self.store.delete(rel)
         self._files = [merged]

@@ -245,12 +245,12 @@ class LakeWriter:
         """A backfill cannot ask the source for undated events by time: keep those of ``day`` it did not
         re-read, as a staged file (and how many rows it holds)."""
         undated = self.undated.ids()
-        if not undated:
+        if len(undated) == 0:
             return None, 0
         existing = self.store.read_table(old)
         ids = existing.column("source_event_id")
         keep = pc.and_(
-            pc.is_in(ids, value_set=pa.array(list(undated), pa.string())),
+            pc.is_in(ids, value_set=undated),
             pc.invert(pc.is_in(ids, value_set=pa.array(list(self._seen.get(day, ())), pa.string()))),
         )
         carried = existing.filter(keep)

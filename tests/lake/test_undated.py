@@ -141,3 +141,26 @@ def test_undated_events_stored_before_the_record_existed_are_not_stored_again(tm
         ("undated-1", "2026-10-01"),
         ("undated-2", "2026-10-01"),
     ]
+
+
+def test_the_record_is_merged_into_one_file_as_it_grows_and_keeps_every_first_time(tmp_path):
+    import pyarrow as pa
+
+    from governance_pipeline.lake.store import LakeStore
+    from governance_pipeline.lake.undated import COMPACT_FILES, UndatedIndex, index_dir
+
+    store = LakeStore(str(tmp_path / "lake"))
+    index = UndatedIndex(store, "s", "t1")
+    for i in range(COMPACT_FILES + 5):  # one run meeting a new undated event per batch
+        when = DAY1.replace(minute=i)
+        index.date(
+            pa.table({"source_event_id": [f"e{i}", "e0"], "event_timestamp": pa.nulls(2, pa.timestamp("us"))}), when
+        )
+    assert len(store.list_files(index_dir("s"), ".parquet")) <= 6
+    fresh = UndatedIndex(store, "s", "t2")  # a later run reads it back
+    out = fresh.date(pa.table({"source_event_id": ["e0", "e7", f"e{COMPACT_FILES + 4}"]}), DAY3)
+    assert out.column("event_timestamp").to_pylist() == [
+        DAY1.replace(minute=0),  # e0's first sighting, not a later one
+        DAY1.replace(minute=7),
+        DAY1.replace(minute=COMPACT_FILES + 4),
+    ]
