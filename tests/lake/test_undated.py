@@ -164,3 +164,23 @@ def test_the_record_is_merged_into_one_file_as_it_grows_and_keeps_every_first_ti
         DAY1.replace(minute=7),
         DAY1.replace(minute=COMPACT_FILES + 4),
     ]
+
+
+def test_undated_events_on_an_s3_lake(tmp_path, monkeypatch):
+    from governance_pipeline.lake.store import LakeStore
+    from tests.support.moto import moto_server, use_for_lake
+
+    with moto_server() as url:
+        use_for_lake(monkeypatch, url, "lake")
+        inbox = tmp_path / "inbox"
+        _write(inbox, "a.ndjson", RECORDS)
+        source = _source(inbox)
+        runtime = Runtime(credentials=lambda ref: {}, lake_root="s3://lake/gov")
+        assert run_pull(source, runtime, None, ingested_at=DAY1).new == 3
+        again = run_pull(source, runtime, None, ingested_at=DAY2)
+        assert (again.new, again.duplicates) == (0, 3)
+        window = Window(datetime(2026, 10, 1, tzinfo=UTC), datetime(2026, 10, 2, tzinfo=UTC))
+        assert run_pull(source, runtime, None, window, ingested_at=DAY3).rows_by_date == {"2026-10-01": 3}
+        store = LakeStore("s3://lake/gov")
+        assert len(store.list_files("events/source_id=undated/date=2026-10-01", ".parquet")) >= 1
+        assert store.list_files("events/source_id=undated/date=2026-10-02", ".parquet") == []
