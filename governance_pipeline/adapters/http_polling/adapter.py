@@ -13,13 +13,14 @@ from governance_pipeline.adapters.http_polling.auth import Auth
 from governance_pipeline.adapters.http_polling.config import HttpPollingConfig
 from governance_pipeline.adapters.http_polling.engine import Page, PageFetcher, PullError
 from governance_pipeline.adapters.http_polling.templates import Context
+from governance_pipeline.errors import PermanentError
 from governance_pipeline.http.client import HttpClient
 from governance_pipeline.mapping.arrow_json import ArrowJsonMapping
 from governance_pipeline.mapping.event_mapping import EventMapping
 from governance_pipeline.read_ahead import ordered_map, read_ahead
 
 
-class BackfillNotSupported(PullError):
+class BackfillNotSupported(PullError, PermanentError):
     pass
 
 
