@@ -21,6 +21,7 @@ from governance_pipeline.adapters.http_polling.config import Cron
 from governance_pipeline.adapters.http_polling.engine import Page, PullError
 from governance_pipeline.adapters.http_polling.pagination import CursorTracker
 from governance_pipeline.adapters.http_polling.reference import (
+    FieldSpec,
     ReferenceAdapter,
     ReferenceConfig,
     ReferenceMapping,
@@ -46,7 +47,7 @@ def resource_of(record: Any) -> str | None:
     return record.get("claude_project_id")
 
 
-DEFAULT_MAPPING = {
+DEFAULT_MAPPING: dict[str, FieldSpec] = {
     "source_event_id": "$.id",
     "event_timestamp": "$.created_at",
     "actor": ["$.actor.email_address", "$.actor.user_id", "$.actor.api_key_id"],

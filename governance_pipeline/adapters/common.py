@@ -30,7 +30,7 @@ class _EventMappingBase(StrictModel):
         return self._compiled
 
 
-EventMappingConfig = create_model(
+EventMappingConfig = create_model(  # type: ignore[call-overload]  # fields built from MAPPABLE_FIELDS
     "EventMappingConfig",
     __base__=_EventMappingBase,
     **dict.fromkeys(MAPPABLE_FIELDS, (str | None, None)),

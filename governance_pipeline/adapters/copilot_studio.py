@@ -20,9 +20,14 @@ import orjson
 from governance_pipeline.adapters.base import Batch, Window
 from governance_pipeline.adapters.http_polling.adapter import page_batch
 from governance_pipeline.adapters.http_polling.config import Cron
-from governance_pipeline.adapters.http_polling.engine import Page, PullError
+from governance_pipeline.adapters.http_polling.engine import CrossOriginRefused, Page, PullError
 from governance_pipeline.adapters.http_polling.pagination import origin
-from governance_pipeline.adapters.http_polling.reference import ReferenceAdapter, ReferenceConfig, ReferenceMapping
+from governance_pipeline.adapters.http_polling.reference import (
+    FieldSpec,
+    ReferenceAdapter,
+    ReferenceConfig,
+    ReferenceMapping,
+)
 from governance_pipeline.http.client import HttpClient, HttpError
 from governance_pipeline.http.oauth2 import ClientCredentialsToken
 from governance_pipeline.http.redact import redact_url
@@ -35,7 +40,7 @@ LOOKBACK = timedelta(hours=1)
 BACKFILL_LAG = timedelta(days=3)  # records are listed up to ~2-3 days after the interaction
 _FMT = "%Y-%m-%dT%H:%M:%S"
 
-DEFAULT_MAPPING = {
+DEFAULT_MAPPING: dict[str, FieldSpec] = {
     "source_event_id": "$.Id",
     "event_timestamp": "$.CreationTime",
     "actor": "$.UserId",
@@ -76,7 +81,8 @@ class CopilotStudioAdapter(ReferenceAdapter):
             if end <= oldest:
                 raise PullError(
                     f"source '{self.source.id}': the Office 365 Management Activity API keeps content for 7 days; "
-                    f"the window {window.iso()[0]}..{window.iso()[1]} is older"
+                    f"the window {window.iso()[0]}..{window.iso()[1]} is older",
+                    permanent=True,  # the API will never have it again
                 )
         elif cursor:
             start, end = datetime.strptime(cursor, _FMT).replace(tzinfo=UTC) - LOOKBACK, now
@@ -127,7 +133,7 @@ class CopilotStudioAdapter(ReferenceAdapter):
 
     def _follow(self, url: str) -> str:
         if origin(url) != self._origin:
-            raise PullError(
+            raise CrossOriginRefused(
                 f"source '{self.source.id}': refusing to send the token to another host ({redact_url(url)})"
             )
         return url

@@ -35,7 +35,7 @@ class LangSmithConfig(StrictModel):
     schedule: str | None = "*/15 * * * *"
     lookbackHours: float = Field(default=24.0, ge=0)
     maxOpenRunDays: float = Field(default=7.0, ge=0)
-    eventRunTypes: list[RunType] = Field(default_factory=lambda: ["llm"], min_length=1)
+    eventRunTypes: list[RunType] = Field(default_factory=lambda: list[RunType](["llm"]), min_length=1)
     timeoutSec: float = Field(default=60.0, gt=0)
     maxAttempts: int = Field(default=6, ge=1, le=20)
     backoffBaseSec: float = Field(default=0.5, ge=0)
@@ -54,7 +54,6 @@ class LangSmithAdapter(Adapter):
     type_name = "langsmith"
     Config = LangSmithConfig
     trigger = "schedule"
-    can_filter_by_time = True
     upsert = True
 
     @classmethod

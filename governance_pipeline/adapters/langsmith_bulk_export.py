@@ -37,7 +37,7 @@ class BulkExportConfig(StrictModel):
     endpointUrl: str | None = None
     credentialRef: str | None = None
     pollEverySec: int = Field(default=300, ge=5)
-    eventRunTypes: list[RunType] = Field(default_factory=lambda: ["llm"], min_length=1)
+    eventRunTypes: list[RunType] = Field(default_factory=lambda: list[RunType](["llm"]), min_length=1)
 
 
 class LangSmithBulkExportAdapter(Adapter):

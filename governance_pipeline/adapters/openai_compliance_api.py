@@ -22,6 +22,7 @@ from governance_pipeline.adapters.http_polling.config import Cron
 from governance_pipeline.adapters.http_polling.engine import PullError
 from governance_pipeline.adapters.http_polling.pagination import CursorTracker, as_cursor
 from governance_pipeline.adapters.http_polling.reference import (
+    FieldSpec,
     ReferenceAdapter,
     ReferenceConfig,
     ReferenceMapping,
@@ -33,7 +34,7 @@ from governance_pipeline.http.redact import redact_url
 PAGE_LIMIT = 100
 CHUNK_LINES = 20_000
 
-DEFAULT_MAPPING = {
+DEFAULT_MAPPING: dict[str, FieldSpec] = {
     "source_event_id": "$.id",
     "event_timestamp": ["$.created_at", "$.timestamp", "$.effective_at"],
     "actor": ["$.user.email", "$.actor.email", "$.user_email", "$.user.id"],

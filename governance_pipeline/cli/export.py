@@ -44,8 +44,9 @@ def run(args) -> int:
         raise CommandError(f"--to {args.end} is before --from {args.start}", code=2)
     job = build_definitions(sources_file).resolve_job_def(export_job_name(args.destination_id))
     partitions = job.partitions_def
+    assert partitions is not None  # export jobs are daily-partitioned
     first, last = partitions.get_first_partition_key(), partitions.get_last_partition_key()
-    if str(args.start) < first or str(args.end) > last:
+    if first is None or last is None or str(args.start) < first or str(args.end) > last:
         raise CommandError(
             f"the range must lie within {first} .. {last} (the destination's startDate .. today)", code=2
         )
@@ -58,7 +59,7 @@ def run(args) -> int:
     rows = files = 0
     for event in result.get_asset_materialization_events():
         md = event.materialization.metadata
-        r, f = md["rows_written"].value, md["files_written"].value
+        r, f = _count(md["rows_written"].value), _count(md["files_written"].value)
         rows, files = rows + r, files + f
         print(f"{event.partition} rows={r} files={f}")
     print(f"total rows={rows} files={files} run={result.run_id}")
@@ -74,3 +75,7 @@ def _failure_description(result) -> str | None:
         if data is not None and data.user_failure_data is not None and data.user_failure_data.description:
             return data.user_failure_data.description
     return None
+
+
+def _count(value: object) -> int:
+    return value if isinstance(value, int) else 0

@@ -55,7 +55,7 @@ def _credentials(file: str, raw: Any, problems: list[ConfigProblem]) -> dict[str
 
 
 def _adapter_config(
-    file: str, entry: SourceEntry, credentials: dict, problems: list[ConfigProblem]
+    file: str, entry: SourceEntry, credentials: dict[str, Any], problems: list[ConfigProblem]
 ) -> tuple[type | None, Any]:
     from governance_pipeline.adapters.registry import UnknownAdapterError, get_adapter
 
@@ -140,15 +140,12 @@ def parse_sources(text: str, file: str = "sources.yaml", today: date | None = No
     return SourcesFile(path=file, credentials=credentials, sources=tuple(sources), destinations=destinations)
 
 
-def _destinations(file: str, raw: Any, credentials: dict, problems: list[ConfigProblem]) -> tuple:
+def _destinations(file: str, raw: Any, credentials: dict[str, Any], problems: list[ConfigProblem]) -> tuple[Any, ...]:
     """Validated by the export module when it is installed; an empty tuple when the key is absent."""
     if not raw:
         return ()
-    try:
-        from governance_pipeline.export.config import parse_destinations
-    except ImportError:
-        problems.append(ConfigProblem(file, None, "destinations", "exports are not available in this build"))
-        return ()
+    from governance_pipeline.export.config import parse_destinations
+
     return parse_destinations(file, raw, credentials, problems)
 
 

@@ -6,6 +6,7 @@ model its adapter declares, which makes the file a discriminated union on ``type
 
 from __future__ import annotations
 
+import builtins
 from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -58,8 +59,8 @@ class Source:
     start_date: date
     retention_days: int | None
     config: Any
-    adapter_cls: type[Adapter] = field(repr=False)
-    raw_config: dict = field(repr=False, default_factory=dict)
+    adapter_cls: builtins.type[Adapter] = field(repr=False)  # `type` is also a field name here
+    raw_config: dict[str, Any] = field(repr=False, default_factory=dict)
 
     @property
     def asset_key(self) -> list[str]:

@@ -57,7 +57,7 @@ def build_export_asset(sources_file: SourcesFile, dest: Destination) -> dg.Asset
         tags={"governance/export_format": dest.format},
         description=(
             f"Export of {what} to {url} (format `{dest.format}`, {dest.compression}), one partition per day. "
-            "A re-export replaces that day's objects (new objects written, then the day's older objects deleted)."
+            "A re-export replaces that day's objects: the same object names are overwritten, stale ones emptied, then deleted."
         ),
     )
     def export_asset(context: dg.AssetExecutionContext):
@@ -122,11 +122,13 @@ def build_export_asset(sources_file: SourcesFile, dest: Destination) -> dg.Asset
 
 def build_daily_schedule(dest: Destination, job) -> dg.ScheduleDefinition:
     """On the destination's cron (UTC): export the previous day, complete by then; one run per day."""
+    schedule = dest.schedule
+    assert schedule is not None  # built only for destinations with a schedule
 
     @dg.schedule(
         name=f"export_{dest.id}_schedule",
         job=job,
-        cron_schedule=dest.schedule,
+        cron_schedule=schedule,
         execution_timezone="UTC",
         default_status=dg.DefaultScheduleStatus.RUNNING,
     )

@@ -26,7 +26,7 @@ def _key_check(table: str) -> dg.AssetCheckResult:
     with duckdb.connect(str(settings.duckdb_path()), read_only=True) as con:
         rows, keys, nulls = con.execute(
             f'SELECT count(*), count(DISTINCT "{key}"), count(*) FILTER (WHERE "{key}" IS NULL) FROM "{table}"'
-        ).fetchone()
+        ).fetchone() or (0, 0, 0)
     return dg.AssetCheckResult(
         check_name=f"{key}_unique",
         passed=rows == keys and nulls == 0,

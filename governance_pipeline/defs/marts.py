@@ -19,6 +19,7 @@ from governance_pipeline.marts import checks
 from governance_pipeline.marts.build import build_marts
 from governance_pipeline.marts.dbfile import connect_read_only
 from governance_pipeline.marts.lake_scan import register_lake
+from governance_pipeline.marts.query import scalar
 from governance_pipeline.marts.report import build_report
 
 POOL = "duckdb_writer"
@@ -59,7 +60,7 @@ def _preview(table: str, dates: list[str], order: str) -> tuple[int, str]:
     )
     con = connect_read_only(settings.duckdb_path())
     try:
-        total = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+        total = scalar(con, f"SELECT count(*) FROM {table}")
         cur = con.execute(
             f"SELECT {cols} FROM {table} WHERE date IN (SELECT unnest(?::DATE[])) ORDER BY {order} LIMIT 8", [dates]
         )

@@ -186,7 +186,7 @@ class Upstreams:
         while not self._stop.wait(5):
             n += 1
             self.sender.send_burst(3)
-            if n % 6 == 0:
+            if n % 6 == 0 and self.audit is not None:
                 self.audit.add_live_event()
             if n % 12 == 0:
                 drop_openai_file(self.s3_endpoint, n)

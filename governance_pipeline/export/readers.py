@@ -12,9 +12,11 @@ from contextlib import closing
 from datetime import date
 from pathlib import Path
 
+import duckdb
 import pyarrow as pa
 import pyarrow.json as pajson
 
+from governance_pipeline.errors import GovernanceError
 from governance_pipeline.export.ocsf_schema import OCSF_API_ACTIVITY
 from governance_pipeline.lake import paths
 from governance_pipeline.lake.schema import EVENT_SCHEMA
@@ -35,7 +37,7 @@ BATCH_ROWS = 50_000
 Group = tuple[str | None, Iterator[pa.Table]]
 
 
-class OcsfNotBuilt(Exception):
+class OcsfNotBuilt(GovernanceError):
     """The OCSF mart (file or table) does not exist yet."""
 
 
@@ -111,7 +113,7 @@ def ocsf_rows(duckdb_path: Path, day: date) -> Iterator[Group]:
 def ocsf_structs(duckdb_path: Path, day: date) -> Iterator[Group]:
     """The day's OCSF events as nested columns (one per top-level OCSF attribute, ``OCSF_API_ACTIVITY``), by time."""
 
-    def tables(con) -> Iterator[pa.Table]:
+    def tables(con: duckdb.DuckDBPyConnection) -> Iterator[pa.Table]:
         reader = con.sql(
             f"SELECT ocsf_json FROM {OCSF_TABLE} WHERE date = ? ORDER BY time, source_id, source_event_id", params=[day]
         ).to_arrow_reader(BATCH_ROWS)

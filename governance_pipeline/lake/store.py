@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
 import pyarrow as pa
@@ -61,7 +62,7 @@ class LakeStore:
         return sorted(i.base_name for i in self.fs.get_file_info(selector) if i.type == pafs.FileType.Directory)
 
     def exists(self, rel: str) -> bool:
-        return self.fs.get_file_info(self._abs(rel)).type != pafs.FileType.NotFound
+        return bool(self.fs.get_file_info(self._abs(rel)).type != pafs.FileType.NotFound)
 
     def write_parquet(self, rel: str, table: pa.Table) -> None:
         options = dict(use_dictionary=dictionary_columns(table.schema), **PARQUET_OPTS)
@@ -100,7 +101,7 @@ class LakeStore:
 
     def read_bytes(self, rel: str) -> bytes:
         with self.fs.open_input_stream(self._abs(rel)) as f:
-            return f.read()
+            return bytes(f.read())
 
     def read_table(self, rels: Iterable[str], columns: list[str] | None = None) -> pa.Table:
         tables = [pq.read_table(self._abs(r), columns=columns, filesystem=self.fs) for r in rels]
@@ -151,7 +152,7 @@ def s3_filesystem(
 ) -> pafs.S3FileSystem:
     """An S3 filesystem honouring ``AWS_ENDPOINT_URL`` and the standard ``AWS_*`` variables."""
     endpoint = endpoint_url or os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")
-    kwargs: dict = {
+    kwargs: dict[str, Any] = {
         "region": region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
     }
     if endpoint:

@@ -95,8 +95,7 @@ def cost(run: dict) -> float | None:
     total = to_float(run.get("total_cost"))
     if total is not None:
         return total
-    parts = [to_float(run.get(k)) for k in ("prompt_cost", "completion_cost")]
-    parts = [p for p in parts if p is not None]
+    parts = [p for k in ("prompt_cost", "completion_cost") if (p := to_float(run.get(k))) is not None]
     return sum(parts) if parts else None
 
 

@@ -7,7 +7,7 @@ per page or file, never per row.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -145,7 +145,11 @@ def dataset_table(records: Sequence[dict], source_id: str, synced_at: datetime, 
 
 
 def example_table(
-    records: Sequence[dict], dataset_names: dict[str, str], source_id: str, synced_at: datetime, origin: str = "rest"
+    records: Sequence[dict],
+    dataset_names: Mapping[str, str | None],
+    source_id: str,
+    synced_at: datetime,
+    origin: str = "rest",
 ) -> pa.Table:
     cols = {
         "example_id": _get(records, "id"),
@@ -164,7 +168,7 @@ def example_table(
 def run_table(
     records: Sequence[dict],
     raws: Sequence[str],
-    project_names: dict[str, str],
+    project_names: Mapping[str, str | None],
     source_id: str,
     synced_at: datetime,
     origin: str = "rest",

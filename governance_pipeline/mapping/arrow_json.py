@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -36,6 +37,13 @@ class _Inexact(Exception):
     """The block route cannot reproduce the row path's value for this block."""
 
 
+def _keys_only(steps: list[str | int] | None) -> tuple[str, ...] | None:
+    """The path's object keys, or None when it has no plain steps or indexes into a list."""
+    if steps is None or not all(isinstance(x, str) for x in steps):
+        return None
+    return tuple(str(x) for x in steps)
+
+
 class ArrowJsonMapping:
     def __init__(self, mapping: EventMapping, fallbacks: dict[str, str] | None = None):
         """``fallbacks``: field -> JSONPath whose value fills the field where the mapped one is null."""
@@ -44,15 +52,22 @@ class ArrowJsonMapping:
             paths["model"] = paths["target"]
         steps = {name: plain_steps(path) for name, path in paths.items()}
         extra = {name: plain_steps(path) for name, path in (fallbacks or {}).items()}
-        self.supported = all(
-            s is not None and all(type(x) is str for x in s) for s in (*steps.values(), *extra.values())
-        ) and set(extra) <= set(steps)
-        self.steps = {name: tuple(steps[name]) for name in MAPPABLE_FIELDS if name in steps} if self.supported else {}
-        self.fallbacks = {name: tuple(s) for name, s in extra.items()} if self.supported else {}
+        named = {name: _keys_only(s) for name, s in steps.items()}
+        named_extra = {name: _keys_only(s) for name, s in extra.items()}
+        self.supported = all(s is not None for s in (*named.values(), *named_extra.values())) and set(extra) <= set(
+            steps
+        )
+        self.steps: dict[str, tuple[str, ...]] = {}
+        self.fallbacks: dict[str, tuple[str, ...]] = {}
+        if self.supported:
+            self.steps = {name: s for name in MAPPABLE_FIELDS if (s := named.get(name)) is not None}
+            self.fallbacks = {name: s for name, s in named_extra.items() if s is not None}
         self._paths = list(dict.fromkeys((*self.steps.values(), *self.fallbacks.values())))
         self._leaves = LeafExtractor([list(p) for p in self._paths])
 
-    def _leaves_of(self, block: bytes, raws: pa.Array) -> Callable[[tuple], pa.Array | JsonText | None] | None:
+    def _leaves_of(
+        self, block: bytes, raws: pa.Array
+    ) -> Callable[[tuple[str, ...]], pa.Array | JsonText | None] | None:
         """A path's column: from DuckDB's extraction, else (looked up when asked) from Arrow's reader of the
         block; None when neither route can take the block."""
         found = self._leaves.extract(raws) if self._leaves.active else None
@@ -223,7 +238,7 @@ def _struct_json(col: pa.StructArray) -> pa.Array:
     """JSON text of a struct column whose leaves are strings, integers or booleans. A row without the object
     gives null (as the row path does); a null *inside* an object declines, since absent and null keys look alike
     in Arrow."""
-    parts: list = []
+    parts: list[Any] = []
     for i, field in enumerate(col.type):
         child = pc.struct_field(col, i)  # null wherever the struct itself is null
         if child.null_count != col.null_count:

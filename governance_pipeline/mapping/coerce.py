@@ -105,8 +105,8 @@ def to_micros(v: Any) -> int | None:
         try:
             dt = datetime.fromisoformat(s)
         except ValueError:
-            dt = _parse_long_fraction(s)
-            if dt is None:
+            parsed = _parse_long_fraction(s)
+            if parsed is None:
                 f = to_float(s)
                 return epoch_to_micros(f) if f is not None else None
         if dt.tzinfo is None:

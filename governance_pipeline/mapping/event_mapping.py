@@ -49,7 +49,7 @@ class EventMapping:
             self._getters["model"] = self._getters["target"]
         self._extract = compile_extractor(self.paths)
 
-    def extract(self, records: Sequence[Any]) -> dict[str, list]:
+    def extract(self, records: Sequence[Any]) -> dict[str, list[Any]]:
         """Raw values per mapped field (one list per field, aligned with ``records``)."""
         values = self._extract(records)
         if self._model_follows_target:
@@ -61,7 +61,9 @@ class EventMapping:
         return build_table(self.extract(records), records, raw_texts)
 
 
-def build_table(values: dict[str, list], records: Sequence[Any], raw_texts: Sequence[str] | None = None) -> pa.Table:
+def build_table(
+    values: dict[str, list[Any]], records: Sequence[Any], raw_texts: Sequence[str] | None = None
+) -> pa.Table:
     """Normalized table from raw values per field; coerces types and fills ids and defaults."""
     n = len(records)
     if raw_texts is None:

@@ -75,8 +75,9 @@ def json_path(steps: list[str]) -> str | None:
 class LeafExtractor:
     def __init__(self, paths: list[list[str]]):
         quoted = [json_path(steps) for steps in paths]
-        self.active = bool(paths) and all(q is not None for q in quoted)
-        listed = ", ".join("'" + q.replace("'", "''") + "'" for q in quoted) if self.active else ""
+        plain = [q for q in quoted if q is not None]
+        self.active = bool(paths) and len(plain) == len(quoted)
+        listed = ", ".join("'" + q.replace("'", "''") + "'" for q in plain) if self.active else ""
         columns = ", ".join(f"v[{i + 1}] AS c{i}" for i in range(len(paths)))
         self.sql = f"SELECT {columns} FROM (SELECT json_extract(line, [{listed}]) AS v FROM lines)"
 
@@ -85,7 +86,10 @@ class LeafExtractor:
         if not self.active or not _plain_text(lines):
             return None
         try:
-            table = _cursor().from_arrow(pa.table({"line": lines})).query("lines", self.sql).to_arrow_table()
+            rel = _cursor().from_arrow(pa.table({"line": lines})).query("lines", self.sql)
+            if rel is None:
+                return None
+            table = rel.to_arrow_table()
         except duckdb.Error:
             return None  # a malformed line: Arrow's reader and then the row path find it
         try:
@@ -145,4 +149,5 @@ def _typed(texts: pa.Array) -> pa.Array | JsonText | None:
 
 
 def _digits(data: np.ndarray) -> np.ndarray:
-    return np.subtract(data, ord("0"), dtype=np.uint8) < 10
+    digits: np.ndarray = np.subtract(data, ord("0"), dtype=np.uint8) < 10
+    return digits

@@ -7,7 +7,7 @@ Plain paths (``$.a.b``, ``$.a[0]``, ``$['a-b']``) become direct dict/list access
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from jsonpath_ng.exceptions import JsonPathLexerError, JsonPathParserError
@@ -68,7 +68,7 @@ def _accessor(steps: list[str | int]) -> Accessor:
     return getn
 
 
-def _parse(expr: str):
+def _parse(expr: str) -> Any:
     try:
         return _jsonpath_parse(expr)
     except (JsonPathLexerError, JsonPathParserError, Exception) as exc:  # jsonpath-ng raises bare Exception too
@@ -98,14 +98,14 @@ def compile_path(expr: str) -> Accessor:
     return find_first
 
 
-def compile_path_all(expr: str) -> Callable[[Any], list]:
+def compile_path_all(expr: str) -> Callable[[Any], list[Any]]:
     """Callable returning every value the path finds; a plain path that finds a list returns its items."""
     validate_path(expr)
     steps = plain_steps(expr)
     if steps is not None:
         get = _accessor(steps)
 
-        def find_plain(obj: Any) -> list:
+        def find_plain(obj: Any) -> list[Any]:
             value = get(obj)
             if value is None:
                 return []
@@ -114,7 +114,7 @@ def compile_path_all(expr: str) -> Callable[[Any], list]:
         return find_plain
     parsed = _parse(expr)
 
-    def find_all(obj: Any) -> list:
+    def find_all(obj: Any) -> list[Any]:
         values = [m.value for m in parsed.find(obj)]
         if len(values) == 1 and isinstance(values[0], list):
             return values[0]
@@ -123,7 +123,7 @@ def compile_path_all(expr: str) -> Callable[[Any], list]:
     return find_all
 
 
-def compile_extractor(paths: dict[str, str]) -> Callable[[list], dict[str, list]]:
+def compile_extractor(paths: dict[str, str]) -> Callable[[Sequence[Any]], dict[str, list[Any]]]:
     """One function that reads every mapped field of every record: ``records -> {field: [values]}``.
 
     Plain paths are generated as inline subscripts in a single loop over the records (one Python call per
@@ -152,4 +152,5 @@ def compile_extractor(paths: dict[str, str]) -> Callable[[list], dict[str, list]
     lines.append("    return out")
     namespace: dict[str, Any] = {f"get_{i}": getters[n] for i, n in enumerate(names)}
     exec(compile("\n".join(lines), "<eventMapping>", "exec"), namespace)
-    return namespace["extract"]
+    extract: Callable[[Sequence[Any]], dict[str, list[Any]]] = namespace["extract"]
+    return extract

@@ -22,12 +22,15 @@ def first_valid(attrs: Mapping[str, Any], keys: Sequence[str], coerce: Callable[
 
 
 def first_text(attrs: Mapping[str, Any], keys: Sequence[str]) -> str | None:
-    return first_valid(attrs, keys, to_text)
+    value: str | None = first_valid(attrs, keys, to_text)
+    return value
 
 
 def first_float(attrs: Mapping[str, Any], keys: Sequence[str]) -> float | None:
-    return first_valid(attrs, keys, to_float)
+    value: float | None = first_valid(attrs, keys, to_float)
+    return value
 
 
 def first_int(attrs: Mapping[str, Any], keys: Sequence[str]) -> int | None:
-    return first_valid(attrs, keys, to_int)
+    value: int | None = first_valid(attrs, keys, to_int)
+    return value

@@ -11,6 +11,7 @@ from governance_pipeline.marts.dbfile import write_session
 from governance_pipeline.marts.kpis import build_kpis
 from governance_pipeline.marts.lake_scan import governance_events_view_sql, register_lake
 from governance_pipeline.marts.ocsf import build_ocsf
+from governance_pipeline.marts.query import scalar
 
 MARTS = ("kpis", "ocsf")
 
@@ -42,7 +43,7 @@ def build_marts(
         if threads:
             con.execute(f"SET threads = {int(threads)}")
         stats.lake_files = register_lake(con, lake_root, dates)
-        stats.lake_events = con.execute("SELECT count(*) FROM lake_events").fetchone()[0]
+        stats.lake_events = scalar(con, "SELECT count(*) FROM lake_events")
         view = governance_events_view_sql(lake_root)
         if view:
             con.execute(view)

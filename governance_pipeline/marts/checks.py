@@ -8,29 +8,32 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
+import duckdb
 import orjson
 
 from governance_pipeline.marts.ocsf_structure import structure_problems
+from governance_pipeline.marts.query import scalar
 
 
 @dataclass
 class CheckOutcome:
     passed: bool
     summary: str
-    metadata: dict = field(default_factory=dict)
+    metadata: dict[str, Any] = field(default_factory=dict)
 
 
-def _table_exists(con, name: str) -> bool:
-    return con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [name]).fetchone()[0] > 0
+def _table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    return bool(scalar(con, "SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [name]) > 0)
 
 
-def _compare_by_date(con, mart_sql: str, lake_sql: str, label: str) -> CheckOutcome:
+def _compare_by_date(con: duckdb.DuckDBPyConnection, mart_sql: str, lake_sql: str, label: str) -> CheckOutcome:
     rows = con.execute(f"""
         SELECT coalesce(m.date, l.date) AS date, m.n AS mart, l.n AS lake
         FROM ({mart_sql}) m FULL OUTER JOIN ({lake_sql}) l ON m.date = l.date
         WHERE m.n IS DISTINCT FROM l.n ORDER BY 1""").fetchall()
-    total = con.execute("SELECT count(*) FROM lake_events").fetchone()[0]
+    total = scalar(con, "SELECT count(*) FROM lake_events")
     meta = {
         "lake_events": int(total),
         "mismatched_dates": len(rows),
@@ -41,7 +44,7 @@ def _compare_by_date(con, mart_sql: str, lake_sql: str, label: str) -> CheckOutc
     return CheckOutcome(True, f"{label}: matches the lake ({total} events)", meta)
 
 
-def kpis_match_lake(con) -> CheckOutcome:
+def kpis_match_lake(con: duckdb.DuckDBPyConnection) -> CheckOutcome:
     """Per date: events, tokens in/out and cost in ``governance_kpis`` equal the lake's."""
     if not _table_exists(con, "governance_kpis"):
         return CheckOutcome(False, "governance_kpis does not exist yet")
@@ -55,7 +58,7 @@ def kpis_match_lake(con) -> CheckOutcome:
     )
 
 
-def ocsf_match_lake(con) -> CheckOutcome:
+def ocsf_match_lake(con: duckdb.DuckDBPyConnection) -> CheckOutcome:
     """Per date: one OCSF row per lake event."""
     if not _table_exists(con, "governance_ocsf_events"):
         return CheckOutcome(False, "governance_ocsf_events does not exist yet")
@@ -67,7 +70,7 @@ def ocsf_match_lake(con) -> CheckOutcome:
     )
 
 
-def unique_keys(con, table: str, keys: tuple[str, ...]) -> CheckOutcome:
+def unique_keys(con: duckdb.DuckDBPyConnection, table: str, keys: tuple[str, ...]) -> CheckOutcome:
     if not _table_exists(con, table):
         return CheckOutcome(False, f"{table} does not exist yet")
     cols = ", ".join(keys)
@@ -77,7 +80,7 @@ def unique_keys(con, table: str, keys: tuple[str, ...]) -> CheckOutcome:
     return CheckOutcome(True, f"{table}: ({cols}) is unique")
 
 
-def ocsf_sample_valid(con, sample: int = 500) -> CheckOutcome:
+def ocsf_sample_valid(con: duckdb.DuckDBPyConnection, sample: int = 500) -> CheckOutcome:
     """A structural OCSF 1.8.0 check of a random sample (the full schema validator is a test tool)."""
     if not _table_exists(con, "governance_ocsf_events"):
         return CheckOutcome(False, "governance_ocsf_events does not exist yet")
@@ -98,7 +101,7 @@ def ocsf_sample_valid(con, sample: int = 500) -> CheckOutcome:
     return CheckOutcome(True, f"{len(rows)} sampled OCSF events are structurally valid", meta)
 
 
-def last_events(con) -> dict[str, datetime | None]:
+def last_events(con: duckdb.DuckDBPyConnection) -> dict[str, datetime | None]:
     return dict(con.execute("SELECT source_id, max(event_timestamp) FROM lake_events GROUP BY source_id").fetchall())
 
 
@@ -113,7 +116,7 @@ def sources_fresh(
             stale[sid] = "no events"
         elif now - ts > max_age:
             stale[sid] = f"last event {ts.isoformat()}"
-    meta = {sid: (last[sid].isoformat() if last.get(sid) else "none") for sid in source_ids}
+    meta = {sid: (ts.isoformat() if (ts := last.get(sid)) else "none") for sid in source_ids}
     if stale:
         return CheckOutcome(
             False, f"{len(stale)} stale source(s): " + ", ".join(f"{k} ({v})" for k, v in stale.items()), meta

@@ -12,7 +12,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import duckdb
+
 from governance_pipeline.lake.store import LakeStore
+from governance_pipeline.marts.query import scalar
 
 
 @dataclass
@@ -44,7 +47,7 @@ def quarantine_counts(lake_root: str) -> dict[str, tuple[int, str | None]]:
 
 
 def source_health(
-    con,
+    con: duckdb.DuckDBPyConnection,
     lake_root: str,
     sources: Mapping[str, str | None],
     now: datetime | None = None,
@@ -54,7 +57,7 @@ def source_health(
     now = now or datetime.now(UTC)
     since = (now - timedelta(days=7)).date()
     rows = {}
-    if con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'governance_source_daily'").fetchone()[0]:
+    if scalar(con, "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'governance_source_daily'"):
         rows = {
             r[0]: r[1:]
             for r in con.execute(

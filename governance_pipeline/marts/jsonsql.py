@@ -10,12 +10,12 @@ from __future__ import annotations
 import json
 
 
-def lit(value) -> str:
+def lit(value: object) -> str:
     """A constant, rendered as JSON text at SQL-generation time."""
     return "'" + json.dumps(value, separators=(",", ":")).replace("'", "''") + "'"
 
 
-def members_lit(value: dict) -> str:
+def members_lit(value: dict[str, object]) -> str:
     """Constant members ``"k":v,...`` (no braces), for a ``RAW`` member of ``obj``."""
     return lit(value)[:1] + lit(value)[2:-2] + lit(value)[-1:]
 

@@ -9,6 +9,10 @@ Views: ``governance_top_users``, ``governance_top_models``, ``governance_spend_a
 
 from __future__ import annotations
 
+import duckdb
+
+from governance_pipeline.marts.query import scalar
+
 ANOMALY_K = 3.0
 """A day is anomalous when its spend exceeds ``ANOMALY_K`` x the mean of the 7 preceding calendar days (days
 without events count as 0), judged only once the actor or source has 7 days of history."""
@@ -151,7 +155,7 @@ def date_filter(dates: list[str] | None, column: str = "date") -> str:
     return f"WHERE {column} IN (" + ", ".join(f"DATE '{d}'" for d in dates) + ")"
 
 
-def build_kpis(con, dates: list[str] | None) -> dict[str, int]:
+def build_kpis(con: duckdb.DuckDBPyConnection, dates: list[str] | None) -> dict[str, int]:
     """Replace the given dates (None: all) of every KPI table from ``lake_events``; rows written per table."""
     con.execute(CREATE_TABLES)
     where = date_filter(dates)
@@ -165,7 +169,7 @@ def build_kpis(con, dates: list[str] | None) -> dict[str, int]:
     for table, insert in zip(KPI_TABLES, (INSERT_SOURCE_DAILY, INSERT_KPIS, INSERT_SPEND_DAILY)):
         con.execute(f"DELETE FROM {table} {where}")
         con.execute(sql(insert))
-        written[table] = con.execute(f"SELECT count(*) FROM {table} {where}").fetchone()[0]
+        written[table] = scalar(con, f"SELECT count(*) FROM {table} {where}")
     con.execute(VIEWS)
     con.execute("COMMIT")
     con.execute("DROP TABLE kpi_fine")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import duckdb
+
 from governance_pipeline.marts.kpis import CREATE_TABLES, VIEWS, date_filter
 from governance_pipeline.marts.ocsf_mapping import (
     CATEGORY_UID,
@@ -11,6 +13,7 @@ from governance_pipeline.marts.ocsf_mapping import (
     dims_sql,
     ocsf_json_sql,
 )
+from governance_pipeline.marts.query import scalar
 
 CREATE_TABLE = """
 CREATE TABLE IF NOT EXISTS governance_ocsf_events (
@@ -54,7 +57,7 @@ FROM rows
 """
 
 
-def build_ocsf(con, dates: list[str] | None) -> int:
+def build_ocsf(con: duckdb.DuckDBPyConnection, dates: list[str] | None) -> int:
     """Replace the given dates (None: all) of ``governance_ocsf_events`` from ``lake_events``; rows written."""
     con.execute(CREATE_TABLE)
     con.execute(CREATE_TABLES)
@@ -68,10 +71,10 @@ def build_ocsf(con, dates: list[str] | None) -> int:
         con.execute("BEGIN")
         con.execute(f"DELETE FROM governance_ocsf_events {where}")
         con.execute(INSERT.replace("/*WHERE*/", date_filter(dates, "l.date")))
-        written = con.execute(f"SELECT count(*) FROM governance_ocsf_events {where}").fetchone()[0]
+        written = scalar(con, f"SELECT count(*) FROM governance_ocsf_events {where}")
         con.execute("COMMIT")
         con.execute("CHECKPOINT")
     finally:
         con.execute("RESET force_compression")
     con.execute("DROP TABLE ocsf_anomalies; DROP TABLE ocsf_dims")
-    return written
+    return int(written)

@@ -43,7 +43,7 @@ def _nulls(value: Any, path: str = "") -> list[str]:
     return []
 
 
-def structure_problems(event: dict) -> list[str]:
+def structure_problems(event: Any) -> list[str]:
     if not isinstance(event, dict):
         return ["not a JSON object"]
     problems = [f"missing {k}" for k in REQUIRED if k not in event]

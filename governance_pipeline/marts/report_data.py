@@ -4,32 +4,42 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
+
+import duckdb
+
+from governance_pipeline.marts.query import scalar
 
 
 @dataclass
 class ReportData:
     generated_at: datetime
-    totals: dict = field(default_factory=dict)
-    daily: list[tuple] = field(default_factory=list)  # (date, cost_usd, events, errors)
-    top_users: list[tuple] = field(default_factory=list)  # (actor, cost, tokens in, tokens out, events)
-    top_models: list[tuple] = field(default_factory=list)  # (model, provider, cost, tokens in, tokens out, events)
-    latency: list[tuple] = field(default_factory=list)  # (source_id, model, p50, p95, events with duration)
-    anomalies: list[tuple] = field(default_factory=list)  # (scope, key, date, cost, trailing mean)
+    totals: dict[str, Any] = field(default_factory=dict)
+    daily: list[tuple[Any, ...]] = field(default_factory=list)  # (date, cost_usd, events, errors)
+    top_users: list[tuple[Any, ...]] = field(default_factory=list)  # (actor, cost, tokens in, tokens out, events)
+    top_models: list[tuple[Any, ...]] = field(
+        default_factory=list
+    )  # (model, provider, cost, tokens in, tokens out, events)
+    latency: list[tuple[Any, ...]] = field(default_factory=list)  # (source_id, model, p50, p95, events with duration)
+    anomalies: list[tuple[Any, ...]] = field(default_factory=list)  # (scope, key, date, cost, trailing mean)
 
 
-def _exists(con, name: str) -> bool:
-    return con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [name]).fetchone()[0] > 0
+def _exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    return bool(scalar(con, "SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [name]) > 0)
 
 
-def report_data(con, generated_at: datetime, days: int = 90, top: int = 10) -> ReportData:
+def report_data(con: duckdb.DuckDBPyConnection, generated_at: datetime, days: int = 90, top: int = 10) -> ReportData:
     data = ReportData(generated_at)
     if not _exists(con, "governance_source_daily"):
         return data
-    t = con.execute("""SELECT coalesce(sum(event_count), 0), coalesce(sum(cost_usd), 0), coalesce(sum(tokens_input), 0),
+    t = (
+        con.execute("""SELECT coalesce(sum(event_count), 0), coalesce(sum(cost_usd), 0), coalesce(sum(tokens_input), 0),
                               coalesce(sum(tokens_output), 0), coalesce(sum(error_count), 0), count(DISTINCT source_id),
                               min(date), max(date)
                        FROM governance_source_daily""").fetchone()
-    users = con.execute("SELECT count(DISTINCT actor) FROM governance_kpis WHERE actor IS NOT NULL").fetchone()[0]
+        or ()
+    )
+    users = scalar(con, "SELECT count(DISTINCT actor) FROM governance_kpis WHERE actor IS NOT NULL")
     data.totals = dict(
         zip(("events", "cost_usd", "tokens_input", "tokens_output", "errors", "sources", "first_date", "last_date"), t),
         users=users,

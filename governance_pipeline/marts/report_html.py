@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from html import escape
 from pathlib import Path
+from typing import Any
 
 from governance_pipeline.marts.health import SourceHealth
 from governance_pipeline.marts.report_data import ReportData
@@ -18,13 +19,13 @@ td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}.cards{display:flex
 .s-active{color:#0f7b3a}.s-error{color:#c0392b;font-weight:600}.s-awaiting_first_event{color:#8a6d00}"""
 
 
-def _n(value, digits: int = 0) -> str:
+def _n(value: float | None, digits: int = 0) -> str:
     if value is None:
         return "–"
     return f"{value:,.{digits}f}"
 
 
-def _usd(value) -> str:
+def _usd(value: float | None) -> str:
     return "–" if value is None else f"${value:,.2f}" if abs(value) >= 1 else f"${value:,.4f}"
 
 
@@ -37,7 +38,7 @@ def _table(headers: list[str], rows: Iterable[list[str]], numeric: set[int]) -> 
     return f"<table><tr>{head}</tr>{body or '<tr><td colspan=9><small>no data</small></td></tr>'}</table>"
 
 
-def spend_chart(daily: list[tuple], width: int = 1000, height: int = 180) -> str:
+def spend_chart(daily: list[tuple[Any, ...]], width: int = 1000, height: int = 180) -> str:
     """Daily spend as an inline SVG bar chart (errors as a red tick above each bar)."""
     if not daily:
         return "<p><small>no events yet</small></p>"
@@ -67,7 +68,7 @@ def spend_chart(daily: list[tuple], width: int = 1000, height: int = 180) -> str
     )
 
 
-def _bar(value, top) -> str:
+def _bar(value: float | None, top: float) -> str:
     width = 0 if not top else max(1, int(120 * float(value or 0) / float(top)))
     return f'<span class="bar" style="width:{width}px"></span>'
 

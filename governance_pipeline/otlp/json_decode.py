@@ -94,7 +94,7 @@ _STATUS_CODES = dict(Status.StatusCode.items())
 _STATUS_CODES.update({name.removeprefix("STATUS_CODE_"): num for name, num in Status.StatusCode.items()})
 
 
-def _enum(v: Any, names: dict[str, int], where: str) -> int:
+def _enum(v: Any, names: dict[str, int], where: str) -> Any:  # an int, typed as protobuf's enum ValueType
     if v is None:
         return 0
     if isinstance(v, str) and not v.strip().lstrip("-").isdigit():

@@ -73,7 +73,8 @@ class GroupCommitter:
         if self.linger_s:
             time.sleep(self.linger_s)
         with self._cond:
-            group, size = [], 0
+            group: list[tuple[str, bytes, asyncio.Future, asyncio.AbstractEventLoop]] = []
+            size = 0
             while self._pending and (not group or size + len(self._pending[0][1]) <= self.max_group_bytes):
                 item = self._pending.popleft()
                 group.append(item)

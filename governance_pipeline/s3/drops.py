@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from itertools import groupby
@@ -124,7 +124,7 @@ class S3Drops:
         except BotoCoreError as exc:
             raise access_error(self.location, f"read {obj.key} in", exc) from None
 
-    def _object_batches(self, obj: ObjectInfo, pieces: Iterator[_Piece]) -> Iterator[Batch]:
+    def _object_batches(self, obj: ObjectInfo, pieces: Iterator[_Piece]) -> Generator[Batch, None, str | None]:
         """Yield the object's batches; return the ETag actually read (None if it vanished meanwhile)."""
         etag: str | None = None
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Generator
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,7 +33,7 @@ def clean_etag(etag: str | None) -> str:
 
 def iter_pages(
     client: Any, location: S3Location, start_after: str | None, page_size: int = PAGE_SIZE
-) -> Iterator[list[ObjectInfo]]:
+) -> Generator[list[ObjectInfo], None, None]:
     """Pages of objects under the prefix whose keys sort after ``start_after``, in key order.
 
     Stops on a page without a continuation token (or with IsTruncated false), on an empty page, or on a

@@ -41,7 +41,7 @@ def decoded(chunks: Iterable[bytes]) -> Iterator[bytes]:
         while data:
             try:
                 out = inflater.decompress(data, OUT_CHUNK)
-            except isal_zlib.error as exc:
+            except isal_zlib.error as exc:  # type: ignore[misc]  # isal's stubs type `error` loosely
                 raise StreamError(f"corrupt gzip data: {exc}") from None
             if out:
                 yield out

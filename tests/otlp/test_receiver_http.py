@@ -1,4 +1,4 @@
-"""The receiver over real HTTP: every status of CONTRACT section 8, replies an exporter accepts, durability."""
+"""The receiver over real HTTP: every status docs/otlp.md lists, replies an exporter accepts, durability."""
 
 from __future__ import annotations
 

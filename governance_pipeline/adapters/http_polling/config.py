@@ -4,7 +4,7 @@ once, when the sources file loads."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field, PrivateAttr, field_validator, model_validator
@@ -60,7 +60,11 @@ class Compiled:
         steps = [plain_steps(p) if p else [] for p in (c.eventsJsonPath, c.cursorJsonPath, c.hasMoreJsonPath)]
         keys_only = all(s is not None and all(type(k) is str for k in s) for s in steps)
         self.key_paths: tuple[list[str], list[str] | None, list[str] | None] | None = (
-            (steps[0], steps[1] if c.cursorJsonPath else None, steps[2] if c.hasMoreJsonPath else None)
+            (
+                _keys(steps[0]),
+                _keys(steps[1]) if c.cursorJsonPath else None,
+                _keys(steps[2]) if c.hasMoreJsonPath else None,
+            )
             if keys_only
             else None
         )
@@ -76,6 +80,11 @@ class Compiled:
         self.header_has_auth = ("authorization" in lowered) or (
             c.apiKeyHeader.lower() in lowered and c.authMode == "api_key"
         )
+
+
+def _keys(steps: Sequence[str | int] | None) -> list[str]:
+    """Steps already checked to be object keys."""
+    return [str(s) for s in steps or ()]
 
 
 def _text(value: Any) -> str:

@@ -7,7 +7,7 @@ import dataclasses
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 from urllib.parse import parse_qsl, urlsplit
 
 import orjson
@@ -25,14 +25,19 @@ from governance_pipeline.adapters.http_polling.pagination import (
     strip_secrets,
 )
 from governance_pipeline.adapters.http_polling.templates import Context
+from governance_pipeline.errors import GovernanceError, PermanentError
 from governance_pipeline.http.client import HttpClient, HttpError
 from governance_pipeline.http.redact import redact_url
 
 log = logging.getLogger("governance_pipeline.http_polling")
 
 
-class PullError(RuntimeError):
+class PullError(GovernanceError, RuntimeError):
     """A pull that cannot go on (bad body, foreign next-page host); the message names the source, no secret."""
+
+
+class CrossOriginRefused(PullError, PermanentError):
+    """A next-page URL (or a link to follow) on another origin: following it would send the credentials there."""
 
 
 @dataclass
@@ -67,16 +72,22 @@ class _Split:
         if events is None:
             lines: list[bytes] = []
         elif isinstance(events, simdjson.Object):
-            lines = [events.mini]
+            lines = [_mini(events)]
         elif isinstance(events, simdjson.Array):
-            lines = [e.mini if isinstance(e, simdjson.Object) else None for e in events]
-            if None in lines:
+            found = [_mini(e) if isinstance(e, simdjson.Object) else None for e in events]
+            if None in found:
                 return None  # an event that is not an object: the orjson path quarantines it
+            lines = cast(list[bytes], found)
         else:
             return None
         cursor = _scalar(_walk(doc, self.cursor)) if self.cursor is not None else None
         has_more = _scalar(_walk(doc, self.has_more)) if self.has_more is not None else None
         return lines, cursor, has_more
+
+
+def _mini(obj: simdjson.Object) -> bytes:
+    """The object's compact JSON text (pysimdjson returns bytes; its stubs say str)."""
+    return cast(bytes, obj.mini)
 
 
 def _walk(doc: Any, steps: list[str]) -> Any:
@@ -155,7 +166,7 @@ class PageFetcher:
         if is_url(cursor):
             assert cursor is not None
             if origin(cursor) != self.origin:
-                raise PullError(
+                raise CrossOriginRefused(
                     f"source '{self.source_id}': refusing to follow a next-page URL to another host "
                     f"({redact_url(cursor, self.client.secrets)})"
                 )

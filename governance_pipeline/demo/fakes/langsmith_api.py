@@ -64,7 +64,7 @@ class FakeLangSmith:
                 if ds is None:
                     return Response(422, {"detail": "dataset required in this fake"})
                 items = [e for e in items if e["dataset_id"] == ds]
-            limit, offset = int(req.q("limit", "100")), int(req.q("offset", "0"))
+            limit, offset = int(req.q("limit") or "100"), int(req.q("offset") or "0")
             return Response(200, items[offset : offset + limit])
         if req.method == "POST" and path == "/runs/query":
             return self._runs(req.json())

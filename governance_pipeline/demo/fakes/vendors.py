@@ -140,7 +140,9 @@ class MicrosoftManagementApi:
             self.subscribed = True
             return Response(200, {"contentType": "Audit.General", "status": "enabled"})
         if req.path.endswith("/subscriptions/content"):
-            start, end = (datetime.strptime(req.q(k), self.FMT).replace(tzinfo=UTC) for k in ("startTime", "endTime"))
+            start, end = (
+                datetime.strptime(req.q(k) or "", self.FMT).replace(tzinfo=UTC) for k in ("startTime", "endTime")
+            )
             if not timedelta(0) < end - start <= timedelta(hours=24):
                 return Response(
                     400, {"error": {"code": "AF20055", "message": "window must be more than 0 and at most 24 hours"}}
