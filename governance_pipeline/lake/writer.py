@@ -27,7 +27,8 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from governance_pipeline.enrich.cost import price_missing
+from governance_pipeline.enrich.content import ContentPolicy
+from governance_pipeline.enrich.cost import PriceBook, price_missing
 from governance_pipeline.lake import paths
 from governance_pipeline.lake.conform import conform, dedup_ids, split_by_date
 from governance_pipeline.lake.schema import EVENT_SCHEMA, to_event_schema
@@ -61,6 +62,8 @@ class LakeWriter:
         mode: str = "append",
         replace_dates: Iterable[date] = (),
         organization_id: str | None = None,
+        prices: PriceBook | None = None,
+        content: ContentPolicy | None = None,
     ):
         if mode not in ("append", "upsert", "replace"):
             raise ValueError(f"unknown write mode {mode!r}")
@@ -70,6 +73,8 @@ class LakeWriter:
         self.mode = mode
         self.replace_dates = {str(d) for d in replace_dates}
         self.organization_id = organization_id
+        self.prices = prices or PriceBook()
+        self.content = content or ContentPolicy()
         self.txn = paths.new_txn()
         self.ingested_at = datetime.now(UTC)
         self.stats = WriteStats()
@@ -96,7 +101,8 @@ class LakeWriter:
             deduped = dedup_ids(table, keep="last")
             self.stats.duplicates += table.num_rows - deduped.num_rows
             table = deduped
-        table, unpriced = price_missing(table)
+        table = self.content.apply(table)
+        table, unpriced = price_missing(table, self.prices)
         for model, n in unpriced.items():
             self.stats.unpriced_models[model] = self.stats.unpriced_models.get(model, 0) + n
         for day, part in split_by_date(table):
