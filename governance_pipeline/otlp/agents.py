@@ -149,7 +149,7 @@ def _claude(event: str, attrs: Mapping[str, Any]) -> Fields:
             status="ok",
         )
     elif event in ("tool_result", "tool_decision"):
-        _tool(f, to_text(attrs.get("tool_name")), attrs)
+        _tool(f, first_text(attrs, ("tool_name", "tool.name")), attrs)
         if event == "tool_decision":
             f["status"] = "unset"
     elif event == "api_error":
