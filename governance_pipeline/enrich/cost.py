@@ -191,6 +191,10 @@ def _col(table: pa.Table, name: str, idx: pa.Array) -> pa.Array:
     return table.column(name).take(idx).combine_chunks()
 
 
+def _flat(values: pa.Array | pa.ChunkedArray) -> pa.Array:
+    return values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
+
+
 def _tiered_costs(price: ModelPrice, usages: list[tuple[int, ...]]) -> list[float]:
     memo: dict[tuple[int, ...], float] = {}
     out = []
@@ -203,23 +207,45 @@ def _tiered_costs(price: ModelPrice, usages: list[tuple[int, ...]]) -> list[floa
 
 
 def _linear_costs(r: Rates, t: dict[str, pa.Array]) -> pa.Array:
+    """Cost per row from the token counts ``t`` (``tin``, ``tout`` and whichever details the batch has)."""
     f64 = pa.float64()
-    cr, cw1h, rs = (pc.cast(t[k], f64) for k in ("cr", "cw1h", "rs"))
-    cw = pc.max_element_wise(pc.cast(t["cw"], f64), cw1h)
-    tin = pc.max_element_wise(pc.cast(t["tin"], f64), pc.add(cr, cw))
-    tout = pc.max_element_wise(pc.cast(t["tout"], f64), rs)
-    parts = [
-        (pc.subtract(pc.subtract(tin, cr), cw), r.input),
-        (cr, r.cache_read),
-        (pc.subtract(cw, cw1h), r.cache_write),
-        (cw1h, r.cache_write_1h),
-        (pc.subtract(tout, rs), r.output),
-        (rs, r.reasoning),
-    ]
-    total: Any = pa.repeat(pa.scalar(r.per_request, f64), len(tin))
-    for count, rate in parts:
-        total = pc.add(total, pc.multiply(count, rate))
-    return total
+    n = len(t["tin"])
+    tin, tout = pc.cast(t["tin"], f64), pc.cast(t["tout"], f64)
+    total: Any = pa.repeat(pa.scalar(r.per_request, f64), n)
+    uncached, plain_out = tin, tout
+    if "cr" in t or "cw" in t or "cw1h" in t:
+        zero = pa.repeat(pa.scalar(0.0, f64), n)
+        cr, cw1h = (pc.cast(t[k], f64) if k in t else zero for k in ("cr", "cw1h"))
+        cw = pc.max_element_wise(pc.cast(t["cw"], f64) if "cw" in t else zero, cw1h)
+        uncached = pc.subtract(pc.max_element_wise(tin, pc.add(cr, cw)), pc.add(cr, cw))
+        for count, rate in ((cr, r.cache_read), (pc.subtract(cw, cw1h), r.cache_write), (cw1h, r.cache_write_1h)):
+            total = pc.add(total, pc.multiply(count, rate))
+    if "rs" in t:
+        rs = pc.cast(t["rs"], f64)
+        plain_out = pc.subtract(pc.max_element_wise(tout, rs), rs)
+        total = pc.add(total, pc.multiply(rs, r.reasoning))
+    total = pc.add(total, pc.multiply(uncached, r.input))
+    return pc.add(total, pc.multiply(plain_out, r.output))
+
+
+def _price_slices(
+    book: PriceBook, provider: str | None, model: str | None, day: date, ts: pa.ChunkedArray
+) -> list[tuple[datetime, int, int]]:
+    """(price time, offset, length) of the runs of one (provider, model, day) group that share a price: the
+    whole day, unless the model's price changes within a day (then per distinct time; ``ts`` is sorted)."""
+    noon = datetime.combine(day, time(12), UTC)  # prices change by date: any time of the day will do
+    if (
+        model is None
+        or book.override(model, provider, day) is not None
+        or not book.varies_within_a_day(model, provider)
+    ):
+        return [(noon, 0, len(ts))]
+    runs = pa.table({"ts": ts}).group_by("ts", use_threads=False).aggregate([([], "count_all")])
+    out, offset = [], 0
+    for at, n in zip(runs.column(0).to_pylist(), runs.column(1).to_pylist()):
+        out.append((at or noon, offset, n))
+        offset += n
+    return out
 
 
 def price_missing(table: pa.Table, book: PriceBook | None = None) -> tuple[pa.Table, dict[str, int]]:
@@ -242,36 +268,37 @@ def price_missing(table: pa.Table, book: PriceBook | None = None) -> tuple[pa.Ta
     usage = {
         "tin": pc.fill_null(_col(table, "tokens_input", idx), 0),
         "tout": pc.fill_null(_col(table, "tokens_output", idx), 0),
-        **{k: pc.fill_null(_col(table, c, idx), 0) for k, c in zip(("cr", "cw", "cw1h", "rs"), _DETAIL)},
     }
-    costs = pa.nulls(len(idx), pa.float64())
+    for key, column in zip(("cr", "cw", "cw1h", "rs"), _DETAIL):  # only the details the batch has
+        if column in table.column_names and table.column(column).null_count < table.num_rows:
+            usage[key] = pc.fill_null(_col(table, column, idx), 0)
+    # Sort once by (provider, model, day, time): every price group is then one contiguous slice.
+    keys = pa.table({**sub, "ts": ts})
+    order = pc.sort_indices(keys, sort_keys=[(k, "ascending", "at_end") for k in ("provider", "model", "day", "ts")])
+    keys = keys.take(order)
+    usage = {k: v.take(order) for k, v in usage.items()}
+    groups = keys.group_by(["provider", "model", "day"], use_threads=False).aggregate([([], "count_all")])
+    chunks: list[pa.Array] = []
     unpriced: dict[str, int] = {}
-    groups = pa.table(sub).group_by(["provider", "model", "day"], use_threads=False).aggregate([([], "count_all")])
+    start = 0
     for provider, model, day, count in zip(*(groups.column(i).to_pylist() for i in range(4))):
-        if model is None:
-            unpriced[NO_MODEL] = unpriced.get(NO_MODEL, 0) + count
-            continue
-        mask = pc.and_(pc.equal(sub["model"], model), pc.equal(sub["day"], pa.scalar(day, pa.date32())))
-        prov = pc.is_null(sub["provider"]) if provider is None else pc.equal(sub["provider"], provider)
-        mask = pc.fill_null(pc.and_(mask, prov), False)
-        if book.override(model, provider, day) is None and book.varies_within_a_day(model, provider):
-            instants = sorted(set(pc.filter(ts, mask).to_pylist()))
-        else:
-            instants = [datetime.combine(day, time(12), UTC)]  # the price of the day (prices change by date)
-        for at in instants:
-            m = mask if len(instants) == 1 else pc.fill_null(pc.and_(mask, pc.equal(ts, pa.scalar(at, ts.type))), False)
-            rates = book.rates(model, provider, at)
-            n = pc.sum(pc.cast(m, pa.int64())).as_py()
+        for at, offset, n in _price_slices(book, provider, model, day, keys.column("ts").slice(start, count)):
+            rates = None if model is None else book.rates(model, provider, at)
             if rates is None:
-                unpriced[model] = unpriced.get(model, 0) + n
+                unpriced[model or NO_MODEL] = unpriced.get(model or NO_MODEL, 0) + n
+                chunks.append(pa.nulls(n, pa.float64()))
                 continue
-            part = {k: pc.filter(v, m) for k, v in usage.items()}
+            part = {k: v.slice(start + offset, n) for k, v in usage.items()}
             if rates.tiered is not None:
-                rows = list(zip(*(part[k].to_pylist() for k in ("tin", "tout", "cr", "cw", "cw1h", "rs"))))
-                priced = pa.array(_tiered_costs(rates.tiered, rows), pa.float64())
+                cols = [
+                    part[k].to_pylist() if k in part else [0] * n for k in ("tin", "tout", "cr", "cw", "cw1h", "rs")
+                ]
+                rows = list(zip(*cols))
+                chunks.append(pa.array(_tiered_costs(rates.tiered, rows), pa.float64()))
             else:
-                priced = _linear_costs(rates, part)
-            costs = pc.replace_with_mask(costs, m, priced)
+                chunks.append(_linear_costs(rates, part))
+        start += count
+    costs = pa.chunked_array(chunks, pa.float64()).take(pc.sort_indices(order)).combine_chunks()
     done = pc.is_valid(costs)
     need_flat = need.combine_chunks() if isinstance(need, pa.ChunkedArray) else need
     full_done = pc.replace_with_mask(pa.repeat(pa.scalar(False), table.num_rows), need_flat, done)

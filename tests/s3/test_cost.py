@@ -136,6 +136,25 @@ def test_the_price_in_force_at_the_events_time():
     assert got[0] > got[1]
 
 
+def test_prices_that_change_within_a_day_follow_the_events_time():
+    # deepseek-v4-flash has time-of-day prices: two calls on one day, at two prices
+    times = ["2026-10-01T02:00:00Z", "2026-10-01T12:00:00Z", "2026-10-01T02:00:00Z"]
+    t = batch(
+        source_event_id=["night", "noon", "night2"],
+        event_timestamp=times,
+        model=["deepseek-v4-flash"] * 3,
+        provider=["deepseek"] * 3,
+        tokens_input=[1_000_000, 1_000_000, 500_000],
+        tokens_output=[1_000_000, 1_000_000, 0],
+    )
+    got = price_missing(t)[0].column("cost_usd").to_pylist()
+    expected = [
+        lib("deepseek-v4-flash", at.replace("Z", "+00:00"), "deepseek", input_tokens=i, output_tokens=o)
+        for at, i, o in zip(times, [1_000_000, 1_000_000, 500_000], [1_000_000, 1_000_000, 0])
+    ]
+    assert got == pytest.approx(expected) and got[0] != got[1]
+
+
 def test_overrides_win_from_their_date_and_price_unknown_models():
     book = PriceBook(
         [
