@@ -154,7 +154,16 @@ class Upstreams:
         self.s3_endpoint = s.enter_context(moto_server(port=PORTS["s3"]))
         seed_s3(self.s3_endpoint)
         receiver = subprocess.Popen(
-            [sys.executable, "-m", "governance_pipeline.cli", "serve", "--port", str(PORTS["otlp"])],
+            [
+                sys.executable,
+                "-m",
+                "governance_pipeline.cli",
+                "serve",
+                "--port",
+                str(PORTS["otlp"]),
+                "--grpc-port",
+                "0",
+            ],
             env=dict(os.environ),
         )
         s.callback(_terminate, receiver)

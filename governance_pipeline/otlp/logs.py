@@ -86,7 +86,9 @@ def _record(dst: LogRecord, r: dict, where: str) -> None:
     dst.observed_time_unix_nano = _uint(
         _get(r, "observedTimeUnixNano", "observed_time_unix_nano"), where + ".observedTimeUnixNano"
     )
-    dst.severity_number = _enum(_get(r, "severityNumber", "severity_number"), _SEVERITIES, where + ".severityNumber")
+    dst.severity_number = _enum(  # type: ignore[assignment]
+        _get(r, "severityNumber", "severity_number"), _SEVERITIES, where + ".severityNumber"
+    )
     if (st := _get(r, "severityText", "severity_text")) is not None:
         dst.severity_text = str(st)
     if (body := r.get("body")) is not None:

@@ -86,6 +86,7 @@ class OtlpApp:
         self.grpc_port = 0  # set before start-up to also serve OTLP/gRPC (receiver.grpc_server)
         self.grpc_host = "127.0.0.1"
         self.grpc: Any = None
+        self.startup_error: str | None = None
         self.metric_points_dropped: dict[str, int] = {}
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
@@ -106,6 +107,8 @@ class OtlpApp:
                     try:
                         self.grpc = GrpcReceiver(self, self.grpc_host, self.grpc_port).start()
                     except Exception as exc:
+                        self.startup_error = str(exc)
+                        self.committer.stop()
                         await send({"type": "lifespan.startup.failed", "message": str(exc)})
                         return
                 await send({"type": "lifespan.startup.complete"})

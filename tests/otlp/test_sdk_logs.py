@@ -79,3 +79,17 @@ def test_http_log_exporter_lands_each_record_as_one_event_exactly_once(receiver,
         ("api_request", "ana@example.com", "claude-sonnet-4-5", None, 1234, 56, "sess-1", "api.call"),
         ("tool_result", "bo@example.com", None, "Bash", 0, 0, None, "tool.invocation"),
     ]
+
+
+def test_the_demo_agent_sends_spans_and_usage_log_events(receiver, sources_file, lake):
+    from governance_pipeline.demo.otlp_sender import SpanSender
+
+    url, _ = receiver
+    sender = SpanSender(f"{url}/api/ingest/otel/agents", SECRET)
+    sender.send_burst(4)
+    sender.shutdown()
+    source = load_sources(sources_file).source("agents")
+    run_pull(source, Runtime(credentials=lambda ref: {}, lake_root=lake), None)
+    usage = _lake_rows(lake, "action, model, tokens_input > 0")
+    assert [r for r in usage if r[0] == "api_request"] == [("api_request", "claude-sonnet-4-5", True)] * 4
+    assert sum(r[0] == "invoke_agent" for r in usage) == 4
