@@ -18,7 +18,8 @@ Every tool reports one model call as exactly one ``api.call`` event, whatever el
   (``gen_ai.client.inference.operation.details``) is an ``agent.action`` without usage.
 
 Tool decisions and results are ``tool.invocation`` events named after the tool; everything else is
-``agent.action``. The tools' metrics repeat what their events say and are not turned into events.
+``agent.action``. ``action`` is the record's ``event.name`` as the generic log mapping has it (Claude Code's
+without its prefix, ``api_request``; ``codex.sse_event``; ``gemini_cli.tool_call``). The tools' metrics repeat what their events say and are not turned into events.
 """
 
 from __future__ import annotations
@@ -56,6 +57,7 @@ def agent_fields(attrs: Mapping[str, Any], body: Any, time_ns: int) -> Fields | 
         fields = _gemini(name.removeprefix(GEMINI_PREFIX), attrs)
     else:
         return None
+    fields["action"] = to_text(attrs.get("event.name")) or name or None  # as the generic log mapping names it
     micros = _micros(time_ns, attrs)
     if micros is not None:
         fields["event_timestamp"] = micros
@@ -103,10 +105,9 @@ def _success_status(attrs: Mapping[str, Any]) -> str:
     return "ok" if ok.lower() in ("true", "1") else "error"
 
 
-def _base(attrs: Mapping[str, Any], action: str, actor_keys: tuple[str, ...], conversation_key: str) -> Fields:
+def _base(attrs: Mapping[str, Any], actor_keys: tuple[str, ...], conversation_key: str) -> Fields:
     return {
         "event_type": "agent.action",
-        "action": action,
         "actor": first_text(attrs, actor_keys),
         "conversation_id": to_text(attrs.get(conversation_key)),
         "duration_ms": to_float(attrs["duration_ms"]) if "duration_ms" in attrs else None,
@@ -125,7 +126,7 @@ CLAUDE_ACTOR = ("user.email", "user.id", "user.account_uuid")
 
 
 def _claude(event: str, attrs: Mapping[str, Any]) -> Fields:
-    f = _base(attrs, event or "event", CLAUDE_ACTOR, "session.id")
+    f = _base(attrs, CLAUDE_ACTOR, "session.id")
     f["organization_id"] = to_text(attrs.get("organization.id"))
     model = to_text(attrs.get("model"))
     if event == "api_request":
@@ -154,7 +155,7 @@ def _claude(event: str, attrs: Mapping[str, Any]) -> Fields:
             f["status"] = "unset"
     elif event == "api_error":
         f.update(target=model, status="error")
-        f["error_type"] = first_text(attrs, ("status_code", "error"))
+        f["error_type"] = first_text(attrs, ("error.type", "status_code", "error"))
     return f
 
 
@@ -164,11 +165,11 @@ CODEX_ACTOR = ("user.email", "user.account_id")
 
 
 def _codex(event: str, attrs: Mapping[str, Any]) -> Fields:
-    f = _base(attrs, event or "event", CODEX_ACTOR, "conversation.id")
+    f = _base(attrs, CODEX_ACTOR, "conversation.id")
     model = to_text(attrs.get("model"))
     if event == "sse_event":
         kind = to_text(attrs.get("event.kind")) or ""
-        f["action"] = f"sse_event:{kind}" if kind else "sse_event"
+        f["target"] = kind or None  # the streamed event's kind; the model call's api.call targets the model
         counts = {
             "tokens_input": _int(attrs, "input_token_count"),  # cached tokens included (OpenAI's usage)
             "tokens_output": _int(attrs, "output_token_count"),  # reasoning tokens included
@@ -202,7 +203,7 @@ GEMINI_ACTOR = ("user.email", "installation.id")
 
 
 def _gemini(event: str, attrs: Mapping[str, Any]) -> Fields:
-    f = _base(attrs, event or "event", GEMINI_ACTOR, "session.id")
+    f = _base(attrs, GEMINI_ACTOR, "session.id")
     model = to_text(attrs.get("model"))
     if event == "api_response":
         thoughts = _int(attrs, "thoughts_token_count")
@@ -217,12 +218,13 @@ def _gemini(event: str, attrs: Mapping[str, Any]) -> Fields:
             tokens_output=_sum(_int(attrs, "output_token_count"), thoughts),
             tokens_cache_read=_int(attrs, "cached_content_token_count"),
             tokens_reasoning=thoughts,
-            status="error" if code is not None and code >= 400 else "ok",
+            status="unset" if code is None else "error" if code >= 400 else "ok",
         )
     elif event == "tool_call":
         _tool(f, to_text(attrs.get("function_name")), attrs)
     elif event == "api_error":
-        f.update(target=model, status="error", error_type=first_text(attrs, ("error_type", "status_code", "error")))
+        error_type = first_text(attrs, ("error_type", "error.type", "status_code", "error"))
+        f.update(target=model, status="error", error_type=error_type)
     elif event == GENAI_DETAILS_EVENT:
         f["target"] = first_text(attrs, ("gen_ai.request.model", "gen_ai.response.model"))  # usage counted once
     return f

@@ -208,7 +208,8 @@ def test_codex_one_model_call_is_one_api_call_with_openais_counts():
     others = [f for f in stream if f is not call]
     assert all(f["event_type"] == "agent.action" and "tokens_input" not in f and "model" not in f for f in others)
     assert stream[0]["status"] == "ok" and stream[0]["target"] == "/responses" and stream[0]["duration_ms"] == 2140.0
-    assert stream[1]["action"] == "sse_event:response.created"
+    assert (stream[1]["action"], stream[1]["target"]) == ("codex.sse_event", "response.created")
+    assert call["action"] == "codex.sse_event"
 
 
 def test_codex_tools_errors_and_anonymous_use():
@@ -245,7 +246,18 @@ def gemini(event: str, **attrs):
 def test_gemini_api_response_is_one_call_and_the_genai_event_adds_nothing():
     resp = gemini(
         "api_response",
-        model="gemini-2.5-flash", prompt_id="x#1", duration_ms=56, status_code=200, input_token_count=2100, output_token_count=64, cached_content_token_count=1024, thoughts_token_count=50, tool_token_count=0, total_token_count=2214, finish_reasons=["STOP"], response_text="hello",
+        model="gemini-2.5-flash",
+        prompt_id="x#1",
+        duration_ms=56,
+        status_code=200,
+        input_token_count=2100,
+        output_token_count=64,
+        cached_content_token_count=1024,
+        thoughts_token_count=50,
+        tool_token_count=0,
+        total_token_count=2214,
+        finish_reasons=["STOP"],
+        response_text="hello",
     )
     assert resp["event_type"] == "api.call" and resp["model"] == "gemini-2.5-flash" and resp["provider"] == "google"
     # Gemini leaves the thoughts out of the output count: the lake's output includes them
@@ -280,7 +292,10 @@ def test_gemini_api_response_is_one_call_and_the_genai_event_adds_nothing():
     assert (signed_in["actor"], signed_in["tool_name"], signed_in["status"]) == ("ana@example.com", "read_file", "ok")
     err = gemini(
         "api_error",
-        model="gemini-2.5-pro", error="quota", error_type="RESOURCE_EXHAUSTED", status_code=429,
+        model="gemini-2.5-pro",
+        error="quota",
+        error_type="RESOURCE_EXHAUSTED",
+        status_code=429,
     )
     assert (
         err["status"] == "error" and err["error_type"] == "RESOURCE_EXHAUSTED" and err["event_type"] == "agent.action"
