@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 import time
 import uuid
+from typing import Any
 
 from opentelemetry._logs import LogRecord
 from opentelemetry.exporter.otlp.proto.http._log_exporter import OTLPLogExporter
@@ -51,7 +52,7 @@ class AgentLogSender:
             "terminal.type": "vscode",
         }
 
-        def emit(event: str, **attrs: object) -> None:
+        def emit(event: str, **attrs: Any) -> None:
             self.claude.emit(
                 LogRecord(
                     timestamp=time.time_ns(),
@@ -97,7 +98,7 @@ class AgentLogSender:
             "user.account_id": user.split("@")[0],
         }
 
-        def emit(event: str, **attrs: object) -> None:
+        def emit(event: str, **attrs: Any) -> None:
             self.codex.emit(LogRecord(timestamp=time.time_ns(), attributes={**common, "event.name": event, **attrs}))
 
         emit("codex.user_prompt", prompt_length="31", prompt="[REDACTED]")
