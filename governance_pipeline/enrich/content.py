@@ -45,14 +45,14 @@ CONTENT_KEYS = frozenset(
         "ai.response.text",
         "ai.response.object",
         "ai.response.toolCalls",
-        # coding agents: Claude Code and Codex (`prompt`, `response`), Gemini CLI (`request_text`, `response_text`)
-        "prompt",
-        "response",
-        "request_text",
-        "response_text",
     }
 )
 """Keys whose value is prompt or response text, at any depth of the payload."""
+
+TEXT_ONLY_KEYS = frozenset({"prompt", "response", "request_text", "response_text"})
+"""Coding agents' content keys (Claude Code and Codex ``prompt``/``response``, Gemini CLI ``request_text``/
+``response_text``): common words, so removed only where their value is text (an audit record's ``response``
+object with a status code stays)."""
 
 CONTENT_PREFIXES = ("gen_ai.prompt.", "gen_ai.completion.", "llm.input_messages.", "llm.output_messages.")
 """Flattened forms (``llm.input_messages.0.message.content``)."""
@@ -71,7 +71,7 @@ class ContentPolicy:
     @cached_property
     def _keys(self) -> frozenset[str]:
         extra = {r for r in self.redact if not r.startswith("$")}
-        return frozenset(extra) if self.capture_content else CONTENT_KEYS | extra
+        return frozenset(extra) if self.capture_content else CONTENT_KEYS | TEXT_ONLY_KEYS | extra
 
     @cached_property
     def _paths(self) -> tuple[tuple[str, Any], ...]:
@@ -94,11 +94,18 @@ class ContentPolicy:
         """Remove from ``doc`` (in place) what the policy says; the removed paths."""
         removed: list[str] = []
         keys, prefixes = self._keys, () if self.capture_content else CONTENT_PREFIXES
+        text_only = frozenset() if self.capture_content else TEXT_ONLY_KEYS - set(self.redact)
         if isinstance(doc, dict) and not self.capture_content:
             for k in [k for k in doc if k in TOP_LEVEL_CONTENT]:
                 del doc[k]
                 removed.append(k)
-        _walk(doc, "", lambda k: k in keys or k.startswith(prefixes), removed)
+
+        def drop(key: str, value: Any) -> bool:
+            if key in text_only:
+                return _is_text(value)
+            return key in keys or key.startswith(prefixes)
+
+        _walk(doc, "", drop, removed)
         for text, parsed in self._paths:
             if parsed.find(doc):
                 removed.append(text)
@@ -141,12 +148,18 @@ def _set(table: pa.Table, name: str, values: pa.Array) -> pa.Table:
     return table.set_column(i, name, values) if i >= 0 else table.append_column(name, values)
 
 
-def _walk(node: Any, path: str, drop: Callable[[str], bool], removed: list[str]) -> None:
+def _is_text(value: Any) -> bool:
+    """A string, or an OTLP ``AnyValue`` holding one (``{"stringValue": ...}``)."""
+    if isinstance(value, dict) and len(value) == 1:
+        value = value.get("stringValue", value.get("string_value"))
+    return isinstance(value, str)
+
+
+def _walk(node: Any, path: str, drop: Callable[[str, Any], bool], removed: list[str]) -> None:
     if isinstance(node, dict):
-        # OTLP JSON attribute lists: {"key": "prompt", "value": {...}}
         for k in list(node):
             here = f"{path}.{k}" if path else str(k)
-            if drop(str(k)):
+            if drop(str(k), node[k]):
                 del node[k]
                 removed.append(here)
             else:
@@ -154,7 +167,9 @@ def _walk(node: Any, path: str, drop: Callable[[str], bool], removed: list[str])
     elif isinstance(node, list):
         kept = []
         for i, item in enumerate(node):
-            if isinstance(item, dict) and isinstance(item.get("key"), str) and "value" in item and drop(item["key"]):
+            # OTLP JSON attribute lists: {"key": "prompt", "value": {"stringValue": ...}}
+            is_attr = isinstance(item, dict) and isinstance(item.get("key"), str) and "value" in item
+            if is_attr and drop(item["key"], item["value"]):
                 removed.append(f"{path}.{item['key']}")
                 continue
             _walk(item, f"{path}[{i}]", drop, removed)

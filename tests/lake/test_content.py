@@ -28,7 +28,7 @@ SPAN = {
 }
 CLAUDE_LOG = {"body": "claude_code.user_prompt", "attributes": [{"key": "prompt", "value": {"stringValue": "fix it"}}]}
 LANGSMITH_RUN = {"id": "r1", "inputs": {"q": "hi"}, "outputs": {"a": "yo"}, "extra": {"metadata": {"k": 1}}}
-PLAIN = {"id": "p1", "attributes": {"gen_ai.request.model": "gpt-4o"}}
+PLAIN = {"id": "p1", "attributes": {"gen_ai.request.model": "gpt-4o"}, "response": {"status": 200}}
 
 
 def _table(*docs) -> pa.Table:
@@ -60,7 +60,7 @@ def test_content_is_removed_by_default_and_the_lake_says_what(tmp_path):
     ]
     assert log["raw"]["attributes"] == [] and json.loads(log["redacted"]) == ["attributes.prompt"]
     assert set(run["raw"]) == {"id", "extra"} and json.loads(run["redacted"]) == ["inputs", "outputs"]
-    assert plain["raw"] == PLAIN and plain["redacted"] is None
+    assert plain["raw"] == PLAIN and plain["redacted"] is None  # an audit record's response object is not content
     assert "secret plan" not in json.dumps([span, log, run])
 
 
