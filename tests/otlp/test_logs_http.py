@@ -252,3 +252,26 @@ def test_the_sdk_metric_exporter_succeeds_and_metrics_are_counted_not_landed(rec
     assert results == [MetricExportResult.SUCCESS]
     assert app.metric_points_dropped == {"agents": 3}
     assert not list(Path(lake).glob("_landing/otlp/agents/*/*.pb"))
+
+
+def test_a_failed_landing_write_fails_log_exports_over_http_and_grpc(sources_file, tmp_path):
+    """Logs are acknowledged only once durable: a landing failure is 503 over HTTP and UNAVAILABLE over gRPC."""
+    import grpc
+    from opentelemetry.proto.collector.logs.v1.logs_service_pb2_grpc import LogsServiceStub
+
+    from governance_pipeline.otlp.logs import logs_request_from_json
+    from governance_pipeline.receiver.server import build_app, free_port, running
+
+    blocker = tmp_path / "not_a_folder"
+    blocker.write_text("the lake root cannot be created under a file")
+    app = build_app(str(sources_file), str(blocker / "lake"))
+    app.grpc_port = free_port()
+    req = logs_request_from_json(_logs_doc())
+    with running(app) as url:
+        r = _post(url, "agents/v1/logs", req.SerializeToString(), PROTOBUF)
+        assert r.status_code == 503 and r.headers["retry-after"] == "1"
+        with grpc.insecure_channel(f"127.0.0.1:{app.grpc.port}") as channel, pytest.raises(grpc.RpcError) as failed:
+            LogsServiceStub(channel).Export(
+                req, metadata=(("authorization", f"Bearer {SECRET}"), ("x-governance-source", "agents")), timeout=10
+            )
+    assert failed.value.code() == grpc.StatusCode.UNAVAILABLE

@@ -115,3 +115,33 @@ def test_grpc_refusals_fail_the_export_and_land_nothing(grpc_receiver, lake, hea
     provider.shutdown()
     assert [r.name for r in spans.results] == ["FAILURE"]
     assert not list(Path(lake).glob("_landing/otlp/*/*/*.pb"))
+
+
+def test_grpc_gzip_logs_and_metrics(grpc_receiver, sources_file, lake):
+    from grpc import Compression
+    from opentelemetry.exporter.otlp.proto.grpc.metric_exporter import OTLPMetricExporter
+    from opentelemetry.sdk.metrics import MeterProvider
+    from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
+
+    logs = _Logs(endpoint=grpc_receiver, insecure=True, headers=_headers(), timeout=10, compression=Compression.Gzip)
+    logs.results = []
+    log_provider = LoggerProvider(resource=Resource.create({"service.name": "gemini-cli"}))
+    log_provider.add_log_record_processor(BatchLogRecordProcessor(logs))
+    log_provider.get_logger("gemini-cli").emit(
+        LogRecord(timestamp=1_764_000_000_000_000_000, body="API response", attributes={"event.name": "x"})
+    )
+    log_provider.shutdown()
+    assert {r.name for r in logs.results} == {"SUCCESS"}
+
+    metrics = OTLPMetricExporter(endpoint=grpc_receiver, insecure=True, headers=_headers(), timeout=10)
+    results: list = []
+    export = metrics.export
+    metrics.export = lambda *a, **k: results.append(export(*a, **k)) or results[-1]
+    reader = PeriodicExportingMetricReader(metrics, export_interval_millis=60_000)
+    provider = MeterProvider(resource=Resource.create({"service.name": "gemini-cli"}), metric_readers=[reader])
+    provider.get_meter("m").create_counter("gemini_cli.token.usage").add(5)
+    provider.shutdown()
+    assert [r.name for r in results] == ["SUCCESS"]
+
+    source = load_sources(sources_file).source("agents")
+    assert run_pull(source, Runtime(credentials=lambda ref: {}, lake_root=lake), None).new == 1
