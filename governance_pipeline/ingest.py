@@ -17,6 +17,8 @@ import pyarrow.compute as pc
 
 from governance_pipeline.adapters.base import Runtime, Window
 from governance_pipeline.config.models import Source
+from governance_pipeline.enrich.content import ContentPolicy
+from governance_pipeline.enrich.cost import PriceBook, price_data_version
 from governance_pipeline.lake.schema import TS
 from governance_pipeline.lake.store import LakeStore
 from governance_pipeline.lake.writer import LakeWriter
@@ -41,6 +43,7 @@ class PullOutcome:
     preview: list[dict] = field(default_factory=list)
     unpriced_models: dict[str, int] = field(default_factory=dict)
     mode: str = "append"
+    price_data: str = ""  # which genai-prices data priced the run (docs/costs.md)
 
 
 def run_pull(
@@ -66,6 +69,8 @@ def run_pull(
         mode=mode,
         replace_dates=window.dates() if window else (),
         organization_id=source.organization_id,
+        prices=PriceBook(source.pricing),
+        content=ContentPolicy(source.capture_content, source.redact),
         ingested_at=ingested_at,
     )
     events = errors = 0
@@ -114,6 +119,7 @@ def run_pull(
         preview=preview,
         unpriced_models=dict(stats.unpriced_models),
         mode=mode,
+        price_data=price_data_version(),
     )
 
 

@@ -92,7 +92,7 @@ class OtelGenericAdapter(Adapter):
         next_cursor = None if window is not None else state.advance(todo, pending).dump()
         table = normalize(spans)
         if logs:
-            table = pa.concat_tables([table, normalize_logs(logs)])
+            table = pa.concat_tables([table, normalize_logs(logs)], promote_options="default")
         yield Batch(table, raw_count=len(spans) + len(logs), cursor=next_cursor)
 
     def sensor_poll(self, cursor: str | None) -> SensorPoll:

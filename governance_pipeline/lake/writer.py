@@ -27,10 +27,11 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from governance_pipeline.enrich.cost import price_missing
+from governance_pipeline.enrich.content import ContentPolicy
+from governance_pipeline.enrich.cost import PriceBook, price_missing
 from governance_pipeline.lake import paths
 from governance_pipeline.lake.conform import conform, dedup_ids, split_by_date
-from governance_pipeline.lake.schema import EVENT_SCHEMA
+from governance_pipeline.lake.schema import EVENT_SCHEMA, to_event_schema
 from governance_pipeline.lake.store import LakeStore
 from governance_pipeline.lake.undated import UndatedIndex
 
@@ -62,6 +63,8 @@ class LakeWriter:
         mode: str = "append",
         replace_dates: Iterable[date] = (),
         organization_id: str | None = None,
+        prices: PriceBook | None = None,
+        content: ContentPolicy | None = None,
         ingested_at: datetime | None = None,
     ):
         if mode not in ("append", "upsert", "replace"):
@@ -72,6 +75,8 @@ class LakeWriter:
         self.mode = mode
         self.replace_dates = {str(d) for d in replace_dates}
         self.organization_id = organization_id
+        self.prices = prices or PriceBook()
+        self.content = content or ContentPolicy()
         self.txn = paths.new_txn()
         self.ingested_at = ingested_at or datetime.now(UTC)
         self.stats = WriteStats()
@@ -100,7 +105,8 @@ class LakeWriter:
             deduped = dedup_ids(table, keep="last")
             self.stats.duplicates += table.num_rows - deduped.num_rows
             table = deduped
-        table, unpriced = price_missing(table)
+        table = self.content.apply(table)
+        table, unpriced = price_missing(table, self.prices)
         for model, n in unpriced.items():
             self.stats.unpriced_models[model] = self.stats.unpriced_models.get(model, 0) + n
         for day, part in split_by_date(table):
@@ -266,7 +272,7 @@ class LakeWriter:
         new_rows = dedup_ids(self.store.read_table(staged), keep="last") if staged else EVENT_SCHEMA.empty_table()
         existing = self.store.read_table(old)
         keep = pc.invert(pc.is_in(existing.column("source_event_id"), value_set=new_rows.column("source_event_id")))
-        merged = pa.concat_tables([existing.filter(keep).cast(EVENT_SCHEMA), new_rows.cast(EVENT_SCHEMA)])
+        merged = pa.concat_tables([to_event_schema(existing.filter(keep)), to_event_schema(new_rows)])
         self._seq += 1
         rel = f"{paths.staging_dir(self.source_id, self.txn)}/date={day}/{paths.part_name(self.txn, self._seq)}"
         self.store.write_parquet(rel, merged)

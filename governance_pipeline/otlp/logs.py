@@ -24,6 +24,7 @@ from opentelemetry.proto.logs.v1.logs_pb2 import LogRecord, SeverityNumber
 
 from governance_pipeline.lake.schema import EVENT_SCHEMA, TS
 from governance_pipeline.mapping.precedence import first_float, first_int, first_text
+from governance_pipeline.otlp.agents import agent_fields
 from governance_pipeline.otlp.json_decode import (
     OtlpDecodeError,
     _any_value,
@@ -38,10 +39,13 @@ from governance_pipeline.otlp.json_decode import (
 from governance_pipeline.otlp.normalize import (
     _COLUMNS,
     ACTOR,
+    CACHE_READ_TOKENS,
+    CACHE_WRITE_TOKENS,
     CONVERSATION,
     INPUT_TOKENS,
     OUTPUT_TOKENS,
     PROVIDER,
+    REASONING_TOKENS,
     action_of,
     cost_of,
     model_tool_target,
@@ -246,11 +250,31 @@ def iter_logs(req: ExportLogsServiceRequest) -> Iterator[LogRow]:
                 )
 
 
+LOG_COLUMNS = (*_COLUMNS, "organization_id", "tokens_cache_write_1h")  # coding agents say these
+
+
+def _append_agent(cols: dict[str, list], r: LogRow, fields: dict[str, Any]) -> None:
+    """One coding-agent record's row: the agent mapping's fields, the record's ids and raw payload."""
+    ts = r.time_ns or r.observed_ns
+    row = {
+        "source_event_id": r.event_id,
+        "event_timestamp": fields.get("event_timestamp", ts // 1000 if ts > 0 else None),
+        "raw_payload": orjson.dumps(r.raw(), option=orjson.OPT_NON_STR_KEYS, default=str).decode(),
+        "trace_id": r.trace_id or None,
+        "span_id": r.span_id or None,
+    }
+    for name in LOG_COLUMNS:
+        cols[name].append(row[name] if name in row else fields.get(name))
+
+
 def normalize_logs(rows: list[LogRow]) -> pa.Table:
     """One Arrow table of normalized events (the same columns as ``otlp.normalize.normalize``)."""
-    cols: dict[str, list] = {name: [] for name in _COLUMNS}
+    cols: dict[str, list] = {name: [] for name in LOG_COLUMNS}
     for r in rows:
         a = r.attrs
+        if (agent := agent_fields(a, r.body, r.time_ns)) is not None:  # coding agents (otlp/agents.py)
+            _append_agent(cols, r, agent)
+            continue
         model, tool, target = model_tool_target(a)
         ts = r.time_ns or r.observed_ns
         cols["source_event_id"].append(r.event_id)
@@ -261,6 +285,9 @@ def normalize_logs(rows: list[LogRow]) -> pa.Table:
         cols["cost_usd"].append(cost_of(a))
         cols["tokens_input"].append(first_int(a, INPUT_TOKENS))
         cols["tokens_output"].append(first_int(a, OUTPUT_TOKENS))
+        cols["tokens_cache_read"].append(first_int(a, CACHE_READ_TOKENS))
+        cols["tokens_cache_write"].append(first_int(a, CACHE_WRITE_TOKENS))
+        cols["tokens_reasoning"].append(first_int(a, REASONING_TOKENS))
         cols["raw_payload"].append(orjson.dumps(r.raw(), option=orjson.OPT_NON_STR_KEYS, default=str).decode())
         cols["event_type"].append("api.call" if model else "tool.invocation" if tool else "agent.action")
         cols["model"].append(model)
@@ -273,10 +300,12 @@ def normalize_logs(rows: list[LogRow]) -> pa.Table:
         cols["trace_id"].append(r.trace_id or None)
         cols["span_id"].append(r.span_id or None)
         cols["parent_span_id"].append(None)
+        cols["organization_id"].append(None)
+        cols["tokens_cache_write_1h"].append(None)
     arrays = [
         pa.array(cols[n], pa.int64()).cast(TS)
         if n == "event_timestamp"
         else pa.array(cols[n], EVENT_SCHEMA.field(n).type)
-        for n in _COLUMNS
+        for n in LOG_COLUMNS
     ]
-    return pa.Table.from_arrays(arrays, schema=pa.schema([EVENT_SCHEMA.field(n) for n in _COLUMNS]))
+    return pa.Table.from_arrays(arrays, schema=pa.schema([EVENT_SCHEMA.field(n) for n in LOG_COLUMNS]))
