@@ -10,7 +10,7 @@ import gc
 import logging
 import time
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -41,6 +41,8 @@ class PullOutcome:
     preview: list[dict] = field(default_factory=list)
     unpriced_models: dict[str, int] = field(default_factory=dict)
     mode: str = "append"
+    # incremental pulls: every event before this instant is in the lake (the source's watermark; None: unknown)
+    complete_before: datetime | None = None
 
 
 def run_pull(
@@ -51,6 +53,7 @@ def run_pull(
 ) -> PullOutcome:
     """Incremental pull from ``cursor`` (``window`` None) or a backfill that replaces ``window``'s dates."""
     started = time.perf_counter()
+    started_at = datetime.now(UTC)
     adapter = source.adapter_cls(source, runtime)
     if window is not None:
         mode = "replace"
@@ -92,6 +95,7 @@ def run_pull(
         writer.close()
         gc.unfreeze()
     logging.getLogger("governance_pipeline").debug("pull %s: %s", source.id, stats)
+    complete_before = adapter.complete_before(next_cursor, started_at) if window is None else None
     return PullOutcome(
         source_id=source.id,
         events=events,
@@ -110,6 +114,7 @@ def run_pull(
         preview=preview,
         unpriced_models=dict(stats.unpriced_models),
         mode=mode,
+        complete_before=complete_before,
     )
 
 
