@@ -50,8 +50,11 @@ def run_pull(
     runtime: Runtime,
     cursor: str | None,
     window: Window | None = None,
+    ingested_at: datetime | None = None,
 ) -> PullOutcome:
-    """Incremental pull from ``cursor`` (``window`` None) or a backfill that replaces ``window``'s dates."""
+    """Incremental pull from ``cursor`` (``window`` None) or a backfill that replaces ``window``'s dates.
+
+    ``ingested_at``: the run's ingest time (default: now)."""
     started = time.perf_counter()
     started_at = datetime.now(UTC)
     adapter = source.adapter_cls(source, runtime)
@@ -66,6 +69,7 @@ def run_pull(
         mode=mode,
         replace_dates=window.dates() if window else (),
         organization_id=source.organization_id,
+        ingested_at=ingested_at,
     )
     events = errors = 0
     next_cursor = cursor
@@ -77,7 +81,7 @@ def run_pull(
             events += batch.raw_count if batch.raw_count is not None else table.num_rows
             errors += batch.errors
             if window is not None and table.num_rows:
-                table = _within(table, window)
+                table = _within(writer.date_undated(table), window)
             writer.write(table)
             if batch.quarantine:
                 writer.quarantine(batch.quarantine)

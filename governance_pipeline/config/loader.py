@@ -158,11 +158,8 @@ def _destinations(file: str, raw: Any, credentials: dict[str, Any], problems: li
     """Validated by the export module when it is installed; an empty tuple when the key is absent."""
     if not raw:
         return ()
-    try:
-        from governance_pipeline.export.config import parse_destinations
-    except ImportError:
-        problems.append(ConfigProblem(file, None, "destinations", "exports are not available in this build"))
-        return ()
+    from governance_pipeline.export.config import parse_destinations
+
     return parse_destinations(file, raw, credentials, problems)
 
 

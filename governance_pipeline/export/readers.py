@@ -17,6 +17,7 @@ import orjson
 import pyarrow as pa
 import pyarrow.json as pajson
 
+from governance_pipeline.errors import GovernanceError
 from governance_pipeline.export.ocsf_schema import OCSF_API_ACTIVITY, schema_for
 from governance_pipeline.export.ocsf_version import MARTS_VERSION, downlevel
 from governance_pipeline.lake import paths
@@ -38,7 +39,7 @@ BATCH_ROWS = 50_000
 Group = tuple[str | None, Iterator[pa.Table]]
 
 
-class OcsfNotBuilt(Exception):
+class OcsfNotBuilt(GovernanceError):
     """The OCSF mart (file or table) does not exist yet."""
 
 

@@ -32,6 +32,7 @@ from governance_pipeline.lake import paths
 from governance_pipeline.lake.conform import conform, dedup_ids, split_by_date
 from governance_pipeline.lake.schema import EVENT_SCHEMA
 from governance_pipeline.lake.store import LakeStore
+from governance_pipeline.lake.undated import UndatedIndex
 
 FLUSH_ROWS = 250_000
 MAX_BUFFERED_BYTES = 128 << 20  # across all dates: a run spanning many days still writes in bounded memory
@@ -61,6 +62,7 @@ class LakeWriter:
         mode: str = "append",
         replace_dates: Iterable[date] = (),
         organization_id: str | None = None,
+        ingested_at: datetime | None = None,
     ):
         if mode not in ("append", "upsert", "replace"):
             raise ValueError(f"unknown write mode {mode!r}")
@@ -71,8 +73,9 @@ class LakeWriter:
         self.replace_dates = {str(d) for d in replace_dates}
         self.organization_id = organization_id
         self.txn = paths.new_txn()
-        self.ingested_at = datetime.now(UTC)
+        self.ingested_at = ingested_at or datetime.now(UTC)
         self.stats = WriteStats()
+        self.undated = UndatedIndex(store, source_id, self.txn)
         self._seen: dict[str, set[str]] = {}
         self._buffers: dict[str, list[pa.Table]] = defaultdict(list)
         self._buffered: dict[str, int] = defaultdict(int)
@@ -91,6 +94,7 @@ class LakeWriter:
         if table.num_rows == 0:
             return
         self.stats.rows_in += table.num_rows
+        table = self.date_undated(table)
         table = conform(table, self.source_type, self.ingested_at, self.organization_id)
         if self.mode == "upsert":  # the last version of an id wins; appends keep the first (see ``_add``)
             deduped = dedup_ids(table, keep="last")
@@ -104,6 +108,10 @@ class LakeWriter:
         ts_max = pc.max(table.column("event_timestamp")).as_py()
         if ts_max is not None and (self.stats.last_event_at is None or ts_max > self.stats.last_event_at):
             self.stats.last_event_at = ts_max
+
+    def date_undated(self, table: pa.Table) -> pa.Table:
+        """Give events without a timestamp the recorded time of their first sighting (``lake/undated.py``)."""
+        return self.undated.date(table, self.ingested_at)
 
     def _existing_ids(self, day: str) -> set[str]:
         seen = self._seen.get(day)
@@ -220,7 +228,9 @@ class LakeWriter:
             elif self.mode == "upsert":
                 old = []
             if self.mode == "replace" and old:
-                self.stats.deleted_rows += self.store.read_table(old, ["source_event_id"]).num_rows
+                carried, kept = self._carry_undated(day, old)
+                staged = [*staged, carried] if carried else staged
+                self.stats.deleted_rows += self.store.read_table(old, ["source_event_id"]).num_rows - kept
             for rel in staged:
                 moves.append([rel, f"{paths.partition_dir(self.source_id, day)}/{rel.rsplit('/', 1)[1]}"])
             deletes.extend(old)
@@ -231,6 +241,26 @@ class LakeWriter:
             self.store.delete(journal)
         self.store.delete_dir(paths.staging_dir(self.source_id, self.txn))
         return self.stats
+
+    def _carry_undated(self, day: str, old: list[str]) -> tuple[str | None, int]:
+        """A backfill cannot ask the source for undated events by time: keep those of ``day`` it did not
+        re-read, as a staged file (and how many rows it holds)."""
+        undated = self.undated.ids()
+        if len(undated) == 0:
+            return None, 0
+        existing = self.store.read_table(old)
+        ids = existing.column("source_event_id")
+        keep = pc.and_(
+            pc.is_in(ids, value_set=undated),
+            pc.invert(pc.is_in(ids, value_set=pa.array(list(self._seen.get(day, ())), pa.string()))),
+        )
+        carried = existing.filter(keep)
+        if carried.num_rows == 0:
+            return None, 0
+        self._seq += 1
+        rel = f"{paths.staging_dir(self.source_id, self.txn)}/date={day}/{paths.part_name(self.txn, self._seq)}"
+        self.store.write_parquet(rel, carried.cast(EVENT_SCHEMA))
+        return rel, carried.num_rows
 
     def _merge_rewrite(self, day: str, old: list[str], staged: list[str]) -> str:
         new_rows = dedup_ids(self.store.read_table(staged), keep="last") if staged else EVENT_SCHEMA.empty_table()
