@@ -38,7 +38,9 @@ def ensure_chromium() -> str | None:
     return None if CHROMIUM.exists() else f"apt-get could not install chromium; {CHROMIUM} is missing"
 
 
-@pytest.fixture(scope="session")
+# module scope: playwright's sync API runs an event loop on this thread until it stops, and the async tests
+# that run after this module (asyncio.run) need the thread without one
+@pytest.fixture(scope="module")
 def browser(tmp_path_factory):
     reason = ensure_chromium()
     if reason:
