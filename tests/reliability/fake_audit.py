@@ -28,18 +28,8 @@ class FlakyAuditApi:
         slow_seconds: float = 0.0,
         hold_at: int | None = None,
     ):
-        start = datetime(2026, 10, 1, tzinfo=UTC)
-        self.events = [
-            {
-                "id": f"evt_{i:06d}",
-                "created_at": (start + timedelta(minutes=7 * i)).strftime("%Y-%m-%dT%H:%M:%SZ"),
-                "event_type": "chat.completion",
-                "model": "gpt-4o",
-                "user": {"email": f"user{i % 17}@example.com"},
-                "usage": {"input_tokens": 10, "output_tokens": 5, "cost": 0.001},
-            }
-            for i in range(n)
-        ]
+        self.events: list[dict] = []
+        self.grow(n)
         self.page = page
         self.rng = random.Random(seed)
         self.fault_rate = fault_rate
@@ -50,6 +40,22 @@ class FlakyAuditApi:
         self.lock = threading.Lock()
         self.requests = 0
         self.faults = {"429": 0, "5xx": 0, "slow": 0}
+
+    def grow(self, n: int) -> None:
+        """Append ``n`` new events (seven minutes apart from 2026-10-01), as a live audit log does."""
+        start = datetime(2026, 10, 1, tzinfo=UTC)
+        first = len(self.events)
+        self.events.extend(
+            {
+                "id": f"evt_{i:06d}",
+                "created_at": (start + timedelta(minutes=7 * i)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "event_type": "chat.completion",
+                "model": "gpt-4o",
+                "user": {"email": f"user{i % 17}@example.com"},
+                "usage": {"input_tokens": 10, "output_tokens": 5, "cost": 0.001},
+            }
+            for i in range(first, first + n)
+        )
 
     def release(self) -> None:
         self._release.set()
