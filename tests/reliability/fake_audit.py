@@ -57,6 +57,12 @@ class FlakyAuditApi:
             for i in range(first, first + n)
         )
 
+    def hold(self, offset: int) -> None:
+        """Make the page at ``offset`` block (again) until ``release()``."""
+        self.hold_at = offset
+        self.held.clear()
+        self._release.clear()
+
     def release(self) -> None:
         self._release.set()
 
