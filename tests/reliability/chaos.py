@@ -47,6 +47,7 @@ class ChaosResult:
     source: dict = field(default_factory=dict)
     stuck_runs: int = 0
     claimed_slots: int = 0
+    resume_seconds: list[float] = field(default_factory=list)  # from a kill to the next pull's first request
 
     @property
     def ok(self) -> bool:
@@ -100,6 +101,8 @@ def run_chaos(
         sources = workdir / "sources.yaml"
         sources.write_text(sources_yaml(url))
         env = _env(workdir, sources)
+        kill_times: list[float] = []
+        committed_end = 0  # events a completed pull has read to (the kills commit nothing)
         while result.kills < kills:
             api.grow(min(per_round, events - len(api.events)))
             before = api.requests
@@ -112,7 +115,8 @@ def run_chaos(
                 text=True,
             )
             by_requests = rng.random() < 0.7
-            target = before + rng.randint(1, max(1, len(api.events) // page))
+            pending_pages = -(-(len(api.events) - committed_end) // page) + 1  # + the last, empty page
+            target = before + rng.randint(1, pending_pages)
             kill_at = time.monotonic() + rng.uniform(0.5, 6.0)
             deadline = time.monotonic() + PULL_TIMEOUT
             while proc.poll() is None and time.monotonic() < deadline:
@@ -122,6 +126,7 @@ def run_chaos(
             if proc.poll() is None:
                 proc.send_signal(signal.SIGKILL)
                 _, err = proc.communicate()
+                kill_times.append(time.monotonic())
                 result.kills += 1
                 where = f"after request {api.requests - before}" if by_requests else "at a random time"
                 log(f"kill {result.kills}: pid {proc.pid} {where}")
@@ -129,6 +134,7 @@ def run_chaos(
                 _, err = proc.communicate()
                 if proc.returncode == 0:
                     result.completed_pulls += 1
+                    committed_end = len(api.events)
                 else:
                     result.failed_pulls += 1
                 log(f"pull finished before the kill (exit {proc.returncode})")
@@ -143,6 +149,10 @@ def run_chaos(
                 break
             result.failed_pulls += 1
         result.faults, result.requests = dict(api.faults), api.requests
+        for t in kill_times:  # the next pull after a kill proceeds when it sends its first request
+            after = [r for r in api.request_times if r > t]
+            if after:
+                result.resume_seconds.append(after[0] - t)
         listed = _govpipe(env, "sources", "list", "--json")
         result.source = json.loads(listed.stdout)[0] if listed.returncode == 0 else {"error": listed.stderr}
     result.lake_rows, result.lake_distinct = _lake_counts(workdir / "lake")

@@ -39,6 +39,7 @@ class FlakyAuditApi:
         self._release = threading.Event()
         self.lock = threading.Lock()
         self.requests = 0
+        self.request_times: list[float] = []  # time.monotonic() of each request
         self.faults = {"429": 0, "5xx": 0, "slow": 0}
 
     def grow(self, n: int) -> None:
@@ -72,6 +73,7 @@ class FlakyAuditApi:
         start = int(req.q("cursor") or 0)
         with self.lock:
             self.requests += 1
+            self.request_times.append(time.monotonic())
             roll = self.rng.random()
         if self.hold_at is not None and start == self.hold_at and not self._release.is_set():
             self.held.set()
