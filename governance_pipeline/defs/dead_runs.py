@@ -159,7 +159,7 @@ def _scan(instance: dg.DagsterInstance, source_id: str) -> list[tuple[DeadRun | 
 
 
 def heal_dead_runs(
-    instance: dg.DagsterInstance, source_id: str, log: Callable[[str], None] | None = None
+    instance: dg.DagsterInstance, source_id: str, log: Callable[[str], None] | None = None, by: str | None = None
 ) -> list[DeadRun]:
     """Mark the dead runs of ``source_id`` failed and free their slots (and slots of finished runs); returns them."""
     healed = []
@@ -167,7 +167,7 @@ def heal_dead_runs(
         if dead is not None:
             run = instance.get_run_by_id(run_id)
             if run is not None and run.status in _LIVE:
-                message = f"{dead.reason}; marked failed by the next pull of source '{source_id}'"
+                message = f"{dead.reason}; marked failed by {by or f'the next pull of source {source_id!r}'}"
                 instance.report_run_failed(run, message)
                 state.record_died(instance, source_id, run_id, message)
                 healed.append(DeadRun(run_id, message))
@@ -193,7 +193,11 @@ def build_heal_sensor(source_ids: list[str]) -> dg.SensorDefinition:
         description="Marks failed the pull and backfill runs whose worker is gone and frees their source slots.",
     )
     def heal_sensor(context: dg.SensorEvaluationContext) -> dg.SkipReason:
-        healed = [d for sid in source_ids for d in heal_dead_runs(context.instance, sid, context.log.warning)]
+        healed = [
+            d
+            for sid in source_ids
+            for d in heal_dead_runs(context.instance, sid, context.log.warning, "the sensor heal_dead_runs")
+        ]
         return dg.SkipReason(f"healed {len(healed)} dead run(s)" if healed else "no dead runs")
 
     return heal_sensor
