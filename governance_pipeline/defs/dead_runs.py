@@ -7,7 +7,8 @@ can hold the slot records who executes it: run tags ``governance/worker_pid``, `
 while the step runs a heartbeat in the instance's key-value store. Before a pull takes the slot, the runs that
 hold it (or are STARTING/STARTED for the source) are checked:
 
-- same host: the worker is dead when its pid is gone or now belongs to a process with another start time;
+- same host (and pid namespace): the worker is dead when its pid is gone or now belongs to a process with
+  another start time;
 - another host: dead when its heartbeat is older than ``STALE_SECONDS``;
 - a run that holds the slot but never recorded a worker: dead once it is older than ``STALE_SECONDS``.
 
@@ -33,6 +34,7 @@ from governance_pipeline.defs import state
 WORKER_PID = "governance/worker_pid"
 WORKER_HOST = "governance/worker_host"
 WORKER_STARTED = "governance/worker_started"
+WORKER_NS = "governance/worker_ns"  # boot id + pid namespace: pids are comparable only within one
 SOURCE_TAG = "governance/source"
 HEARTBEAT_SECONDS = 10.0
 STALE_SECONDS = 45.0  # a heartbeat this old (3+ missed beats) means the worker is gone; < the 60 s bound
@@ -56,10 +58,25 @@ def _process_start(pid: int) -> str | None:
     return stat.rsplit(")", 1)[1].split()[19]
 
 
+def _pid_namespace() -> str:
+    """This boot and pid namespace (two containers may share a hostname but never this), '' if unknown."""
+    try:
+        with open("/proc/sys/kernel/random/boot_id", encoding="ascii") as f:
+            boot = f.read().strip()
+        return f"{boot}:{os.stat('/proc/self/ns/pid').st_ino}"
+    except OSError:
+        return ""
+
+
 def worker_tags() -> dict[str, str]:
     """Run tags naming this process as the run's worker."""
     pid = os.getpid()
-    return {WORKER_PID: str(pid), WORKER_HOST: socket.gethostname(), WORKER_STARTED: _process_start(pid) or ""}
+    return {
+        WORKER_PID: str(pid),
+        WORKER_HOST: socket.gethostname(),
+        WORKER_STARTED: _process_start(pid) or "",
+        WORKER_NS: _pid_namespace(),
+    }
 
 
 def _pid_alive(pid: int) -> bool:
@@ -120,7 +137,8 @@ def _death(instance: dg.DagsterInstance, source_id: str, record: dg.RunRecord, h
     run, now = record.dagster_run, datetime.now(UTC).timestamp()
     tags = run.tags
     where = f"worker process {tags.get(WORKER_PID)} on {tags.get(WORKER_HOST)}"
-    if tags.get(WORKER_PID) and tags.get(WORKER_HOST) == socket.gethostname():
+    local = tags.get(WORKER_HOST) == socket.gethostname() and tags.get(WORKER_NS, "") == _pid_namespace()
+    if tags.get(WORKER_PID) and local:
         return f"{where} is gone (killed?)" if _same_host_dead(tags) else None
     beat = _heartbeat(instance, source_id)
     if beat.get("run_id") == run.run_id:

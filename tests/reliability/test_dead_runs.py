@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 import dagster as dg
-from governance_pipeline.defs.dead_runs import WORKER_HOST, find_dead_runs
+from governance_pipeline.defs.dead_runs import WORKER_HOST, WORKER_NS, find_dead_runs
 from governance_pipeline.defs.state import load_state
 from tests.conftest import REPO
 from tests.http_polling.helpers import lake_rows
@@ -163,14 +163,18 @@ def test_the_pull_job_and_the_heal_sensor_heal_without_govpipe(api, audit_env):
     assert_healed(stuck.run_id, pid)
 
 
-def test_a_remote_worker_is_judged_by_its_heartbeat(api, audit_env):
-    """A run on another host: alive while its heartbeat is fresh, dead once the heartbeat is stale."""
+@pytest.mark.parametrize(
+    "elsewhere", [{WORKER_HOST: "another-node"}, {WORKER_NS: "another-container:4026531836"}], ids=["host", "pidns"]
+)
+def test_a_worker_elsewhere_is_judged_by_its_heartbeat(api, audit_env, elsewhere):
+    """A run on another host or in another container's pid namespace: its pid means nothing here, so it is
+    alive while its heartbeat is fresh and dead once the heartbeat is stale."""
     _, stuck = kill_mid_run(api)
     instance = dg.DagsterInstance.get()
-    instance.add_run_tags(stuck.run_id, {WORKER_HOST: "another-node"})  # as a worker on another node records
+    instance.add_run_tags(stuck.run_id, elsewhere)  # as a worker elsewhere records itself
     assert find_dead_runs(instance, "acme_audit") == []  # its last beat is seconds old: not judged dead
     old = (datetime.now(UTC) - timedelta(minutes=2)).isoformat()
     key = "governance_pipeline/heartbeat/acme_audit"
     instance.run_storage.set_cursor_values({key: json.dumps({"run_id": stuck.run_id, "at": old})})
     [dead] = find_dead_runs(instance, "acme_audit")
-    assert dead.run_id == stuck.run_id and "on another-node sent no heartbeat for 120 s" in dead.reason
+    assert dead.run_id == stuck.run_id and "sent no heartbeat for 120 s" in dead.reason
