@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 
 def register(sub) -> None:
     p = sub.add_parser("pull", help="one incremental pull of a source now")
@@ -14,6 +16,7 @@ def run(args) -> int:
     from governance_pipeline.cli.instance import get_instance
     from governance_pipeline.config import load_sources
     from governance_pipeline.defs.build import quiet_dagster_warnings
+    from governance_pipeline.defs.dead_runs import SOURCE_TAG, heal_dead_runs, worker_tags
     from governance_pipeline.defs.pull_job import build_pull_job, pull_op_name
 
     sources_file = load_sources()
@@ -23,11 +26,14 @@ def run(args) -> int:
         raise CommandError(str(exc.args[0]), code=2) from None
     instance = get_instance()
     quiet_dagster_warnings()
+    # A run of this source whose worker was killed keeps the slot; fail it and free the slot before waiting on it.
+    for dead in heal_dead_runs(instance, source.id):
+        print(f"healed dead run {dead.run_id}: {dead.reason}", file=sys.stderr)
     job = build_pull_job(sources_file, source)  # the very job the code location serves as pull_<id>
     result = job.execute_in_process(
         instance=instance,
         raise_on_error=False,
-        tags={"governance/trigger": "cli"},
+        tags={"governance/trigger": "cli", SOURCE_TAG: source.id, **worker_tags()},
         run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}},
     )
     if not result.success:

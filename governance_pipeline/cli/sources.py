@@ -1,4 +1,8 @@
-"""``govpipe sources list [--json]``: id, type, status, last event time, cursor; never a secret."""
+"""``govpipe sources list [--json]``: id, type, status, last event time, cursor; never a secret.
+
+``last_run`` (``success``, ``failed``, ``died``) and ``last_error`` say how the latest pull ended; ``died`` means
+its worker was killed mid-run (see defs/dead_runs.py), shown even before the next pull heals the run.
+"""
 
 from __future__ import annotations
 
@@ -23,6 +27,7 @@ def source_rows() -> list[dict]:
     from governance_pipeline import settings
     from governance_pipeline.cli.instance import get_instance
     from governance_pipeline.defs.freshness import freshness_fields
+    from governance_pipeline.defs.dead_runs import find_dead_runs
     from governance_pipeline.defs.state import load_state
 
     sources_file = load_sources()
@@ -37,6 +42,10 @@ def source_rows() -> list[dict]:
                 if st.get("last_event_at") or source.adapter_cls.has_landed_data(settings.lake_root(), source.id)
                 else "awaiting_first_event"
             )
+        last_run, last_error = st.get("last_run"), st.get("last_error")
+        dead = find_dead_runs(instance, source.id)  # killed, not yet healed: the next pull heals it
+        if dead:
+            last_run, last_error = "died", f"run {dead[0].run_id}: {dead[0].reason}; the next pull heals it"
         rows.append(
             {
                 "id": source.id,
@@ -45,6 +54,8 @@ def source_rows() -> list[dict]:
                 "last_event_at": st.get("last_event_at"),
                 "cursor": st.get("cursor"),
                 **freshness_fields(instance, source),
+                "last_run": last_run,
+                "last_error": last_error,
             }
         )
     return rows
@@ -55,7 +66,7 @@ def run_list(args) -> int:
     if args.json:
         print(json.dumps(rows))
         return 0
-    headers = ["id", "type", "status", "last_event_at", "cursor", "fresh"]
+    headers = ["id", "type", "status", "last_event_at", "cursor", "fresh", "last_run"]
     table = [[str(r[h] if r[h] is not None else "-") for h in headers] for r in rows]
     for row in table:
         row[5] = {"True": "yes", "False": "STALE"}.get(row[5], row[5])

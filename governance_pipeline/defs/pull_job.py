@@ -5,6 +5,7 @@ from governance_pipeline.config.credentials import redact
 from governance_pipeline.config.models import Source, SourcesFile
 from governance_pipeline.defs import state
 from governance_pipeline.defs.completeness import pull_materializations
+from governance_pipeline.defs.dead_runs import heal_dead_runs, worker_heartbeat
 from governance_pipeline.defs.failures import fail_fast_on_permanent_errors
 from governance_pipeline.defs.metadata import outcome_metadata
 from governance_pipeline.defs.partitions import daily_partitions
@@ -22,20 +23,34 @@ def pull_op_name(source_id: str) -> str:
     return f"ingest_{source_id}"
 
 
+def heal_op_name(source_id: str) -> str:
+    return f"heal_{source_id}"
+
+
 def build_pull_job(sources_file: SourcesFile, source: Source) -> dg.JobDefinition:
     partitions = daily_partitions(source.start_date)
+
+    @dg.op(
+        name=heal_op_name(source.id),
+        out=dg.Out(dg.Nothing),
+        description=f"Before the pull takes the slot source_{source.id}: fails the source's runs whose worker is "
+        "gone and frees their slots (defs/dead_runs.py).",
+    )
+    def heal_op(context: dg.OpExecutionContext) -> None:
+        heal_dead_runs(context.instance, source.id, context.log.warning)
 
     @dg.op(
         name=pull_op_name(source.id),
         pool=source_pool(source),
         retry_policy=PULL_RETRY,
+        ins={"healed": dg.In(dg.Nothing)},
         out=dg.Out(dict, is_required=True),
         description=f"Incremental pull of {source.name} from its committed cursor into the lake.",
     )
     def pull_op(context: dg.OpExecutionContext):
         committed = state.load_state(context.instance, source.id).get("cursor")
         runtime = make_runtime(sources_file, context.log, context.run_id)
-        with fail_fast_on_permanent_errors():
+        with worker_heartbeat(context.instance, source.id, context.run_id), fail_fast_on_permanent_errors():
             try:
                 outcome = run_pull(source, runtime, committed)
             except Exception as exc:
@@ -60,6 +75,6 @@ def build_pull_job(sources_file: SourcesFile, source: Source) -> dg.JobDefinitio
         },
     )
     def pull_job():
-        pull_op()
+        pull_op(heal_op())
 
     return pull_job

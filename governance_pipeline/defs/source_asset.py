@@ -4,6 +4,7 @@ import dagster as dg
 from governance_pipeline.adapters.base import Window
 from governance_pipeline.config.models import Source, SourcesFile
 from governance_pipeline.defs import freshness, state
+from governance_pipeline.defs.dead_runs import worker_heartbeat
 from governance_pipeline.defs.event_checks import unique_check_spec, unique_per_day
 from governance_pipeline.defs.failures import fail_fast_on_permanent_errors
 from governance_pipeline.defs.metadata import outcome_metadata
@@ -49,7 +50,7 @@ def build_source_asset(sources_file: SourcesFile, source: Source) -> dg.AssetsDe
         tw = context.partition_time_window
         window = Window(tw.start, tw.end)
         runtime = make_runtime(sources_file, context.log, context.run_id)
-        with fail_fast_on_permanent_errors():
+        with worker_heartbeat(context.instance, source.id, context.run_id), fail_fast_on_permanent_errors():
             outcome = run_pull(source, runtime, None, window)
         state.record_window(context.instance, source.id, outcome.last_event_at)
         metadata = outcome_metadata(outcome)

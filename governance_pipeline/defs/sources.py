@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 from governance_pipeline.config.models import SourcesFile
+from governance_pipeline.defs.dead_runs import build_heal_sensor
 from governance_pipeline.defs.pull_job import build_pull_job
 from governance_pipeline.defs.source_asset import build_source_asset
 from governance_pipeline.defs.triggers import build_trigger
@@ -20,4 +21,6 @@ def build(sources_file: SourcesFile) -> dg.Definitions:
             schedules.append(trigger)
         elif trigger is not None:
             sensors.append(trigger)
+    if sources_file.sources:
+        sensors.append(build_heal_sensor([s.id for s in sources_file.sources]))
     return dg.Definitions(assets=assets, jobs=jobs, schedules=schedules, sensors=sensors)

@@ -1,7 +1,8 @@
 """Per-source state kept in the Dagster instance (SQLite or PostgreSQL), never on a worker's disk.
 
 One JSON value per source in the instance's key-value store, so the cursor and the status move together:
-``{"cursor", "status", "last_event_at", "last_run_at", "last_error", "events_total"}``.
+``{"cursor", "status", "last_event_at", "last_run_at", "last_run", "last_error", "events_total"}``
+(``last_run``: ``success``, ``failed`` or ``died`` when the worker of the last run was killed).
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ def record_success(
         status="active" if state.get("last_event_at") else "awaiting_first_event",
         last_run_at=datetime.now(UTC).isoformat(),
         last_error=None,
+        last_run="success",
         events_total=int(state.get("events_total") or 0) + new_events,
     )
     save_state(instance, source_id, state)
@@ -58,5 +60,12 @@ def record_window(instance: DagsterInstance, source_id: str, last_event_at: date
 
 def record_failure(instance: DagsterInstance, source_id: str, error: str) -> None:
     state = load_state(instance, source_id)
-    state.update(status="error", last_error=error[:500], last_run_at=datetime.now(UTC).isoformat())
+    state.update(status="error", last_error=error[:500], last_run="failed", last_run_at=datetime.now(UTC).isoformat())
+    save_state(instance, source_id, state)
+
+
+def record_died(instance: DagsterInstance, source_id: str, run_id: str, reason: str) -> None:
+    """A run of the source lost its worker (healed by defs/dead_runs.py); the cursor stays where it was."""
+    state = load_state(instance, source_id)
+    state.update(last_run="died", last_error=f"run {run_id}: {reason}"[:500], last_run_at=datetime.now(UTC).isoformat())
     save_state(instance, source_id, state)

@@ -139,6 +139,8 @@ def test_govpipe_validate_and_sources_list(ndjson_source, tmp_path):
             "cursor": None,
             "fresh": False,
             "freshness": {"maxLagMinutes": 1440},
+            "last_run": None,
+            "last_error": None,
         }
     ]
     bad = tmp_path / "bad.yaml"
