@@ -10,6 +10,8 @@ httptools, bounds the bytes it buffers for an incomplete head (``h11_max_incompl
 from __future__ import annotations
 
 import asyncio
+import logging
+import time
 from typing import Any
 
 import h11
@@ -18,8 +20,39 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 from governance_pipeline.receiver.limits import Guard
 
 
+class _RateLimitedWarnings(logging.Filter):
+    """uvicorn logs one warning per malformed request: under attack that floods the log. Keep one per
+    ``every`` seconds per message, with a count of those left out."""
+
+    def __init__(self, every: float = 10.0):
+        super().__init__()
+        self.every = every
+        self._last: dict[str, float] = {}
+        self._dropped: dict[str, int] = {}
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno > logging.WARNING:
+            return True
+        key = str(record.msg)
+        now = time.monotonic()
+        if now - self._last.get(key, -self.every) < self.every:
+            self._dropped[key] = self._dropped.get(key, 0) + 1
+            return False
+        self._last[key] = now
+        dropped = self._dropped.pop(key, 0)
+        if dropped:
+            record.msg = f"{record.msg} ({dropped} more in the last {self.every:g} s)"
+        return True
+
+
+_FILTER = _RateLimitedWarnings()
+
+
 def protocol_class(guard: Guard) -> type[H11Protocol]:
     """The protocol class for one server, bound to its ``guard``."""
+    logger = logging.getLogger("uvicorn.error")
+    if _FILTER not in logger.filters:
+        logger.addFilter(_FILTER)
 
     class LimitedH11Protocol(_Limited):
         pass
