@@ -210,16 +210,17 @@ class HttpClient:
             declared = resp.headers.get("Content-Length", "")
             if declared.isdigit() and int(declared) > cap:
                 raise _Refused(f"response body over the limit of {cap} bytes", resp.status_code)
-            body = bytearray()
-            for chunk in resp.iter_content(1 << 16):
-                body += chunk
-                if len(body) > cap:
+            chunks, size = [], 0
+            for chunk in resp.iter_content(1 << 20):
+                chunks.append(chunk)
+                size += len(chunk)
+                if size > cap:
                     raise _Refused(f"response body over the limit of {cap} bytes", resp.status_code)
         except BaseException:
             resp.raw.close()  # never hand a half-read connection back to the pool
             resp.close()
             raise
-        resp._content = bytes(body)
+        resp._content = chunks[0] if len(chunks) == 1 else b"".join(chunks)
         resp._content_consumed = True
         resp.close()  # the body is read: the connection goes back to the pool
         return resp
