@@ -162,3 +162,22 @@ def test_the_run_time_budget_ends_a_slow_endless_run(tmp_path):
         with pytest.raises(PullError, match="maxRunSeconds"):
             pull(sf, tmp_path / "lake")
     assert len(seen) < 100
+
+
+def test_langsmith_runs_query_with_endless_fresh_cursors_is_bounded():
+    from governance_pipeline.langsmith.api import LangSmithApi, LangSmithError
+
+    count = [0]
+
+    def handler(req):
+        count[0] += 1
+        nxt = f"c{count[0]}" if count[0] < 300 else None  # bounded: the old loop would end here by itself
+        return Response(200, {"runs": [{"id": f"r{count[0]}"}], "cursors": {"next": nxt}})
+
+    with serve(handler) as (url, seen):
+        api = LangSmithApi(url, "ls-key-123456", page_size=1, policy=FAST)
+        api.max_pages = 20
+        with pytest.raises(LangSmithError, match="pages"):
+            for _ in api.runs("session-1"):
+                pass
+    assert len(seen) <= 21
