@@ -97,7 +97,7 @@ class ClaudeComplianceAdapter(ReferenceAdapter):
         headers = {"x-api-key": api_key, "anthropic-version": API_VERSION, "Accept": "application/json"}
         newest = parse_time(cursor) if cursor else None
         tracker = CursorTracker(None)
-        self.client = HttpClient(config.retry.policy(), timeout=config.retry.timeoutSeconds, secrets=(api_key,))
+        self.client = HttpClient(secrets=(api_key,), **config.retry.client_options())
         with self.client as client:
             while True:
                 query = dict(params, after_id=tracker.current) if tracker.current else params

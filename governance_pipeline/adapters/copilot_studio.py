@@ -108,9 +108,7 @@ class CopilotStudioAdapter(ReferenceAdapter):
         tenant = creds["tenantId"]
         mapping = ReferenceMapping(DEFAULT_MAPPING, config.eventMapping)
         feed = f"{config.base}/api/v1.0/{tenant}/activity/feed"
-        self.client = HttpClient(
-            config.retry.policy(), timeout=config.retry.timeoutSeconds, secrets=(creds["clientSecret"],)
-        )
+        self.client = HttpClient(secrets=(creds["clientSecret"],), **config.retry.client_options())
         with self.client as client:
             token = ClientCredentialsToken(
                 client,

@@ -105,7 +105,7 @@ class OpenAIComplianceApiAdapter(ReferenceAdapter):
             d = self.source.start_date
             after, until = cursor or datetime(d.year, d.month, d.day, tzinfo=UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), None
         tracker = CursorTracker(after)
-        self.client = HttpClient(config.retry.policy(), timeout=config.retry.timeoutSeconds, secrets=(api_key,))
+        self.client = HttpClient(secrets=(api_key,), **config.retry.client_options())
         with self.client as client:
             while True:
                 resp = client.get(url, params={"after": tracker.current, "limit": PAGE_LIMIT}, headers=headers)

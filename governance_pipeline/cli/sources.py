@@ -26,8 +26,8 @@ def register(sub) -> None:
 def source_rows() -> list[dict]:
     from governance_pipeline import settings
     from governance_pipeline.cli.instance import get_instance
-    from governance_pipeline.defs.freshness import freshness_fields
     from governance_pipeline.defs.dead_runs import find_dead_runs
+    from governance_pipeline.defs.freshness import freshness_fields
     from governance_pipeline.defs.state import load_state
 
     sources_file = load_sources()

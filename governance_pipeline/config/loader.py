@@ -9,6 +9,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from governance_pipeline.config.credentials import control_character_problem, has_control_character
 from governance_pipeline.config.errors import ConfigError, ConfigProblem, ConfigValueError, format_loc
 from governance_pipeline.config.models import (
     DEFAULT_MAX_LAG_MINUTES,
@@ -50,6 +51,9 @@ def _credentials(file: str, raw: Any, problems: list[ConfigProblem]) -> dict[str
         for key, value in values.items():
             where = f"credentials.{name}.{key}"
             if isinstance(value, (str, int, float)) and not isinstance(value, bool):
+                if has_control_character(str(value)):
+                    problems.append(ConfigProblem(file, None, where, control_character_problem("the value")))
+                    continue
                 entry[str(key)] = str(value)
             elif isinstance(value, dict):
                 try:

@@ -71,6 +71,9 @@ def iso_z(dt: datetime) -> str:
     return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+MAX_PAGES = 100_000
+
+
 class LangSmithApi:
     def __init__(
         self,
@@ -83,6 +86,7 @@ class LangSmithApi:
     ):
         self.root = api_root(base_url)
         self.page_size = page_size
+        self.max_pages = MAX_PAGES  # per listing: a server inventing fresh cursors forever ends here
         self.http = HttpClient(policy=policy, timeout=timeout, secrets=(api_key, tenant_id or ""))
         self.http.session.headers.update({"x-api-key": api_key, "accept": "application/json"})
         if tenant_id:
@@ -115,7 +119,7 @@ class LangSmithApi:
         """Pages of a list endpoint answering a top-level JSON array, by offset/limit, to the end."""
         offset = 0
         previous_first: Any = None
-        while True:
+        for _ in range(self.max_pages):
             query = dict(params or {}, limit=self.page_size, offset=offset)
             items = self._call("GET", path, params=query)
             if isinstance(items, dict):  # tolerate a wrapped list
@@ -130,6 +134,7 @@ class LangSmithApi:
             if len(items) < self.page_size:
                 return
             offset += len(items)
+        raise LangSmithError(f"GET {path}: still paging after {self.max_pages} pages, stopping")
 
     def datasets(self) -> Iterator[list[dict]]:
         return self.paged("/datasets")
@@ -151,7 +156,13 @@ class LangSmithApi:
         if end_before is not None:
             body["filter"] = f'lt(start_time, "{iso_z(end_before)}")'
         seen: set[str] = set()
+        pages = 0
         while True:
+            pages += 1
+            if pages > self.max_pages:
+                raise LangSmithError(
+                    f"POST /runs/query for project {session_id}: still paging after {self.max_pages} pages, stopping"
+                )
             page = self._call("POST", "/runs/query", json=body)
             runs = page.get("runs") if isinstance(page, dict) else None
             if not runs:

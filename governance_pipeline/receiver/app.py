@@ -83,6 +83,7 @@ class OtlpApp:
         self.max_body_bytes = max_body_bytes
         self.offload_bytes = OFFLOAD_BYTES
         self.committer = GroupCommitter(LakeStore(lake_root), linger_s=linger_s)
+        self.sources_path: str | None = None  # the file the reload watcher polls (receiver.server.build_app)
         self.grpc_port = 0  # set before start-up to also serve OTLP/gRPC (receiver.grpc_server)
         self.grpc_host = "127.0.0.1"
         self.grpc: Any = None

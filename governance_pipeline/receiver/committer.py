@@ -4,6 +4,10 @@ Request handlers (on the event loop) hand over ``(source_id, payload)`` and awai
 takes everything queued, writes one landing file per source (atomic and fsynced through ``LakeStore``), then
 resolves the futures of exactly the requests that file covers. While a write is in progress, new requests
 queue up and form the next group, so the number of fsyncs adapts to the load without a fixed delay.
+
+The queue is capped (``max_queue_bytes``, payloads handed over and not yet settled): past it ``land`` raises
+``LandingError`` at once, which the app answers with 503 and ``Retry-After``, so a slow disk or a burst makes
+exporters back off instead of growing the process.
 """
 
 from __future__ import annotations
@@ -26,9 +30,13 @@ class LandingError(Exception):
 
 
 class GroupCommitter:
-    def __init__(self, store: LakeStore, max_group_bytes: int = 64 << 20, linger_s: float = 0.0):
+    def __init__(
+        self, store: LakeStore, max_group_bytes: int = 64 << 20, linger_s: float = 0.0, max_queue_bytes: int = 256 << 20
+    ):
         self.store = store
         self.max_group_bytes = max_group_bytes
+        self.max_queue_bytes = max_queue_bytes
+        self.queued_bytes = 0
         self.linger_s = linger_s
         self.writer = landing.new_writer_token()
         self._seq = 0
@@ -60,6 +68,9 @@ class GroupCommitter:
         with self._cond:
             if self._stopping or self._thread is None:
                 raise LandingError("the receiver is shutting down")
+            if self.queued_bytes and self.queued_bytes + len(payload) > self.max_queue_bytes:
+                raise LandingError(f"busy: {self.queued_bytes} bytes already wait for the landing write")
+            self.queued_bytes += len(payload)
             self._pending.append((source_id, payload, fut, loop))
             self._cond.notify()
         await fut
@@ -99,6 +110,8 @@ class GroupCommitter:
                 except Exception as exc:  # any storage failure must fail these requests, not the thread
                     log.error("landing %d request(s) for source %s failed: %s", len(items), source_id, exc)
                     error = LandingError(str(exc))
+                with self._cond:
+                    self.queued_bytes -= sum(len(i[1]) for i in items)
                 for _, _, fut, loop in items:
                     loop.call_soon_threadsafe(_settle, fut, error)
 

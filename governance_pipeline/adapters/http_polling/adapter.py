@@ -162,9 +162,7 @@ class HttpPollingAdapter(Adapter):
         creds = self.credentials()
         start, end = window.iso() if window is not None else (None, None)
         ctx = Context(creds, self.source.template_fields(), None, start, end)
-        self.client = HttpClient(
-            config.retry.policy(), timeout=config.retry.timeoutSeconds, secrets=tuple(creds.values())
-        )
+        self.client = HttpClient(secrets=tuple(creds.values()), **config.retry.client_options())
         with self.client:
             mapping = config.eventMapping.compiled
             as_lines = type(mapping) is EventMapping and block_mapping(mapping).supported

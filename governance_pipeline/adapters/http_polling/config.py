@@ -13,7 +13,7 @@ from governance_pipeline.adapters.common import EventMappingConfig
 from governance_pipeline.adapters.http_polling import templates as tpl
 from governance_pipeline.adapters.http_polling.cron import validate_cron
 from governance_pipeline.config.models import StrictModel
-from governance_pipeline.http.client import RetryPolicy
+from governance_pipeline.http.client import DEFAULT_DEADLINE_SECONDS, DEFAULT_MAX_RESPONSE_BYTES, RetryPolicy
 from governance_pipeline.mapping.jsonpath import compile_path, compile_path_all, plain_steps, validate_path
 
 TemplateStr = Annotated[str, AfterValidator(tpl.check)]
@@ -39,9 +39,21 @@ class RetryConfig(StrictModel):
     backoffMaxSeconds: float = Field(default=30.0, ge=0)
     maxRetryAfterSeconds: float = Field(default=300.0, ge=0)
     timeoutSeconds: float = Field(default=60.0, gt=0)
+    # whole exchange (redirects and body included) and response body size, per attempt
+    deadlineSeconds: float = Field(default=DEFAULT_DEADLINE_SECONDS, gt=0)
+    maxResponseMiB: float = Field(default=DEFAULT_MAX_RESPONSE_BYTES / (1 << 20), gt=0)
 
     def policy(self) -> RetryPolicy:
         return RetryPolicy(self.maxAttempts, self.backoffBaseSeconds, self.backoffMaxSeconds, self.maxRetryAfterSeconds)
+
+    def client_options(self) -> dict[str, Any]:
+        """Keyword arguments for ``HttpClient``: policy, per-read timeout, deadline and byte cap."""
+        return {
+            "policy": self.policy(),
+            "timeout": self.timeoutSeconds,
+            "deadline": self.deadlineSeconds,
+            "max_response_bytes": int(self.maxResponseMiB * (1 << 20)),
+        }
 
 
 class Compiled:
@@ -112,6 +124,8 @@ class HttpPollingConfig(StrictModel):
     schedule: Cron | None = None
     eventMapping: EventMappingConfig
     retry: RetryConfig = Field(default_factory=RetryConfig)
+    maxPages: int = Field(default=100_000, ge=1)  # per run; a server inventing cursors forever ends here
+    maxRunSeconds: float = Field(default=6 * 3600.0, gt=0)  # time budget of one run's paging
     _compiled: Compiled | None = PrivateAttr(default=None)
 
     @field_validator("headers", "params", mode="before")

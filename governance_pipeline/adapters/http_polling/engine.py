@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, cast
@@ -127,7 +128,20 @@ class PageFetcher:
 
     def pages(self, start: str | None) -> Iterator[Page]:
         tracker = CursorTracker(start)
+        started = time.monotonic()
+        fetched = 0
         while True:
+            if fetched >= self.config.maxPages:
+                raise PullError(
+                    f"source '{self.source_id}': still paging after maxPages={self.config.maxPages} pages; "
+                    "the run stops without moving the cursor (raise maxPages if the API really has that many)"
+                )
+            if time.monotonic() - started > self.config.maxRunSeconds:
+                raise PullError(
+                    f"source '{self.source_id}': still paging after maxRunSeconds={self.config.maxRunSeconds:g} "
+                    f"({fetched} pages); the run stops without moving the cursor"
+                )
+            fetched += 1
             method, url, kwargs = self._request(tracker.current)
             resp = self._send(method, url, kwargs)
             shown = redact_url(resp.url or url, self.client.secrets)
