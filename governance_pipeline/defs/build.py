@@ -9,6 +9,7 @@ import dagster as dg
 from governance_pipeline.config import load_sources
 from governance_pipeline.config.models import SourcesFile
 from governance_pipeline.defs import BUILDERS
+from governance_pipeline.defs.resources import default_resources
 
 
 def quiet_dagster_warnings() -> None:
@@ -20,10 +21,15 @@ def quiet_dagster_warnings() -> None:
 quiet_dagster_warnings()
 
 
-def build_definitions(sources_file: SourcesFile | None = None) -> dg.Definitions:
+def build_definitions(
+    sources_file: SourcesFile | None = None, resources: dict[str, dg.ConfigurableResource] | None = None
+) -> dg.Definitions:
+    """Every builder's definitions, with the ``lake`` and ``marts`` resources: ``default_resources()``, where
+    ``resources`` (tests pass their own) replaces them key by key."""
     sources_file = sources_file or load_sources()
     parts = []
     for target in BUILDERS:
         module_name, _, attr = target.partition(":")
         parts.append(getattr(importlib.import_module(module_name), attr)(sources_file))
-    return dg.Definitions.merge(*parts)
+    bound = {**default_resources(), **(resources or {})}
+    return dg.Definitions.merge(*parts, dg.Definitions(resources=bound))

@@ -10,10 +10,10 @@ cancel; a day interrupted mid-write is repaired by exporting it again (a re-expo
 from datetime import UTC, date, datetime, timedelta
 
 import dagster as dg
-from governance_pipeline import settings
 from governance_pipeline.config.credentials import redact
 from governance_pipeline.config.models import SourcesFile
 from governance_pipeline.defs.partitions import daily_partitions
+from governance_pipeline.defs.resources import LakeResource, MartsResource
 from governance_pipeline.export.config import Destination
 from governance_pipeline.export.errors import DestinationError
 from governance_pipeline.export.layout import export_root
@@ -60,7 +60,7 @@ def build_export_asset(sources_file: SourcesFile, dest: Destination) -> dg.Asset
             "A re-export replaces that day's objects: the same object names are overwritten, stale ones emptied, then deleted."
         ),
     )
-    def export_asset(context: dg.AssetExecutionContext):
+    def export_asset(context: dg.AssetExecutionContext, lake: LakeResource, marts: MartsResource):
         days = [date.fromisoformat(k) for k in context.partition_keys]
         failed: dict[str, str] = {}
         total_rows = total_files = 0
@@ -70,8 +70,8 @@ def build_export_asset(sources_file: SourcesFile, dest: Destination) -> dg.Asset
                     dest,
                     day,
                     credentials=sources_file.credentials,
-                    lake_root=settings.lake_root(),
-                    duckdb_path=settings.duckdb_path(),
+                    lake_root=lake.resolved_root(),
+                    duckdb_path=marts.db_path(),
                 )
             except DestinationError as exc:
                 # access denied, missing bucket, bad key or endpoint: every other day would fail the same way

@@ -3,12 +3,14 @@
 the job that refreshes them; the automation sensor rebuilds them after each pull that lands data.
 """
 
+from pathlib import Path
+
 import duckdb
 
 import dagster as dg
-from governance_pipeline import settings
 from governance_pipeline.config.models import SourcesFile
 from governance_pipeline.defs.automation import after_new_data
+from governance_pipeline.defs.resources import LakeResource, MartsResource
 from governance_pipeline.langsmith.marts import materialize
 from governance_pipeline.langsmith.tables import KEYS
 
@@ -22,9 +24,9 @@ DESCRIPTIONS = {
 }
 
 
-def _key_check(table: str) -> dg.AssetCheckResult:
+def _key_check(table: str, db_path: Path) -> dg.AssetCheckResult:
     key = KEYS[table]
-    with duckdb.connect(str(settings.duckdb_path()), read_only=True) as con:
+    with duckdb.connect(str(db_path), read_only=True) as con:
         rows, keys, nulls = con.execute(
             f'SELECT count(*), count(DISTINCT "{key}"), count(*) FILTER (WHERE "{key}" IS NULL) FROM "{table}"'
         ).fetchone() or (0, 0, 0)
@@ -50,12 +52,12 @@ def _table_asset(table: str, deps: list[dg.AssetKey]) -> dg.AssetsDefinition:
             )
         ],
     )
-    def _asset(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-        result = materialize(settings.lake_root(), settings.duckdb_path(), table)
+    def _asset(context: dg.AssetExecutionContext, lake: LakeResource, marts: MartsResource) -> dg.MaterializeResult:
+        result = materialize(lake.resolved_root(), marts.db_path(), table)
         context.log.info(f"{table}: {result.rows} rows from {result.versions} stored versions")
         return dg.MaterializeResult(
-            metadata={"rows": result.rows, "stored_versions": result.versions, "duckdb": str(settings.duckdb_path())},
-            check_results=[_key_check(table)],
+            metadata={"rows": result.rows, "stored_versions": result.versions, "duckdb": str(marts.db_path())},
+            check_results=[_key_check(table, marts.db_path())],
         )
 
     return _asset

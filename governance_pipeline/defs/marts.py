@@ -8,14 +8,15 @@ so analysts can keep it open read-only during a run.
 
 import os
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import dagster as dg
-from governance_pipeline import settings
 from governance_pipeline.config.models import SourcesFile
 from governance_pipeline.defs import state
 from governance_pipeline.defs.automation import after_new_data
 from governance_pipeline.defs.metadata import preview_md
 from governance_pipeline.defs.partitions import daily_partitions
+from governance_pipeline.defs.resources import LakeResource, MartsResource
 from governance_pipeline.marts import checks
 from governance_pipeline.marts.build import build_marts
 from governance_pipeline.marts.dbfile import connect_read_only
@@ -40,26 +41,27 @@ def _check_result(outcome: checks.CheckOutcome, severity=dg.AssetCheckSeverity.E
     return dg.AssetCheckResult(passed=outcome.passed, severity=severity, metadata=metadata)
 
 
-def _with_lake(fn):
+def _with_lake(fn, lake: LakeResource, marts: MartsResource):
     """Run ``fn(con)`` on a read-only connection to the marts with the whole lake registered."""
-    con = connect_read_only(settings.duckdb_path()) if settings.duckdb_path().exists() else None
+    db = marts.db_path()
+    con = connect_read_only(db) if db.exists() else None
     if con is None:
-        return checks.CheckOutcome(False, f"{settings.duckdb_path()} does not exist yet")
+        return checks.CheckOutcome(False, f"{db} does not exist yet")
     try:
-        register_lake(con, settings.lake_root())
+        register_lake(con, lake.resolved_root())
         return fn(con)
     finally:
         con.close()
 
 
-def _preview(table: str, dates: list[str], order: str) -> tuple[int, str]:
+def _preview(db: Path, table: str, dates: list[str], order: str) -> tuple[int, str]:
     """Total rows of ``table`` and a markdown preview of the rows just built."""
     cols = (
         "source_id, source_event_id, severity_id, left(ocsf_json, 160) AS ocsf_json"
         if table == "governance_ocsf_events"
         else "* EXCLUDE (built_at)"
     )
-    con = connect_read_only(settings.duckdb_path())
+    con = connect_read_only(db)
     try:
         total = scalar(con, f"SELECT count(*) FROM {table}")
         cur = con.execute(
@@ -76,11 +78,13 @@ DAILY_CHECKS = {"kpis": "kpis_sums_match_lake_daily", "ocsf": "ocsf_rows_match_l
 _DAILY_FNS = {"kpis": checks.kpis_match_lake_days, "ocsf": checks.ocsf_match_lake_days}
 
 
-def _daily_evaluations(key: dg.AssetKey, mart: str, dates: list[str]) -> list[dg.AssetCheckEvaluation]:
+def _daily_evaluations(
+    key: dg.AssetKey, mart: str, dates: list[str], lake: LakeResource, marts: MartsResource
+) -> list[dg.AssetCheckEvaluation]:
     """The mart's per-day check (its sums against the lake), one evaluation per partition built."""
-    con = connect_read_only(settings.duckdb_path())
+    con = connect_read_only(marts.db_path())
     try:
-        register_lake(con, settings.lake_root(), dates)
+        register_lake(con, lake.resolved_root(), dates)
         outcomes = _DAILY_FNS[mart](con, dates)
     finally:
         con.close()
@@ -124,10 +128,10 @@ def _build_asset(name: str, mart: str, deps: list, partitions, description: str,
         can_subset=True,
         check_specs=[check],
     )
-    def mart_asset(context: dg.AssetExecutionContext):
+    def mart_asset(context: dg.AssetExecutionContext, lake: LakeResource, marts: MartsResource):
         dates = list(context.partition_keys)
-        stats = build_marts(settings.duckdb_path(), settings.lake_root(), dates, marts=(mart,))
-        total, preview = _preview(name, dates, order)
+        stats = build_marts(marts.db_path(), lake.resolved_root(), dates, marts=(mart,))
+        total, preview = _preview(marts.db_path(), name, dates, order)
         yield dg.MaterializeResult(
             asset_key=key,
             metadata={
@@ -136,12 +140,12 @@ def _build_asset(name: str, mart: str, deps: list, partitions, description: str,
                 "lake_events": dg.MetadataValue.int(stats.lake_events),
                 "rows_written": dg.MetadataValue.json(stats.rows),
                 "build_seconds": dg.MetadataValue.float(round(stats.seconds.get(mart, 0.0), 3)),
-                "duckdb_path": dg.MetadataValue.path(str(settings.duckdb_path())),
+                "duckdb_path": dg.MetadataValue.path(str(marts.db_path())),
                 "preview": dg.MetadataValue.md(preview),
             },
         )
         if check.key in context.selected_asset_check_keys:
-            yield from _daily_evaluations(key, mart, dates)
+            yield from _daily_evaluations(key, mart, dates, lake, marts)
 
     return mart_asset
 
@@ -175,39 +179,47 @@ def build(sources_file: SourcesFile) -> dg.Definitions:
     )
 
     @dg.asset_check(asset=kpis, description="per date, events/tokens/cost equal the lake's")
-    def kpis_match_lake() -> dg.AssetCheckResult:
-        return _check_result(_with_lake(checks.kpis_match_lake))
+    def kpis_match_lake(lake: LakeResource, marts: MartsResource) -> dg.AssetCheckResult:
+        return _check_result(_with_lake(checks.kpis_match_lake, lake, marts))
 
     @dg.asset_check(asset=kpis, description="no duplicate (date, source_id, actor, target)")
-    def kpis_unique_keys() -> dg.AssetCheckResult:
+    def kpis_unique_keys(lake: LakeResource, marts: MartsResource) -> dg.AssetCheckResult:
         return _check_result(
-            _with_lake(lambda c: checks.unique_keys(c, "governance_kpis", ("date", "source_id", "actor", "target")))
+            _with_lake(
+                lambda c: checks.unique_keys(c, "governance_kpis", ("date", "source_id", "actor", "target")),
+                lake,
+                marts,
+            )
         )
 
     source_ids = [s.id for s in sources_file.sources]
 
     @dg.asset_check(asset=kpis, description=f"every source has an event in the last {FRESHNESS_HOURS:g} h")
-    def sources_fresh() -> dg.AssetCheckResult:
+    def sources_fresh(lake: LakeResource, marts: MartsResource) -> dg.AssetCheckResult:
         outcome = _with_lake(
             lambda c: checks.sources_fresh(
                 checks.last_events(c), source_ids, datetime.now(UTC), timedelta(hours=FRESHNESS_HOURS)
-            )
+            ),
+            lake,
+            marts,
         )
         return _check_result(outcome, dg.AssetCheckSeverity.WARN)
 
     @dg.asset_check(asset=ocsf, description="one OCSF row per lake event, per date")
-    def ocsf_match_lake() -> dg.AssetCheckResult:
-        return _check_result(_with_lake(checks.ocsf_match_lake))
+    def ocsf_match_lake(lake: LakeResource, marts: MartsResource) -> dg.AssetCheckResult:
+        return _check_result(_with_lake(checks.ocsf_match_lake, lake, marts))
 
     @dg.asset_check(asset=ocsf, description="no duplicate (source_id, source_event_id)")
-    def ocsf_unique_keys() -> dg.AssetCheckResult:
+    def ocsf_unique_keys(lake: LakeResource, marts: MartsResource) -> dg.AssetCheckResult:
         return _check_result(
-            _with_lake(lambda c: checks.unique_keys(c, "governance_ocsf_events", ("source_id", "source_event_id")))
+            _with_lake(
+                lambda c: checks.unique_keys(c, "governance_ocsf_events", ("source_id", "source_event_id")), lake, marts
+            )
         )
 
     @dg.asset_check(asset=ocsf, description="a random sample passes a structural OCSF 1.8.0 check")
-    def ocsf_sample_valid() -> dg.AssetCheckResult:
-        return _check_result(_with_lake(checks.ocsf_sample_valid))
+    def ocsf_sample_valid(lake: LakeResource, marts: MartsResource) -> dg.AssetCheckResult:
+        return _check_result(_with_lake(checks.ocsf_sample_valid, lake, marts))
 
     types = {s.id: s.type for s in sources_file.sources}
 
@@ -218,10 +230,12 @@ def build(sources_file: SourcesFile) -> dg.Definitions:
         kinds={"html"},
         automation_condition=after_new_data(),
     )
-    def governance_report(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+    def governance_report(
+        context: dg.AssetExecutionContext, lake: LakeResource, marts: MartsResource
+    ) -> dg.MaterializeResult:
         """A self-contained HTML report (spend over time, top users and models, per-source health)."""
         statuses = {sid: _state(context.instance, sid) for sid in types}
-        report = build_report(settings.duckdb_path(), settings.lake_root(), types, settings.reports_dir(), statuses)
+        report = build_report(marts.db_path(), lake.resolved_root(), types, marts.reports_path(), statuses)
         t = report.data.totals
         return dg.MaterializeResult(
             metadata={

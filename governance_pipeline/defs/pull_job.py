@@ -9,6 +9,7 @@ from governance_pipeline.defs.dead_runs import heal_dead_runs, worker_heartbeat
 from governance_pipeline.defs.failures import fail_fast_on_permanent_errors
 from governance_pipeline.defs.metadata import outcome_metadata
 from governance_pipeline.defs.partitions import daily_partitions
+from governance_pipeline.defs.resources import LakeResource, default_resources
 from governance_pipeline.defs.runtime import make_runtime
 from governance_pipeline.ingest import run_pull
 
@@ -27,7 +28,10 @@ def heal_op_name(source_id: str) -> str:
     return f"heal_{source_id}"
 
 
-def build_pull_job(sources_file: SourcesFile, source: Source) -> dg.JobDefinition:
+def build_pull_job(
+    sources_file: SourcesFile, source: Source, resources: dict[str, dg.ConfigurableResource] | None = None
+) -> dg.JobDefinition:
+    """The job, with its own resources (``default_resources()`` unless given) so it also runs on its own."""
     partitions = daily_partitions(source.start_date)
 
     @dg.op(
@@ -47,9 +51,9 @@ def build_pull_job(sources_file: SourcesFile, source: Source) -> dg.JobDefinitio
         out=dg.Out(dict, is_required=True),
         description=f"Incremental pull of {source.name} from its committed cursor into the lake.",
     )
-    def pull_op(context: dg.OpExecutionContext):
+    def pull_op(context: dg.OpExecutionContext, lake: LakeResource):
         committed = state.load_state(context.instance, source.id).get("cursor")
-        runtime = make_runtime(sources_file, context.log, context.run_id)
+        runtime = make_runtime(sources_file, lake, context.log, context.run_id)
         with worker_heartbeat(context.instance, source.id, context.run_id), fail_fast_on_permanent_errors():
             try:
                 outcome = run_pull(source, runtime, committed)
@@ -67,6 +71,7 @@ def build_pull_job(sources_file: SourcesFile, source: Source) -> dg.JobDefinitio
     @dg.job(
         name=f"pull_{source.id}",
         description=f"Incremental pull of source '{source.id}' ({source.type}).",
+        resource_defs=resources if resources is not None else default_resources(),
         # a run retry covers a crashed run worker; a failed step already had its retries (or was permanent)
         tags={
             "governance/source": source.id,

@@ -3,8 +3,8 @@
 from datetime import UTC, datetime
 
 import dagster as dg
-from governance_pipeline import settings
 from governance_pipeline.config.models import SourcesFile
+from governance_pipeline.defs.resources import LakeResource, MartsResource
 from governance_pipeline.defs.state import load_state
 from governance_pipeline.retention import apply_retention
 
@@ -16,12 +16,12 @@ def build(sources_file: SourcesFile) -> dg.Definitions:
         return dg.Definitions()
 
     @dg.op(name="apply_retention", pool=DUCKDB_POOL, description="Delete lake partitions and mart rows past retention.")
-    def retention_op(context: dg.OpExecutionContext):
+    def retention_op(context: dg.OpExecutionContext, lake: LakeResource, marts: MartsResource):
         today = datetime.now(UTC).date()
         cursors = {
             s.id: load_state(context.instance, s.id).get("cursor") for s in sources_file.sources if s.retention_days
         }
-        report = apply_retention(settings.lake_root(), settings.duckdb_path(), sources_file.sources, today, cursors)
+        report = apply_retention(lake.resolved_root(), marts.db_path(), sources_file.sources, today, cursors)
         for source_id, days in report.partitions_deleted.items():
             context.log.info(f"{source_id}: deleted {len(days)} partitions ({days[0]} .. {days[-1]})")
         return dg.Output(

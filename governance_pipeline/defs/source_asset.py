@@ -10,6 +10,7 @@ from governance_pipeline.defs.failures import fail_fast_on_permanent_errors
 from governance_pipeline.defs.metadata import outcome_metadata
 from governance_pipeline.defs.partitions import daily_partitions
 from governance_pipeline.defs.pull_job import PULL_RETRY, source_pool
+from governance_pipeline.defs.resources import LakeResource
 from governance_pipeline.defs.runtime import make_runtime
 from governance_pipeline.ingest import run_pull
 
@@ -46,10 +47,10 @@ def build_source_asset(sources_file: SourcesFile, source: Source) -> dg.AssetsDe
         can_subset=True,
         check_specs=[unique_check_spec(key, partitions)],
     )
-    def events_asset(context: dg.AssetExecutionContext):
+    def events_asset(context: dg.AssetExecutionContext, lake: LakeResource):
         tw = context.partition_time_window
         window = Window(tw.start, tw.end)
-        runtime = make_runtime(sources_file, context.log, context.run_id)
+        runtime = make_runtime(sources_file, lake, context.log, context.run_id)
         with worker_heartbeat(context.instance, source.id, context.run_id), fail_fast_on_permanent_errors():
             outcome = run_pull(source, runtime, None, window)
         state.record_window(context.instance, source.id, outcome.last_event_at)

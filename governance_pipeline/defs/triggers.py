@@ -2,6 +2,7 @@
 
 import dagster as dg
 from governance_pipeline.config.models import Source, SourcesFile
+from governance_pipeline.defs.resources import LakeResource
 from governance_pipeline.defs.runtime import make_runtime
 
 DEFAULT_SENSOR_INTERVAL = 30
@@ -36,8 +37,8 @@ def _sensor(sources_file: SourcesFile, source: Source, job: dg.JobDefinition) ->
         default_status=dg.DefaultSensorStatus.RUNNING,
         description=f"Requests a pull of {source.name} when new data appears (run keys name what was seen).",
     )
-    def source_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
-        adapter = source.adapter_cls(source, make_runtime(sources_file, context.log))
+    def source_sensor(context: dg.SensorEvaluationContext, lake: LakeResource) -> dg.SensorResult:
+        adapter = source.adapter_cls(source, make_runtime(sources_file, lake, context.log))
         poll = adapter.sensor_poll(context.cursor)
         return dg.SensorResult(
             run_requests=[dg.RunRequest(run_key=k) for k in poll.run_keys],

@@ -12,6 +12,7 @@ import duckdb
 
 import dagster as dg
 from governance_pipeline.defs.build import build_definitions
+from governance_pipeline.defs.resources import LakeResource
 from governance_pipeline.defs.state import load_state
 from tests.conftest import REPO, copy_fixture
 
@@ -67,18 +68,21 @@ def test_failed_pull_marks_source_error_and_keeps_cursor(ndjson_source):
     assert st["status"] == "error" and st["cursor"] == "a.ndjson" and st["last_error"]
 
 
-def test_sensor_requests_a_run_keyed_on_new_files(ndjson_source):
+def test_sensor_requests_a_run_keyed_on_new_files(ndjson_source, env):
     folder, _ = ndjson_source
+    resources = {"lake": LakeResource(root=str(env / "lake"))}
     defs = build_definitions()
     sensor = defs.resolve_sensor_def("pull_local_demo_sensor")
     with dg.instance_for_test() as instance:
-        empty = sensor.evaluate_tick(dg.build_sensor_context(instance=instance))
+        empty = sensor.evaluate_tick(dg.build_sensor_context(instance=instance, resources=resources))
         assert empty.run_requests == [] and empty.skip_message
         copy_fixture("ndjson/sample.ndjson", folder / "a.ndjson")
-        tick = sensor.evaluate_tick(dg.build_sensor_context(instance=instance))
+        tick = sensor.evaluate_tick(dg.build_sensor_context(instance=instance, resources=resources))
         assert len(tick.run_requests) == 1 and "a.ndjson@" in tick.run_requests[0].run_key
         assert tick.cursor == "a.ndjson"
-        after = sensor.evaluate_tick(dg.build_sensor_context(instance=instance, cursor=tick.cursor))
+        after = sensor.evaluate_tick(
+            dg.build_sensor_context(instance=instance, cursor=tick.cursor, resources=resources)
+        )
         assert after.run_requests == []
 
 

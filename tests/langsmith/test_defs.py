@@ -6,22 +6,23 @@ import duckdb
 
 import dagster as dg
 from governance_pipeline.defs.langsmith import JOB_NAME, TABLES, build
+from governance_pipeline.defs.resources import LakeResource, MartsResource
 from governance_pipeline.ingest import run_pull
 
 
-def test_assets_materialise_tables_with_passing_key_checks(ls_env, tmp_path, monkeypatch):
+def test_assets_materialise_tables_with_passing_key_checks(ls_env, tmp_path):
     db = tmp_path / "governance.duckdb"
-    monkeypatch.setenv("GOVERNANCE_LAKE", ls_env.lake)
-    monkeypatch.setenv("GOVERNANCE_DUCKDB", str(db))
+    resources = {"lake": LakeResource(root=ls_env.lake), "marts": MartsResource(duckdb_path=str(db))}
     sf = ls_env.sources()
     run_pull(sf.source("ls"), ls_env.runtime(sf), None)
-    defs = build(sf)
+    parts = build(sf)
+    defs = dg.Definitions.merge(parts, dg.Definitions(resources=resources))
     dg.Definitions.validate_loadable(defs)
     assert defs.resolve_job_def(JOB_NAME) is not None
     specs = {s.key.to_user_string(): s for s in defs.resolve_all_asset_specs()}
     assert set(TABLES) <= set(specs)
     assert [d.asset_key for d in specs["langsmith_run"].deps] == [dg.AssetKey(["events", "ls"])]
-    result = dg.materialize([a for a in defs.assets if a.key.to_user_string() in TABLES])
+    result = dg.materialize([a for a in parts.assets if a.key.to_user_string() in TABLES], resources=resources)
     assert result.success
     checks = result.get_asset_check_evaluations()
     assert len(checks) == 3 and all(c.passed for c in checks)

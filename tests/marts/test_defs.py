@@ -12,6 +12,7 @@ from governance_pipeline import settings
 from governance_pipeline.config.loader import parse_sources
 from governance_pipeline.defs.build import build_definitions
 from governance_pipeline.defs.marts import build
+from governance_pipeline.defs.resources import default_resources
 from tests.marts.lakes import NDJSON_MAPPING, ndjson_records, pull_ndjson, span_rows, write_rows
 from tests.support.ocsf_validator import validate
 
@@ -65,10 +66,14 @@ def test_materialize_one_day_then_another_with_checks_and_report(env):
     lake = settings.lake_root()
     pull_ndjson(lake, env / "inbox", ndjson_records())
     write_rows(lake, span_rows())
+    resources = default_resources()  # from the env fixture's GOVERNANCE_* variables, as the code location binds them
     defs = build(sources)
-    marts = [defs.resolve_assets_def("governance_kpis"), defs.resolve_assets_def("governance_ocsf_events")]
+    by_key = {a.key.to_user_string(): a for a in defs.assets}
+    marts = [by_key["governance_kpis"], by_key["governance_ocsf_events"]]
     instance = dg.DagsterInstance.ephemeral()
-    result = dg.materialize(marts + list(defs.asset_checks), partition_key="2026-10-01", instance=instance)
+    result = dg.materialize(
+        marts + list(defs.asset_checks), partition_key="2026-10-01", instance=instance, resources=resources
+    )
     assert result.success
     evaluations = result.get_asset_check_evaluations()
     by_name = {e.check_name: e for e in evaluations}
@@ -84,6 +89,7 @@ def test_materialize_one_day_then_another_with_checks_and_report(env):
     result = dg.materialize(
         marts + list(defs.asset_checks),
         instance=instance,
+        resources=resources,
         tags={"dagster/asset_partition_range_start": "2026-10-02", "dagster/asset_partition_range_end": "2026-10-03"},
     )
     assert result.success
@@ -97,7 +103,7 @@ def test_materialize_one_day_then_another_with_checks_and_report(env):
         assert validate(text) == []
     con.close()
 
-    report = dg.materialize([defs.resolve_assets_def("governance_report")], instance=instance)
+    report = dg.materialize([by_key["governance_report"]], instance=instance, resources=resources)
     meta = report.asset_materializations_for_node("governance_report")[0].metadata
     path = meta["path"].value
     assert path.startswith(str(settings.reports_dir())) and Path(path).read_text().startswith("<!doctype html>")

@@ -10,6 +10,7 @@ from pathlib import Path
 import dagster as dg
 from governance_pipeline.cli import main as govpipe
 from governance_pipeline.defs.build import build_definitions
+from governance_pipeline.defs.resources import LakeResource
 from governance_pipeline.defs.state import load_state
 from tests.s3.conftest import FIXTURES, lake_rows
 from tests.s3.sources import openai_compliance, s3_polling
@@ -25,16 +26,19 @@ def test_sensor_tick_requests_runs_keyed_on_etags(moto, aws_env, env, monkeypatc
     bucket = moto.bucket()
     _sources(env, monkeypatch, openai_compliance(moto.url, bucket, moto.role_arn, pollEverySec=120))
     sensor = build_definitions().resolve_sensor_def("pull_drops_sensor")
+    resources = {"lake": LakeResource(root=str(env / "lake"))}
     assert sensor.minimum_interval_seconds == 120
     with dg.instance_for_test() as instance:
-        empty = sensor.evaluate_tick(dg.build_sensor_context(instance=instance))
+        empty = sensor.evaluate_tick(dg.build_sensor_context(instance=instance, resources=resources))
         assert empty.run_requests == [] and "no new objects under s3://" in empty.skip_message
         etag = moto.put(
             bucket, "compliance/2026/10/01/00/a.jsonl.gz", (FIXTURES / "openai_compliance/sample.jsonl.gz").read_bytes()
         )
-        tick = sensor.evaluate_tick(dg.build_sensor_context(instance=instance))
+        tick = sensor.evaluate_tick(dg.build_sensor_context(instance=instance, resources=resources))
         assert [r.run_key for r in tick.run_requests] == [f"compliance/2026/10/01/00/a.jsonl.gz@{etag}"]
-        after = sensor.evaluate_tick(dg.build_sensor_context(instance=instance, cursor=tick.cursor))
+        after = sensor.evaluate_tick(
+            dg.build_sensor_context(instance=instance, cursor=tick.cursor, resources=resources)
+        )
         assert after.run_requests == []
 
 
