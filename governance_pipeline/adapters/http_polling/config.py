@@ -11,14 +11,13 @@ from pydantic import AfterValidator, Field, PrivateAttr, field_validator, model_
 
 from governance_pipeline.adapters.common import EventMappingConfig
 from governance_pipeline.adapters.http_polling import templates as tpl
-from governance_pipeline.adapters.http_polling.cron import validate_cron
+from governance_pipeline.config.cron import Cron
 from governance_pipeline.config.models import StrictModel
-from governance_pipeline.http.client import RetryPolicy
+from governance_pipeline.http.retry import RetryConfig
 from governance_pipeline.mapping.jsonpath import compile_path, compile_path_all, plain_steps, validate_path
 
 TemplateStr = Annotated[str, AfterValidator(tpl.check)]
 JsonPathStr = Annotated[str, AfterValidator(validate_path)]
-Cron = Annotated[str, AfterValidator(validate_cron)]
 AuthMode = Literal["bearer", "basic", "api_key", "oauth2_client_credentials", "none"]
 
 # credential keys each authMode reads when the headers do not already carry the credential
@@ -29,19 +28,6 @@ AUTH_KEYS: dict[str, tuple[str, ...]] = {
     "oauth2_client_credentials": ("clientId", "clientSecret"),
     "none": (),
 }
-
-
-class RetryConfig(StrictModel):
-    """Bounded retries for 429/5xx/connection errors (exponential backoff with jitter)."""
-
-    maxAttempts: int = Field(default=6, ge=1, le=20)
-    backoffBaseSeconds: float = Field(default=0.5, ge=0)
-    backoffMaxSeconds: float = Field(default=30.0, ge=0)
-    maxRetryAfterSeconds: float = Field(default=300.0, ge=0)
-    timeoutSeconds: float = Field(default=60.0, gt=0)
-
-    def policy(self) -> RetryPolicy:
-        return RetryPolicy(self.maxAttempts, self.backoffBaseSeconds, self.backoffMaxSeconds, self.maxRetryAfterSeconds)
 
 
 class Compiled:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any, cast
 from urllib.parse import parse_qsl, urlsplit
 
@@ -25,29 +24,13 @@ from governance_pipeline.adapters.http_polling.pagination import (
     strip_secrets,
 )
 from governance_pipeline.adapters.http_polling.templates import Context
-from governance_pipeline.errors import GovernanceError, PermanentError
+from governance_pipeline.adapters.pages import Page
+from governance_pipeline.errors import PullError
 from governance_pipeline.http.client import HttpClient, HttpError
+from governance_pipeline.http.paginators import CrossOriginRefused
 from governance_pipeline.http.redact import redact_url
 
 log = logging.getLogger("governance_pipeline.http_polling")
-
-
-class PullError(GovernanceError, RuntimeError):
-    """A pull that cannot go on (bad body, foreign next-page host); the message names the source, no secret."""
-
-
-class CrossOriginRefused(PullError, PermanentError):
-    """A next-page URL (or a link to follow) on another origin: following it would send the credentials there."""
-
-
-@dataclass
-class Page:
-    records: list[Any]
-    url: str  # redacted
-    cursor: str | None  # safe to commit once this page and earlier ones are durable
-    cycle: bool = False
-    raw_count: int | None = None  # records before a source-side filter (default: len(records))
-    lines: list[bytes] | None = None  # instead of records: each event (a JSON object) as compact JSON text
 
 
 class _Split:
