@@ -1,11 +1,12 @@
 """The ``http_polling`` config: the pull-config JSON shape verbatim, plus params, body, cursorParam,
-hasMoreJsonPath and a few auth/retry knobs. Templates, JSONPaths and the cron are checked and compiled here,
-once, when the sources file loads."""
+hasMoreJsonPath and a few auth/retry knobs, or instead of the flat paging/auth keys the ``paginator`` and ``auth``
+objects keyed by ``type``. Templates, JSONPaths and the cron are checked and compiled here, once, when the
+sources file loads; the flat keys are converted to ``paginator``/``auth`` on load."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Union
 
 from pydantic import AfterValidator, Field, PrivateAttr, field_validator, model_validator
 
@@ -30,6 +31,92 @@ AUTH_KEYS: dict[str, tuple[str, ...]] = {
 }
 
 
+PAGING_KEYS = ("cursorJsonPath", "cursorParam", "hasMoreJsonPath")
+AUTH_FLAT_KEYS = ("authMode", "apiKeyHeader", "tokenUrl", "scope")
+
+
+class CursorPaging(StrictModel):
+    """A ``Link: rel=next`` header wins; else the value at ``cursorPath``: an absolute URL there is followed as
+    the next page, anything else is sent as ``cursorParam`` (or fills ``${{cursor}}``). The committed cursor
+    follows docs/http_polling.md "Cursor guarantee". Without ``cursorPath`` only the Link header pages."""
+
+    type: Literal["cursor"]
+    cursorPath: JsonPathStr | None = None
+    cursorParam: str = Field(default="cursor", min_length=1)
+    hasMorePath: JsonPathStr | None = None
+
+
+class LinkHeaderPaging(StrictModel):
+    """The ``Link: <...>; rel="next"`` URL (the cursor rules of ``cursor`` paging, with no body cursor)."""
+
+    type: Literal["link_header"]
+
+
+class JsonLinkPaging(StrictModel):
+    """A next-page URL at ``nextUrlPath`` (the cursor rules of ``cursor`` paging; the URL is the cursor)."""
+
+    type: Literal["json_link"]
+    nextUrlPath: JsonPathStr
+
+
+class OffsetPaging(StrictModel):
+    """``offsetParam``/``limitParam``; stops on a short or empty page or at the number at ``totalPath``."""
+
+    type: Literal["offset"]
+    limit: int = Field(ge=1)
+    offsetParam: str = Field(default="offset", min_length=1)
+    limitParam: str = Field(default="limit", min_length=1)
+    totalPath: JsonPathStr | None = None
+
+
+class PageNumberPaging(StrictModel):
+    """``pageParam`` counting from ``basePage``; stops on an empty page or after ``totalPagesPath`` pages."""
+
+    type: Literal["page_number"]
+    pageParam: str = Field(default="page", min_length=1)
+    basePage: int = Field(default=1, ge=0)
+    totalPagesPath: JsonPathStr | None = None
+
+
+class SinglePaging(StrictModel):
+    type: Literal["single_page"]
+
+
+PaginatorConfig = Annotated[
+    Union[CursorPaging, LinkHeaderPaging, JsonLinkPaging, OffsetPaging, PageNumberPaging, SinglePaging],  # noqa: UP007
+    Field(discriminator="type"),
+]
+
+
+class BearerAuth(StrictModel):
+    type: Literal["bearer"]
+
+
+class BasicAuth(StrictModel):
+    type: Literal["basic"]
+
+
+class ApiKeyAuth(StrictModel):
+    type: Literal["api_key"]
+    header: str = Field(default="X-API-Key", min_length=1)
+
+
+class OAuth2Auth(StrictModel):
+    type: Literal["oauth2_client_credentials"]
+    tokenUrl: TemplateStr
+    scope: str | None = None
+
+
+class NoAuth(StrictModel):
+    type: Literal["none"]
+
+
+AuthConfig = Annotated[
+    Union[BearerAuth, BasicAuth, ApiKeyAuth, OAuth2Auth, NoAuth],  # noqa: UP007
+    Field(discriminator="type"),
+]
+
+
 class Compiled:
     """Templates and JSONPaths of one config, parsed once."""
 
@@ -40,19 +127,25 @@ class Compiled:
         self.body = tpl.JsonTemplate.compile(c.body) if c.body is not None else None
         self.token_url = tpl.parse(c.tokenUrl) if c.tokenUrl else None
         self.events: Callable[[Any], list] = compile_path_all(c.eventsJsonPath)
-        self.cursor: Callable[[Any], Any] | None = compile_path(c.cursorJsonPath) if c.cursorJsonPath else None
-        self.has_more: Callable[[Any], Any] | None = compile_path(c.hasMoreJsonPath) if c.hasMoreJsonPath else None
-        # The same three paths as object keys, when each is a plain path of keys (None where one is not).
-        steps = [plain_steps(p) if p else [] for p in (c.eventsJsonPath, c.cursorJsonPath, c.hasMoreJsonPath)]
-        keys_only = all(s is not None and all(type(k) is str for k in s) for s in steps)
-        self.key_paths: tuple[list[str], list[str] | None, list[str] | None] | None = (
-            (
-                _keys(steps[0]),
-                _keys(steps[1]) if c.cursorJsonPath else None,
-                _keys(steps[2]) if c.hasMoreJsonPath else None,
-            )
-            if keys_only
-            else None
+        # body values the paginator reads, by name, at their JSON paths
+        paging = c.paging
+        value_paths: dict[str, str | None] = {}
+        if isinstance(paging, (CursorPaging, JsonLinkPaging)):
+            value_paths = {"next": c.cursorJsonPath, "has_more": c.hasMoreJsonPath}
+        elif isinstance(paging, OffsetPaging):
+            value_paths = {"total": paging.totalPath}
+        elif isinstance(paging, PageNumberPaging):
+            value_paths = {"total_pages": paging.totalPagesPath}
+        paths = {name: p for name, p in value_paths.items() if p}
+        self.values: dict[str, Callable[[Any], Any]] = {name: compile_path(p) for name, p in paths.items()}
+        self.cursor: Callable[[Any], Any] | None = self.values.get("next")
+        self.has_more: Callable[[Any], Any] | None = self.values.get("has_more")
+        # The same paths as object keys, when each is a plain path of keys (None where one is not).
+        events_steps = plain_steps(c.eventsJsonPath)
+        steps = {name: plain_steps(p) for name, p in paths.items()}
+        keys_only = all(s is not None and all(type(k) is str for k in s) for s in (events_steps, *steps.values()))
+        self.key_paths: tuple[list[str], dict[str, list[str]]] | None = (
+            (_keys(events_steps), {name: _keys(s) for name, s in steps.items()}) if keys_only else None
         )
         names: set[str] = set(self.url.names)
         for t in (*self.headers.values(), *self.params.values()):
@@ -98,7 +191,20 @@ class HttpPollingConfig(StrictModel):
     schedule: Cron | None = None
     eventMapping: EventMappingConfig
     retry: RetryConfig = Field(default_factory=RetryConfig)
+    paginator: PaginatorConfig | None = None
+    auth: AuthConfig | None = None
     _compiled: Compiled | None = PrivateAttr(default=None)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_way(cls, data: Any) -> Any:
+        """The flat paging/auth keys and the ``paginator``/``auth`` objects are two spellings: not both."""
+        if isinstance(data, dict):
+            for new, flat in (("paginator", PAGING_KEYS), ("auth", AUTH_FLAT_KEYS)):
+                both = [k for k in flat if k in data]
+                if new in data and both:
+                    raise ValueError(f"give either {new} or {', '.join(both)}, not both")
+        return data
 
     @field_validator("headers", "params", mode="before")
     @classmethod
@@ -134,7 +240,45 @@ class HttpPollingConfig(StrictModel):
         return self
 
     def model_post_init(self, __context: Any) -> None:
+        self._convert()
         self._compiled = Compiled(self)
+
+    def _convert(self) -> None:
+        """Flat keys -> ``paginator``; ``auth`` -> the flat auth fields (what ``auth.py`` reads). After validation,
+        so an error names the key the user wrote; the model is frozen, hence ``object.__setattr__``."""
+        put = object.__setattr__
+        if self.auth is not None:
+            put(self, "authMode", self.auth.type)
+            if isinstance(self.auth, ApiKeyAuth):
+                put(self, "apiKeyHeader", self.auth.header)
+            if isinstance(self.auth, OAuth2Auth):
+                put(self, "tokenUrl", self.auth.tokenUrl)
+                put(self, "scope", self.auth.scope)
+        paging = self.paginator
+        if paging is None:
+            put(
+                self,
+                "paginator",
+                CursorPaging(
+                    type="cursor",
+                    cursorPath=self.cursorJsonPath,
+                    cursorParam=self.cursorParam,
+                    hasMorePath=self.hasMoreJsonPath,
+                ),
+            )
+        elif isinstance(paging, CursorPaging):
+            put(self, "cursorJsonPath", paging.cursorPath)
+            put(self, "cursorParam", paging.cursorParam)
+            put(self, "hasMoreJsonPath", paging.hasMorePath)
+        elif isinstance(paging, JsonLinkPaging):
+            put(self, "cursorJsonPath", paging.nextUrlPath)
+
+    @property
+    def paging(
+        self,
+    ) -> CursorPaging | LinkHeaderPaging | JsonLinkPaging | OffsetPaging | PageNumberPaging | SinglePaging:
+        assert self.paginator is not None
+        return self.paginator
 
     @property
     def compiled(self) -> Compiled:
@@ -162,5 +306,5 @@ class HttpPollingConfig(StrictModel):
                     out.setdefault(name.split(".", 1)[1], "body")
         if not c.header_has_auth or self.authMode == "oauth2_client_credentials":
             for key in AUTH_KEYS[self.authMode]:
-                out.setdefault(key, "authMode")
+                out.setdefault(key, "auth" if self.auth is not None else "authMode")
         return out
