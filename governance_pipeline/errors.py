@@ -46,3 +46,7 @@ def is_permanent(exc: BaseException) -> bool:
             return bool(cur.permanent)
         cur = cur.__cause__
     return False
+
+
+class PullError(GovernanceError, RuntimeError):
+    """A pull that cannot go on (bad body, foreign next-page host); the message names the source, no secret."""

@@ -16,18 +16,18 @@ from typing import Any
 import orjson
 
 from governance_pipeline.adapters.base import Batch, Window
-from governance_pipeline.adapters.http_polling.adapter import page_batch
-from governance_pipeline.adapters.http_polling.config import Cron
-from governance_pipeline.adapters.http_polling.engine import Page, PullError
-from governance_pipeline.adapters.http_polling.pagination import CursorTracker
-from governance_pipeline.adapters.http_polling.reference import (
+from governance_pipeline.adapters.pages import Page, page_batch
+from governance_pipeline.adapters.reference import (
     FieldSpec,
     ReferenceAdapter,
     ReferenceConfig,
     ReferenceMapping,
     parse_time,
 )
+from governance_pipeline.config.cron import Cron
+from governance_pipeline.errors import PullError
 from governance_pipeline.http.client import HttpClient
+from governance_pipeline.http.paginators import JSONCursorPaginator, PageRequest, PageView, paginate
 from governance_pipeline.http.redact import redact_url
 
 DEFAULT_BASE_URL = "https://api.anthropic.com"
@@ -96,12 +96,12 @@ class ClaudeComplianceAdapter(ReferenceAdapter):
             params["created_at.gte"] = _iso(self._start(cursor))
         headers = {"x-api-key": api_key, "anthropic-version": API_VERSION, "Accept": "application/json"}
         newest = parse_time(cursor) if cursor else None
-        tracker = CursorTracker(None)
+        paginator = JSONCursorPaginator("after_id")
         self.client = HttpClient(secrets=(api_key,), **config.retry.client_options())
         with self.client as client:
-            while True:
-                query = dict(params, after_id=tracker.current) if tracker.current else params
-                resp = client.get(url, params=query, headers=headers)
+
+            def fetch(request: PageRequest) -> tuple[tuple[list, str], PageView]:
+                resp = client.get(request.url, params=dict(request.params), headers=headers)
                 shown = redact_url(resp.url, client.secrets)
                 try:
                     doc = orjson.loads(resp.content)
@@ -110,15 +110,17 @@ class ClaudeComplianceAdapter(ReferenceAdapter):
                     raise PullError(
                         f"source '{self.source.id}': response to GET {shown} is not a JSON object"
                     ) from None
+                more = doc.get("has_more") is not False
+                return (data, shown), PageView(shown, len(data), values={"next": doc.get("last_id"), "has_more": more})
+
+            cycles = 0
+            for data, shown in paginate(paginator, PageRequest(url, params), fetch):
                 for rec in data:
                     ts = parse_time(rec.get("created_at")) if isinstance(rec, dict) else None
                     if ts is not None and (newest is None or ts > newest):
                         newest = ts
-                cycles = tracker.cycles
-                more = tracker.advance(doc.get("last_id"), len(data), doc.get("has_more") is not False)
-                page = Page(data, shown, None, tracker.cycles > cycles)
+                page = Page(data, shown, None, paginator.cycles > cycles)
+                cycles = paginator.cycles
                 yield page_batch(page, mapping, window)
-                if not more:
-                    break
         if window is None and newest is not None:
             yield Batch(mapping.to_table([], []), raw_count=0, cursor=_iso(newest))

@@ -18,18 +18,25 @@ from typing import Any
 import orjson
 
 from governance_pipeline.adapters.base import Batch, Window
-from governance_pipeline.adapters.http_polling.adapter import page_batch
-from governance_pipeline.adapters.http_polling.config import Cron
-from governance_pipeline.adapters.http_polling.engine import CrossOriginRefused, Page, PullError
-from governance_pipeline.adapters.http_polling.pagination import origin
-from governance_pipeline.adapters.http_polling.reference import (
+from governance_pipeline.adapters.pages import Page, page_batch
+from governance_pipeline.adapters.reference import (
     FieldSpec,
     ReferenceAdapter,
     ReferenceConfig,
     ReferenceMapping,
 )
+from governance_pipeline.config.cron import Cron
+from governance_pipeline.errors import PullError
 from governance_pipeline.http.client import HttpClient, HttpError
 from governance_pipeline.http.oauth2 import ClientCredentialsToken
+from governance_pipeline.http.paginators import (
+    CrossOriginRefused,
+    HeaderLinkPaginator,
+    PageRequest,
+    PageView,
+    origin,
+    paginate,
+)
 from governance_pipeline.http.redact import redact_url
 
 CONTENT_TYPE = "Audit.General"
@@ -137,35 +144,42 @@ class CopilotStudioAdapter(ReferenceAdapter):
 
     def _follow(self, url: str) -> str:
         if origin(url) != self._origin:
-            raise CrossOriginRefused(
+            raise _BlobRefused(
                 f"source '{self.source.id}': refusing to send the token to another host ({redact_url(url)})"
             )
         return url
 
     def _window(self, feed: str, start: datetime, end: datetime, mapping, window: Window | None) -> Iterator[Batch]:
-        url: str | None = f"{feed}/subscriptions/content"
-        params: dict | None = {
-            "contentType": CONTENT_TYPE,
-            "startTime": start.strftime(_FMT),
-            "endTime": end.strftime(_FMT),
-        }
-        seen: set[str] = set()
-        while url:
-            blobs, headers = self._get(url, params=params, with_headers=True)
-            for blob in blobs or []:
-                uri = blob.get("contentUri") if isinstance(blob, dict) else None
-                if not uri:
-                    continue
-                records = self._get(self._follow(uri)) or []
-                kept = [r for r in records if isinstance(r, dict) and r.get("RecordType") in COPILOT_RECORD_TYPES]
-                yield page_batch(Page(kept, redact_url(uri), None, raw_count=len(records)), mapping, window)
-            nxt = headers.get("NextPageUri")
-            if nxt and nxt in seen:
-                self.log.warning("source %s: NextPageUri cycle; stopped paging this window", self.source.id)
-                break
-            url, params = (self._follow(nxt), None) if nxt else (None, None)
-            if nxt:
-                seen.add(nxt)
+        first = f"{feed}/subscriptions/content"
+        params = {"contentType": CONTENT_TYPE, "startTime": start.strftime(_FMT), "endTime": end.strftime(_FMT)}
+        # the header's URL is requested as given (its origin checked by the paginator), empty pages followed too
+        paginator = HeaderLinkPaginator("NextPageUri", stop_after_empty_page=False)
+
+        def fetch(request: PageRequest) -> tuple[list, PageView]:
+            sent = request.params if request.url == first else None
+            blobs, headers = self._get(request.url, params=sent, with_headers=True)
+            blobs = blobs or []
+            return blobs, PageView(request.url, len(blobs), headers=headers)
+
+        try:
+            for blobs in paginate(paginator, PageRequest(first, params), fetch):
+                for blob in blobs:
+                    uri = blob.get("contentUri") if isinstance(blob, dict) else None
+                    if not uri:
+                        continue
+                    records = self._get(self._follow(uri)) or []
+                    kept = [r for r in records if isinstance(r, dict) and r.get("RecordType") in COPILOT_RECORD_TYPES]
+                    yield page_batch(Page(kept, redact_url(uri), None, raw_count=len(records)), mapping, window)
+        except CrossOriginRefused as exc:
+            if isinstance(exc, _BlobRefused):
+                raise
+            raise CrossOriginRefused(f"source '{self.source.id}': {exc}") from None
+        if paginator.cycles:
+            self.log.warning("source %s: NextPageUri cycle; stopped paging this window", self.source.id)
+
+
+class _BlobRefused(CrossOriginRefused):
+    """A content blob URI on another origin than ``baseUrl``."""
 
 
 def _get_json(

@@ -18,17 +18,17 @@ import orjson
 from pydantic import Field
 
 from governance_pipeline.adapters.base import Batch, Window
-from governance_pipeline.adapters.http_polling.config import Cron
-from governance_pipeline.adapters.http_polling.engine import PullError
-from governance_pipeline.adapters.http_polling.pagination import CursorTracker, as_cursor
-from governance_pipeline.adapters.http_polling.reference import (
+from governance_pipeline.adapters.reference import (
     FieldSpec,
     ReferenceAdapter,
     ReferenceConfig,
     ReferenceMapping,
     parse_time,
 )
+from governance_pipeline.config.cron import Cron
+from governance_pipeline.errors import PullError
 from governance_pipeline.http.client import HttpClient
+from governance_pipeline.http.paginators import JSONCursorPaginator, PageRequest, PageView, as_cursor, paginate
 from governance_pipeline.http.redact import redact_url
 
 PAGE_LIMIT = 100
@@ -104,11 +104,12 @@ class OpenAIComplianceApiAdapter(ReferenceAdapter):
         else:
             d = self.source.start_date
             after, until = cursor or datetime(d.year, d.month, d.day, tzinfo=UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), None
-        tracker = CursorTracker(after)
+        paginator = JSONCursorPaginator("after", start=after)
         self.client = HttpClient(secrets=(api_key,), **config.retry.client_options())
         with self.client as client:
-            while True:
-                resp = client.get(url, params={"after": tracker.current, "limit": PAGE_LIMIT}, headers=headers)
+
+            def fetch(request: PageRequest) -> tuple[tuple[list, str | None], PageView]:
+                resp = client.get(request.url, params=dict(request.params), headers=headers)
                 try:
                     doc = orjson.loads(resp.content)
                     files = doc.get("data") or []
@@ -117,20 +118,24 @@ class OpenAIComplianceApiAdapter(ReferenceAdapter):
                     raise PullError(
                         f"source '{self.source.id}': response to GET {shown} is not a JSON object"
                     ) from None
+                last_end = as_cursor(doc.get("last_end_time"))
+                more = doc.get("has_more") is not False
+                return (files, last_end), PageView(resp.url, len(files), values={"next": last_end, "has_more": more})
+
+            cycles = 0
+            request = PageRequest(url, {"after": after, "limit": PAGE_LIMIT})
+            for files, last_end in paginate(paginator, request, fetch):
+                new_cycles, cycles = paginator.cycles - cycles, paginator.cycles
+                if new_cycles:
+                    self.log.warning("source %s: listing cursor cycle; stopped paging", self.source.id)
                 for item in files:
                     file_id = item.get("id") if isinstance(item, dict) else None
                     if file_id:
                         yield from self._file(client, f"{url}/{file_id}", headers, mapping)
-                last_end = as_cursor(doc.get("last_end_time"))
-                cycles = tracker.cycles
-                more = tracker.advance(last_end, len(files), doc.get("has_more") is not False)
-                if tracker.cycles > cycles:
-                    self.log.warning("source %s: listing cursor cycle; stopped paging", self.source.id)
                 if window is None and files:
-                    yield Batch(
-                        mapping.to_table([], []), raw_count=0, errors=tracker.cycles - cycles, cursor=tracker.safe
-                    )
-                if not more or _past(last_end, until):
+                    # the listing cursor is committed once this listing page's files are written
+                    yield Batch(mapping.to_table([], []), raw_count=0, errors=new_cycles, cursor=paginator.safe)
+                if _past(last_end, until):
                     break
 
     def _file(self, client: HttpClient, url: str, headers: dict, mapping) -> Iterator[Batch]:

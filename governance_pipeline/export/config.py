@@ -71,7 +71,7 @@ class Destination(StrictModel):
     @field_validator("schedule")
     @classmethod
     def _schedule(cls, v: str | None) -> str | None:
-        from governance_pipeline.adapters.http_polling.cron import validate_cron
+        from governance_pipeline.config.cron import validate_cron
 
         return None if v is None else validate_cron(v)
 

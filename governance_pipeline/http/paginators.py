@@ -17,7 +17,7 @@ Strategies, registered by ``type`` in ``PAGINATORS`` (the ``paginator`` key of a
 - ``page_number``: a page number parameter; stops on an empty page or after ``total_pages``.
 
 Every strategy stops on an empty page. Next-page URLs must stay on the origin of the first request: following one
-to another host would hand it the request's credentials, so ``NextUrlRefused`` is raised instead.
+to another host would hand it the request's credentials, so ``CrossOriginRefused`` is raised instead.
 """
 
 from __future__ import annotations
@@ -28,11 +28,11 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypeVar
 from urllib.parse import parse_qsl, urljoin, urlsplit
 
+from governance_pipeline.errors import PermanentError, PullError
 
-class NextUrlRefused(RuntimeError):
-    """A next-page URL points at another origin than the first request's; it is never followed."""
 
-    permanent = True
+class CrossOriginRefused(PullError, PermanentError):
+    """A next-page URL (or a link to follow) on another origin: following it would send the credentials there."""
 
 
 def origin(url: str) -> tuple[str, str]:
@@ -109,22 +109,28 @@ class Paginator(ABC):
         url = urljoin(base, next_url)
         if self._origin is not None and origin(url) != self._origin:
             scheme, host = origin(url)
-            raise NextUrlRefused(f"refusing to follow a next-page URL to another host ({scheme}://{host})")
+            raise CrossOriginRefused(f"refusing to follow a next-page URL to another host ({scheme}://{host})")
         present = {k for k, _ in parse_qsl(urlsplit(url).query, keep_blank_values=True)}
         request.url = url
         request.params = {k: v for k, v in request.params.items() if k not in present}
 
 
 class _NextUrl(Paginator):
-    def __init__(self) -> None:
+    """``stop_after_empty_page=False``: an empty page that still names a next page is followed (the Office 365
+    API's content listing may return an empty page before the last one). A repeated URL counts in ``cycles``."""
+
+    def __init__(self, stop_after_empty_page: bool = True) -> None:
         super().__init__()
+        self.stop_after_empty_page = stop_after_empty_page
         self.next_url: str | None = None
+        self.cycles = 0
         self._base = ""
         self._seen: set[str] = set()
 
     def _set(self, page: PageView, url: str | None) -> None:
         self._base = page.url
-        if page.count == 0 or not url or url in self._seen:
+        if (page.count == 0 and self.stop_after_empty_page) or not url or url in self._seen:
+            self.cycles += 1 if url and url in self._seen else 0
             self.has_next_page, self.next_url = False, None
             return
         self._seen.add(url)
@@ -138,8 +144,8 @@ class _NextUrl(Paginator):
 class LinkHeaderPaginator(_NextUrl):
     type_name = "link_header"
 
-    def __init__(self, rel: str = "next") -> None:
-        super().__init__()
+    def __init__(self, rel: str = "next", stop_after_empty_page: bool = True) -> None:
+        super().__init__(stop_after_empty_page)
         self.rel = rel
 
     def update_state(self, page: PageView) -> None:
@@ -150,8 +156,8 @@ class LinkHeaderPaginator(_NextUrl):
 class HeaderLinkPaginator(_NextUrl):
     type_name = "header_link"
 
-    def __init__(self, header: str) -> None:
-        super().__init__()
+    def __init__(self, header: str, stop_after_empty_page: bool = True) -> None:
+        super().__init__(stop_after_empty_page)
         self.header = header
 
     def update_state(self, page: PageView) -> None:

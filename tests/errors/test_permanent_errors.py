@@ -12,14 +12,14 @@ import pytest
 
 import dagster as dg
 from governance_pipeline.adapters.http_polling.adapter import BackfillNotSupported
-from governance_pipeline.adapters.http_polling.engine import CrossOriginRefused, PullError
 from governance_pipeline.adapters.http_polling.templates import MissingCredential
 from governance_pipeline.cli import main as govpipe
 from governance_pipeline.config.credentials import CredentialError
 from governance_pipeline.config.errors import ConfigError, ConfigProblem
 from governance_pipeline.defs.state import load_state
-from governance_pipeline.errors import GovernanceError, is_permanent
+from governance_pipeline.errors import GovernanceError, PullError, is_permanent
 from governance_pipeline.http.client import HttpError
+from governance_pipeline.http.paginators import CrossOriginRefused
 from governance_pipeline.langsmith.api import LangSmithAuthError, LangSmithError
 from governance_pipeline.s3.client import S3AccessError
 from tests.http_polling.helpers import FAST_RETRY, audit_config

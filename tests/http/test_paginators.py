@@ -6,11 +6,11 @@ import pytest
 
 from governance_pipeline.http.paginators import (
     PAGINATORS,
+    CrossOriginRefused,
     HeaderLinkPaginator,
     JSONCursorPaginator,
     JSONLinkPaginator,
     LinkHeaderPaginator,
-    NextUrlRefused,
     OffsetPaginator,
     PageNumberPaginator,
     PageRequest,
@@ -50,13 +50,13 @@ def test_link_header_follows_rel_next_relative_to_the_page_and_keeps_other_param
 
 def test_a_next_url_to_another_origin_is_refused_not_followed():
     pages = [PageView(BASE, 2, links={"next": {"url": "https://evil.example/steal"}})]
-    with pytest.raises(NextUrlRefused, match=r"another host \(https://evil.example\)"):
+    with pytest.raises(CrossOriginRefused, match=r"another host \(https://evil.example\)"):
         run(LinkHeaderPaginator(), pages)
     other_port = [PageView(BASE, 2, headers={"NextPageUri": "https://api.example.com:8443/v1/audit?p=2"})]
-    with pytest.raises(NextUrlRefused):
+    with pytest.raises(CrossOriginRefused):
         run(HeaderLinkPaginator("NextPageUri"), other_port)
     downgrade = [PageView(BASE, 2, values={"next": "http://api.example.com/v1/audit?p=2"})]
-    with pytest.raises(NextUrlRefused):
+    with pytest.raises(CrossOriginRefused):
         run(JSONLinkPaginator(), downgrade)
 
 
@@ -73,6 +73,19 @@ def test_header_link_and_json_link_stop_when_the_url_is_absent_repeated_or_the_p
     )
     assert len(sent) == 2
     assert len(run(JSONLinkPaginator(), [PageView(BASE, 3, values={"next": None})])) == 1
+
+
+def test_header_link_can_page_past_an_empty_page_and_counts_a_repeated_url_as_a_cycle():
+    p2, p3 = BASE + "?p=2", BASE + "?p=3"
+    pages = [
+        PageView(BASE, 0, headers={"NextPageUri": p2}),
+        PageView(p2, 1, headers={"NextPageUri": p3}),
+        PageView(p3, 1, headers={"NextPageUri": p2}),
+    ]
+    paginator = HeaderLinkPaginator("NextPageUri", stop_after_empty_page=False)
+    assert [r.url for r in run(paginator, pages)] == [BASE, p2, p3]
+    assert paginator.cycles == 1
+    assert len(run(HeaderLinkPaginator("NextPageUri"), pages)) == 1
 
 
 def test_cursor_sends_the_cursor_param_and_tracks_the_safe_cursor():

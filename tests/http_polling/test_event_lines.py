@@ -144,7 +144,8 @@ def test_split_reads_the_paths_like_the_compiled_jsonpaths(body, events):
             "https://x.example.com", eventsJsonPath="$.data.items", cursorJsonPath="$.next", hasMoreJsonPath="$.more"
         )
     )
-    lines, cursor, more = split.read(json.dumps(body).encode())
+    lines, values = split.read(json.dumps(body).encode())
+    cursor, more = values["next"], values["has_more"]
     assert [orjson.loads(line) for line in lines] == events == cfg.compiled.events(body)
     expected_cursor = cfg.compiled.cursor(body)
     assert cursor == (None if isinstance(expected_cursor, dict) else expected_cursor)

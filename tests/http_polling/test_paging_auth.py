@@ -10,7 +10,7 @@ import pytest
 
 from governance_pipeline.adapters.base import Window
 from governance_pipeline.adapters.http_polling.adapter import BackfillNotSupported
-from governance_pipeline.adapters.http_polling.engine import PullError
+from governance_pipeline.errors import PullError
 from tests.http_polling.helpers import AUDIT_MAPPING, FAST_RETRY, fixture, lake_rows, pull, sources
 from tests.support.http import Response, serve
 

@@ -4,130 +4,24 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
-from functools import lru_cache
-
-import orjson
-import pyarrow as pa
 
 from governance_pipeline.adapters.base import Adapter, Batch, Window
 from governance_pipeline.adapters.http_polling.auth import Auth
 from governance_pipeline.adapters.http_polling.config import HttpPollingConfig
-from governance_pipeline.adapters.http_polling.engine import Page, PageFetcher, PullError
+from governance_pipeline.adapters.http_polling.engine import PageFetcher
 from governance_pipeline.adapters.http_polling.templates import Context
-from governance_pipeline.errors import PermanentError
+from governance_pipeline.adapters.pages import block_mapping, page_batches
+from governance_pipeline.errors import PermanentError, PullError
 from governance_pipeline.http.client import HttpClient
-from governance_pipeline.mapping.arrow_json import ArrowJsonMapping
 from governance_pipeline.mapping.event_mapping import EventMapping
-from governance_pipeline.read_ahead import ordered_map, read_ahead
+from governance_pipeline.read_ahead import read_ahead
 
 
 class BackfillNotSupported(PullError, PermanentError):
     pass
 
 
-BATCH_ROWS = 5_000  # pages are mapped and written together up to this many records (fewer, larger Arrow calls)
 SETTLE = timedelta(minutes=5)  # how late an audit API may index an event (a day completes this long after it ends)
-MAP_THREADS = 2  # batches mapped at once: the block mapping releases the GIL while the next page is fetched
-
-
-class _Pending:
-    """Records (or JSON lines) of consecutive pages waiting to be mapped as one batch."""
-
-    def __init__(self) -> None:
-        self.records: list = []
-        self.raws: list[str] = []
-        self.lines: list[bytes] = []
-        self.bad: list[dict] = []
-        self.raw_count = 0
-        self.errors = 0
-        self.cursor: str | None = None
-
-    @property
-    def size(self) -> int:
-        return len(self.records) + len(self.lines) + len(self.bad)
-
-    def takes(self, page: Page) -> bool:
-        """Whether ``page`` can join this batch (a batch holds either decoded records or JSON lines)."""
-        if page.lines is None:
-            return not self.lines
-        return not (self.records or self.bad)
-
-    def add(self, page: Page) -> None:
-        if page.lines is not None:
-            self.lines.extend(page.lines)
-        dumps = orjson.dumps
-        for i, rec in enumerate(page.records):
-            if isinstance(rec, dict):
-                self.records.append(rec)
-                self.raws.append(dumps(rec).decode())
-            else:
-                self.bad.append(
-                    {
-                        "file": page.url,
-                        "line": i + 1,
-                        "error": f"expected a JSON object, got {type(rec).__name__}",
-                        "raw": dumps(rec).decode(),
-                    }
-                )
-        self.raw_count += page.raw_count if page.raw_count is not None else len(page.records) + len(page.lines or ())
-        self.errors += 1 if page.cycle else 0
-        self.cursor = page.cursor
-
-    def batch(self, mapping, window: Window | None) -> Batch:
-        if self.lines:
-            table = _map_lines(self.lines, mapping)
-        else:
-            table = mapping.to_table(self.records, self.raws)
-        return Batch(
-            table,
-            raw_count=self.raw_count,
-            errors=len(self.bad) + self.errors,
-            quarantine=self.bad,
-            cursor=None if window is not None else self.cursor,
-        )
-
-
-def _map_lines(lines: list[bytes], mapping: EventMapping) -> pa.Table:
-    """Events that arrived as compact JSON lines: mapped as one NDJSON block (the same path as S3
-    drops), or decoded and mapped record by record when that path declines."""
-    table = block_mapping(mapping).map_block(b"\n".join([*lines, b""]))  # one copy, newline-terminated
-    if table is None:
-        table = mapping.to_table([orjson.loads(line) for line in lines], [line.decode() for line in lines])
-    return table
-
-
-@lru_cache(maxsize=64)
-def block_mapping(mapping: EventMapping) -> ArrowJsonMapping:
-    return ArrowJsonMapping(mapping)
-
-
-def page_batch(page: Page, mapping, window: Window | None) -> Batch:
-    """Normalize one page: objects are mapped (raw JSON kept), anything else is counted and quarantined."""
-    pending = _Pending()
-    pending.add(page)
-    return pending.batch(mapping, window)
-
-
-def _groups(pages: Iterable[Page], rows: int) -> Iterator[_Pending]:
-    pending = _Pending()
-    for page in pages:
-        if not pending.takes(page):
-            yield pending
-            pending = _Pending()
-        pending.add(page)
-        if pending.size >= rows:
-            yield pending
-            pending = _Pending()
-    if pending.raw_count or pending.cursor is not None:
-        yield pending
-
-
-def page_batches(pages: Iterable[Page], mapping, window: Window | None, rows: int = BATCH_ROWS) -> Iterator[Batch]:
-    """Consecutive pages as batches of about ``rows`` records, each carrying its last page's cursor. Batches are
-    mapped on worker threads (the block mapping releases the GIL) and come out in order."""
-    return ordered_map(
-        lambda pending: pending.batch(mapping, window), _groups(pages, rows), workers=MAP_THREADS, ahead=MAP_THREADS
-    )
 
 
 class HttpPollingAdapter(Adapter):

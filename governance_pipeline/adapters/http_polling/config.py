@@ -1,24 +1,24 @@
 """The ``http_polling`` config: the pull-config JSON shape verbatim, plus params, body, cursorParam,
-hasMoreJsonPath and a few auth/retry knobs. Templates, JSONPaths and the cron are checked and compiled here,
-once, when the sources file loads."""
+hasMoreJsonPath and a few auth/retry knobs, or instead of the flat paging/auth keys the ``paginator`` and ``auth``
+objects keyed by ``type``. Templates, JSONPaths and the cron are checked and compiled here, once, when the
+sources file loads; the flat keys are converted to ``paginator``/``auth`` on load."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Union
 
 from pydantic import AfterValidator, Field, PrivateAttr, field_validator, model_validator
 
 from governance_pipeline.adapters.common import EventMappingConfig
 from governance_pipeline.adapters.http_polling import templates as tpl
-from governance_pipeline.adapters.http_polling.cron import validate_cron
+from governance_pipeline.config.cron import Cron
 from governance_pipeline.config.models import StrictModel
-from governance_pipeline.http.client import DEFAULT_DEADLINE_SECONDS, DEFAULT_MAX_RESPONSE_BYTES, RetryPolicy
+from governance_pipeline.http.retry import RetryConfig
 from governance_pipeline.mapping.jsonpath import compile_path, compile_path_all, plain_steps, validate_path
 
 TemplateStr = Annotated[str, AfterValidator(tpl.check)]
 JsonPathStr = Annotated[str, AfterValidator(validate_path)]
-Cron = Annotated[str, AfterValidator(validate_cron)]
 AuthMode = Literal["bearer", "basic", "api_key", "oauth2_client_credentials", "none"]
 
 # credential keys each authMode reads when the headers do not already carry the credential
@@ -31,29 +31,90 @@ AUTH_KEYS: dict[str, tuple[str, ...]] = {
 }
 
 
-class RetryConfig(StrictModel):
-    """Bounded retries for 429/5xx/connection errors (exponential backoff with jitter)."""
+PAGING_KEYS = ("cursorJsonPath", "cursorParam", "hasMoreJsonPath")
+AUTH_FLAT_KEYS = ("authMode", "apiKeyHeader", "tokenUrl", "scope")
 
-    maxAttempts: int = Field(default=6, ge=1, le=20)
-    backoffBaseSeconds: float = Field(default=0.5, ge=0)
-    backoffMaxSeconds: float = Field(default=30.0, ge=0)
-    maxRetryAfterSeconds: float = Field(default=300.0, ge=0)
-    timeoutSeconds: float = Field(default=60.0, gt=0)
-    # whole exchange (redirects and body included) and response body size, per attempt
-    deadlineSeconds: float = Field(default=DEFAULT_DEADLINE_SECONDS, gt=0)
-    maxResponseMiB: float = Field(default=DEFAULT_MAX_RESPONSE_BYTES / (1 << 20), gt=0)
 
-    def policy(self) -> RetryPolicy:
-        return RetryPolicy(self.maxAttempts, self.backoffBaseSeconds, self.backoffMaxSeconds, self.maxRetryAfterSeconds)
+class CursorPaging(StrictModel):
+    """A ``Link: rel=next`` header wins; else the value at ``cursorPath``: an absolute URL there is followed as
+    the next page, anything else is sent as ``cursorParam`` (or fills ``${{cursor}}``). The committed cursor
+    follows docs/http_polling.md "Cursor guarantee". Without ``cursorPath`` only the Link header pages."""
 
-    def client_options(self) -> dict[str, Any]:
-        """Keyword arguments for ``HttpClient``: policy, per-read timeout, deadline and byte cap."""
-        return {
-            "policy": self.policy(),
-            "timeout": self.timeoutSeconds,
-            "deadline": self.deadlineSeconds,
-            "max_response_bytes": int(self.maxResponseMiB * (1 << 20)),
-        }
+    type: Literal["cursor"]
+    cursorPath: JsonPathStr | None = None
+    cursorParam: str = Field(default="cursor", min_length=1)
+    hasMorePath: JsonPathStr | None = None
+
+
+class LinkHeaderPaging(StrictModel):
+    """The ``Link: <...>; rel="next"`` URL (the cursor rules of ``cursor`` paging, with no body cursor)."""
+
+    type: Literal["link_header"]
+
+
+class JsonLinkPaging(StrictModel):
+    """A next-page URL at ``nextUrlPath`` (the cursor rules of ``cursor`` paging; the URL is the cursor)."""
+
+    type: Literal["json_link"]
+    nextUrlPath: JsonPathStr
+
+
+class OffsetPaging(StrictModel):
+    """``offsetParam``/``limitParam``; stops on a short or empty page or at the number at ``totalPath``."""
+
+    type: Literal["offset"]
+    limit: int = Field(ge=1)
+    offsetParam: str = Field(default="offset", min_length=1)
+    limitParam: str = Field(default="limit", min_length=1)
+    totalPath: JsonPathStr | None = None
+
+
+class PageNumberPaging(StrictModel):
+    """``pageParam`` counting from ``basePage``; stops on an empty page or after ``totalPagesPath`` pages."""
+
+    type: Literal["page_number"]
+    pageParam: str = Field(default="page", min_length=1)
+    basePage: int = Field(default=1, ge=0)
+    totalPagesPath: JsonPathStr | None = None
+
+
+class SinglePaging(StrictModel):
+    type: Literal["single_page"]
+
+
+PaginatorConfig = Annotated[
+    Union[CursorPaging, LinkHeaderPaging, JsonLinkPaging, OffsetPaging, PageNumberPaging, SinglePaging],  # noqa: UP007
+    Field(discriminator="type"),
+]
+
+
+class BearerAuth(StrictModel):
+    type: Literal["bearer"]
+
+
+class BasicAuth(StrictModel):
+    type: Literal["basic"]
+
+
+class ApiKeyAuth(StrictModel):
+    type: Literal["api_key"]
+    header: str = Field(default="X-API-Key", min_length=1)
+
+
+class OAuth2Auth(StrictModel):
+    type: Literal["oauth2_client_credentials"]
+    tokenUrl: TemplateStr
+    scope: str | None = None
+
+
+class NoAuth(StrictModel):
+    type: Literal["none"]
+
+
+AuthConfig = Annotated[
+    Union[BearerAuth, BasicAuth, ApiKeyAuth, OAuth2Auth, NoAuth],  # noqa: UP007
+    Field(discriminator="type"),
+]
 
 
 class Compiled:
@@ -66,19 +127,25 @@ class Compiled:
         self.body = tpl.JsonTemplate.compile(c.body) if c.body is not None else None
         self.token_url = tpl.parse(c.tokenUrl) if c.tokenUrl else None
         self.events: Callable[[Any], list] = compile_path_all(c.eventsJsonPath)
-        self.cursor: Callable[[Any], Any] | None = compile_path(c.cursorJsonPath) if c.cursorJsonPath else None
-        self.has_more: Callable[[Any], Any] | None = compile_path(c.hasMoreJsonPath) if c.hasMoreJsonPath else None
-        # The same three paths as object keys, when each is a plain path of keys (None where one is not).
-        steps = [plain_steps(p) if p else [] for p in (c.eventsJsonPath, c.cursorJsonPath, c.hasMoreJsonPath)]
-        keys_only = all(s is not None and all(type(k) is str for k in s) for s in steps)
-        self.key_paths: tuple[list[str], list[str] | None, list[str] | None] | None = (
-            (
-                _keys(steps[0]),
-                _keys(steps[1]) if c.cursorJsonPath else None,
-                _keys(steps[2]) if c.hasMoreJsonPath else None,
-            )
-            if keys_only
-            else None
+        # body values the paginator reads, by name, at their JSON paths
+        paging = c.paging
+        value_paths: dict[str, str | None] = {}
+        if isinstance(paging, (CursorPaging, JsonLinkPaging)):
+            value_paths = {"next": c.cursorJsonPath, "has_more": c.hasMoreJsonPath}
+        elif isinstance(paging, OffsetPaging):
+            value_paths = {"total": paging.totalPath}
+        elif isinstance(paging, PageNumberPaging):
+            value_paths = {"total_pages": paging.totalPagesPath}
+        paths = {name: p for name, p in value_paths.items() if p}
+        self.values: dict[str, Callable[[Any], Any]] = {name: compile_path(p) for name, p in paths.items()}
+        self.cursor: Callable[[Any], Any] | None = self.values.get("next")
+        self.has_more: Callable[[Any], Any] | None = self.values.get("has_more")
+        # The same paths as object keys, when each is a plain path of keys (None where one is not).
+        events_steps = plain_steps(c.eventsJsonPath)
+        steps = {name: plain_steps(p) for name, p in paths.items()}
+        keys_only = all(s is not None and all(type(k) is str for k in s) for s in (events_steps, *steps.values()))
+        self.key_paths: tuple[list[str], dict[str, list[str]]] | None = (
+            (_keys(events_steps), {name: _keys(s) for name, s in steps.items()}) if keys_only else None
         )
         names: set[str] = set(self.url.names)
         for t in (*self.headers.values(), *self.params.values()):
@@ -126,7 +193,20 @@ class HttpPollingConfig(StrictModel):
     retry: RetryConfig = Field(default_factory=RetryConfig)
     maxPages: int = Field(default=100_000, ge=1)  # per run; a server inventing cursors forever ends here
     maxRunSeconds: float = Field(default=6 * 3600.0, gt=0)  # time budget of one run's paging
+    paginator: PaginatorConfig | None = None
+    auth: AuthConfig | None = None
     _compiled: Compiled | None = PrivateAttr(default=None)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_way(cls, data: Any) -> Any:
+        """The flat paging/auth keys and the ``paginator``/``auth`` objects are two spellings: not both."""
+        if isinstance(data, dict):
+            for new, flat in (("paginator", PAGING_KEYS), ("auth", AUTH_FLAT_KEYS)):
+                both = [k for k in flat if k in data]
+                if new in data and both:
+                    raise ValueError(f"give either {new} or {', '.join(both)}, not both")
+        return data
 
     @field_validator("headers", "params", mode="before")
     @classmethod
@@ -162,7 +242,45 @@ class HttpPollingConfig(StrictModel):
         return self
 
     def model_post_init(self, __context: Any) -> None:
+        self._convert()
         self._compiled = Compiled(self)
+
+    def _convert(self) -> None:
+        """Flat keys -> ``paginator``; ``auth`` -> the flat auth fields (what ``auth.py`` reads). After validation,
+        so an error names the key the user wrote; the model is frozen, hence ``object.__setattr__``."""
+        put = object.__setattr__
+        if self.auth is not None:
+            put(self, "authMode", self.auth.type)
+            if isinstance(self.auth, ApiKeyAuth):
+                put(self, "apiKeyHeader", self.auth.header)
+            if isinstance(self.auth, OAuth2Auth):
+                put(self, "tokenUrl", self.auth.tokenUrl)
+                put(self, "scope", self.auth.scope)
+        paging = self.paginator
+        if paging is None:
+            put(
+                self,
+                "paginator",
+                CursorPaging(
+                    type="cursor",
+                    cursorPath=self.cursorJsonPath,
+                    cursorParam=self.cursorParam,
+                    hasMorePath=self.hasMoreJsonPath,
+                ),
+            )
+        elif isinstance(paging, CursorPaging):
+            put(self, "cursorJsonPath", paging.cursorPath)
+            put(self, "cursorParam", paging.cursorParam)
+            put(self, "hasMoreJsonPath", paging.hasMorePath)
+        elif isinstance(paging, JsonLinkPaging):
+            put(self, "cursorJsonPath", paging.nextUrlPath)
+
+    @property
+    def paging(
+        self,
+    ) -> CursorPaging | LinkHeaderPaging | JsonLinkPaging | OffsetPaging | PageNumberPaging | SinglePaging:
+        assert self.paginator is not None
+        return self.paginator
 
     @property
     def compiled(self) -> Compiled:
@@ -190,5 +308,5 @@ class HttpPollingConfig(StrictModel):
                     out.setdefault(name.split(".", 1)[1], "body")
         if not c.header_has_auth or self.authMode == "oauth2_client_credentials":
             for key in AUTH_KEYS[self.authMode]:
-                out.setdefault(key, "authMode")
+                out.setdefault(key, "auth" if self.auth is not None else "authMode")
         return out

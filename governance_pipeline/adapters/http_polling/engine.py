@@ -1,5 +1,6 @@
-"""The page loop of ``http_polling``: build each request from the compiled templates, send it through the
-shared client, decode the body once, find events / next page / has-more, and track the safe cursor."""
+"""The page loop of ``http_polling``: the configured paginator driven by ``paginate``; each request is built from
+the compiled templates plus the paginator's URL and parameters, sent through the shared client, and its body
+decoded once (or split by simdjson) for the events and the body values the paginator reads."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ import dataclasses
 import logging
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any, cast
 from urllib.parse import parse_qsl, urlsplit
 
@@ -15,40 +15,18 @@ import orjson
 import requests
 import simdjson
 
+from governance_pipeline.adapters.http_polling import pagination
 from governance_pipeline.adapters.http_polling.auth import Auth
 from governance_pipeline.adapters.http_polling.config import Compiled, HttpPollingConfig
-from governance_pipeline.adapters.http_polling.pagination import (
-    CursorTracker,
-    as_cursor,
-    is_url,
-    next_link,
-    origin,
-    strip_secrets,
-)
+from governance_pipeline.adapters.http_polling.pagination import LinkOrCursorPaginator, strip_secrets
 from governance_pipeline.adapters.http_polling.templates import Context
-from governance_pipeline.errors import GovernanceError, PermanentError
+from governance_pipeline.adapters.pages import Page
+from governance_pipeline.errors import PullError
 from governance_pipeline.http.client import HttpClient, HttpError
+from governance_pipeline.http.paginators import CrossOriginRefused, PageRequest, PageView, paginate
 from governance_pipeline.http.redact import redact_url
 
 log = logging.getLogger("governance_pipeline.http_polling")
-
-
-class PullError(GovernanceError, RuntimeError):
-    """A pull that cannot go on (bad body, foreign next-page host); the message names the source, no secret."""
-
-
-class CrossOriginRefused(PullError, PermanentError):
-    """A next-page URL (or a link to follow) on another origin: following it would send the credentials there."""
-
-
-@dataclass
-class Page:
-    records: list[Any]
-    url: str  # redacted
-    cursor: str | None  # safe to commit once this page and earlier ones are durable
-    cycle: bool = False
-    raw_count: int | None = None  # records before a source-side filter (default: len(records))
-    lines: list[bytes] | None = None  # instead of records: each event (a JSON object) as compact JSON text
 
 
 class _Split:
@@ -56,15 +34,15 @@ class _Split:
     text (``mini``) without becoming Python objects, for the NDJSON block mapping. Any doubt (an event that is
     not an object, a path with wildcards, a body simdjson rejects) and the caller decodes the body with orjson."""
 
-    def __init__(self, events: list[str], cursor: list[str] | None, has_more: list[str] | None):
-        self.events, self.cursor, self.has_more = events, cursor, has_more
+    def __init__(self, events: list[str], values: dict[str, list[str]]):
+        self.events, self.values = events, values
 
     @classmethod
     def of(cls, c: Compiled) -> _Split | None:
         return cls(*c.key_paths) if c.key_paths is not None else None
 
-    def read(self, body: bytes) -> tuple[list[bytes], Any, Any] | None:
-        """(event lines, cursor value, has-more value), or None to take the orjson path."""
+    def read(self, body: bytes) -> tuple[list[bytes], dict[str, Any]] | None:
+        """(event lines, the paginator's body values by name), or None to take the orjson path."""
         try:
             doc = simdjson.Parser().parse(body)
         except ValueError:
@@ -81,9 +59,7 @@ class _Split:
             lines = cast(list[bytes], found)
         else:
             return None
-        cursor = _scalar(_walk(doc, self.cursor)) if self.cursor is not None else None
-        has_more = _scalar(_walk(doc, self.has_more)) if self.has_more is not None else None
-        return lines, cursor, has_more
+        return lines, {name: _scalar(_walk(doc, steps)) for name, steps in self.values.items()}
 
 
 def _mini(obj: simdjson.Object) -> bytes:
@@ -123,14 +99,22 @@ class PageFetcher:
         self.ctx = ctx
         self.client = client
         self.auth = auth
-        self.origin = origin(self.c.url.render(ctx) or "")
         self.split = _Split.of(self.c) if as_lines else None
 
     def pages(self, start: str | None) -> Iterator[Page]:
-        tracker = CursorTracker(start)
+        """The configured paginator driven by ``paginate``; each page carries the cursor safe to commit once it
+        and the pages before it are durable (None for paging without a committable position)."""
+        secrets = self.client.secrets
+        paginator = pagination.build(self.config, start, lambda url: strip_secrets(url, secrets))
+        cursor_of = paginator if isinstance(paginator, LinkOrCursorPaginator) else None
+        start_cursor = cursor_of.template_cursor if cursor_of is not None else None
+        first = self.c.url.render(dataclasses.replace(self.ctx, cursor=start_cursor)) or ""
+
         started = time.monotonic()
         fetched = 0
-        while True:
+
+        def fetch(request: PageRequest) -> tuple[tuple[list[Any], list[bytes] | None, str], PageView]:
+            nonlocal fetched
             if fetched >= self.config.maxPages:
                 raise PullError(
                     f"source '{self.source_id}': still paging after maxPages={self.config.maxPages} pages; "
@@ -142,56 +126,47 @@ class PageFetcher:
                     f"({fetched} pages); the run stops without moving the cursor"
                 )
             fetched += 1
-            method, url, kwargs = self._request(tracker.current)
+            method, url, kwargs = self._request(request, first, cursor_of.template_cursor if cursor_of else None)
             resp = self._send(method, url, kwargs)
-            shown = redact_url(resp.url or url, self.client.secrets)
+            shown = redact_url(resp.url or url, secrets)
             split = self.split.read(resp.content) if self.split is not None else None
             lines: list[bytes] | None = None
             if split is not None:
-                lines, cursor_value, flag = split
+                lines, values = split
                 records: list[Any] = []
             else:
                 doc = self._decode(resp, method, shown)
                 records = self.c.events(doc)
-                cursor_value = self.c.cursor(doc) if self.c.cursor is not None else None
-                flag = self.c.has_more(doc) if self.c.has_more is not None else None
-            nxt = next_link(resp.links, resp.url or url)
-            if nxt is None and self.c.cursor is not None:
-                nxt = as_cursor(cursor_value)
-            if is_url(nxt):
-                nxt = strip_secrets(nxt, self.client.secrets)  # type: ignore[arg-type]
-            has_more = None if flag is None else flag not in (False, "false", "False", 0)
+                values = {name: get(doc) for name, get in self.c.values.items()}
             count = len(lines) if lines is not None else len(records)
-            cycles = tracker.cycles
-            more = tracker.advance(nxt, count, has_more)
-            cycle = tracker.cycles > cycles
-            if cycle:
-                log.warning("source %s: cursor cycle at %s; stopped paging", self.source_id, shown)
-            yield Page(records, shown, tracker.safe, cycle, lines=lines)
-            if not more:
-                return
+            return (records, lines, shown), PageView(resp.url or url, count, resp.headers, resp.links, values)
 
-    def _request(self, cursor: str | None) -> tuple[str, str, dict]:
-        ctx = dataclasses.replace(self.ctx, cursor=None if is_url(cursor) else cursor)
+        cycles = 0
+        try:
+            for records, lines, shown in paginate(paginator, PageRequest(first), fetch):
+                cycle = cursor_of is not None and cursor_of.cycles > cycles
+                if cursor_of is not None:
+                    cycles = cursor_of.cycles
+                if cycle:
+                    log.warning("source %s: cursor cycle at %s; stopped paging", self.source_id, shown)
+                yield Page(records, shown, cursor_of.safe if cursor_of else None, cycle, lines=lines)
+        except CrossOriginRefused as exc:
+            raise CrossOriginRefused(f"source '{self.source_id}': {exc}") from None
+
+    def _request(self, request: PageRequest, first: str, cursor: str | None) -> tuple[str, str, dict]:
+        ctx = dataclasses.replace(self.ctx, cursor=cursor)
         params = {k: v for k, t in self.c.params.items() if (v := t.render(ctx)) is not None}
         headers = {k: v for k, t in self.c.headers.items() if (v := t.render(ctx)) is not None}
         headers.update(self.auth.headers())
         kwargs: dict[str, Any] = {"headers": headers}
-        if is_url(cursor):
-            assert cursor is not None
-            if origin(cursor) != self.origin:
-                raise CrossOriginRefused(
-                    f"source '{self.source_id}': refusing to follow a next-page URL to another host "
-                    f"({redact_url(cursor, self.client.secrets)})"
-                )
-            present = {k for k, _ in parse_qsl(urlsplit(cursor).query, keep_blank_values=True)}
-            kwargs["params"] = {k: v for k, v in params.items() if k not in present}
-            url = cursor
+        if request.url != first:  # a next-page URL (its origin checked by the paginator): its own query wins
+            present = {k for k, _ in parse_qsl(urlsplit(request.url).query, keep_blank_values=True)}
+            params = {k: v for k, v in params.items() if k not in present}
+            url = request.url
         else:
             url = self.c.url.render(ctx) or ""
-            if cursor is not None and not self.c.cursor_in_template:
-                params[self.config.cursorParam] = cursor
-            kwargs["params"] = params
+        params.update(request.params)
+        kwargs["params"] = params
         if self.config.method == "POST" and self.c.body is not None:
             kwargs["data"] = orjson.dumps(self.c.body.render(ctx))
             headers.setdefault("Content-Type", "application/json")

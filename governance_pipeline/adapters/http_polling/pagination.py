@@ -1,39 +1,35 @@
-"""Where the next page is, and which cursor is safe to commit.
+"""The ``paginator`` of an ``http_polling`` source as a strategy object, and which cursor is safe to commit.
 
-The next page comes from, in order: a ``Link: <...>; rel="next"`` header, then the value at
-``cursorJsonPath`` (an absolute URL there is followed as a next-page URL, anything else is sent as the
-cursor). Paging stops on an empty page, on ``hasMoreJsonPath`` false, when there is no next page, or when a
-cursor comes back that this run already requested (a cycle, A->B->A as well as A->A).
+``cursor`` paging (also what the flat ``cursorJsonPath``/``cursorParam``/``hasMoreJsonPath`` keys become, and
+``link_header``/``json_link``): the next page comes from, in order, a ``Link: <...>; rel="next"`` header, then
+the body value at the cursor path (an absolute URL there is followed as a next-page URL, anything else is sent
+as the cursor). Paging stops on an empty page, on has-more false, when there is no next page, or when a cursor
+comes back that this run already requested (a cycle, A->B->A as well as A->A).
+
+``offset``, ``page_number`` and ``single_page`` are the shared strategies of ``governance_pipeline.http.paginators``;
+they have no position worth committing (see docs/http_polling.md "Paging"), so their pages carry no cursor.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
-
-def as_cursor(value: Any) -> str | None:
-    """A cursor value from a JSON body as text (None and "" mean no cursor)."""
-    if value is None or value == "" or isinstance(value, (dict, list)):
-        return None
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
-
-
-def is_url(cursor: str | None) -> bool:
-    return cursor is not None and (cursor.startswith(("https://", "http://")))
+from governance_pipeline.adapters.http_polling import config as cfg
+from governance_pipeline.http.paginators import (
+    OffsetPaginator,
+    PageNumberPaginator,
+    PageRequest,
+    PageView,
+    Paginator,
+    SinglePagePaginator,
+    as_cursor,
+    is_url,
+)
 
 
-def origin(url: str) -> tuple[str, str]:
-    parts = urlsplit(url)
-    return parts.scheme.lower(), parts.netloc.rsplit("@", 1)[-1].lower()
-
-
-def next_link(links: dict, base_url: str) -> str | None:
+def next_link(links: Any, base_url: str) -> str | None:
     """The absolute ``rel=next`` URL from ``requests``' parsed ``Link`` header, if any."""
     nxt = links.get("next") if links else None
     url = nxt.get("url") if nxt else None
@@ -50,38 +46,82 @@ def strip_secrets(url: str, secrets: tuple[str, ...]) -> str:
     return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(kept), parts.fragment))
 
 
-@dataclass
-class CursorTracker:
-    """The cursors of one run: which were requested, and the last one that is safe to commit.
+def has_more(flag: Any) -> bool | None:
+    return None if flag is None else flag not in (False, "false", "False", 0)
 
-    ``safe`` is the newest non-null cursor from which re-requesting returns nothing older than what has
-    been written; on the last page (no next cursor) it stays the cursor that fetched that page, so the next
-    run re-reads it (the lake drops what it already holds) and picks up whatever was appended since.
+
+class LinkOrCursorPaginator(Paginator):
+    """``cursor`` paging: the Link header, else a body cursor that is a URL to follow or a value to send.
+
+    ``current`` is the cursor of the next request (a URL, a value, or None for the configured request); ``safe``
+    is the newest non-null cursor from which re-requesting returns nothing older than what has been written. On
+    the last page (no next cursor) it stays the cursor that fetched that page, so the next run re-reads it (the
+    lake drops what it already holds) and picks up whatever was appended since. ``cursor_param`` None: the
+    cursor fills a ``${{cursor}}`` template instead of a query parameter.
     """
 
-    start: str | None
-    seen: set[str] = field(default_factory=set)
-    cycles: int = 0
+    type_name = "cursor"
+    body_values = ("next", "has_more")
 
-    def __post_init__(self) -> None:
-        self.safe = self.start
-        self.current = self.start
-        if self.start is not None:
-            self.seen.add(self.start)
+    def __init__(self, start: str | None, cursor_param: str | None, clean: Callable[[str], str] = lambda u: u):
+        super().__init__()
+        self.cursor_param, self.clean = cursor_param, clean
+        self.current = self.safe = start
+        self.cycles = 0
+        self.seen: set[str] = {start} if start is not None else set()
+        self._first = ""
+        self._base = ""
 
-    def advance(self, next_cursor: str | None, page_size: int, has_more: bool | None) -> bool:
-        """Record one fetched page; True when another page should be requested."""
-        if page_size == 0:
-            return False  # keep `safe`: the same position is re-read next run
-        if next_cursor is None:
-            return False
-        if has_more is False:
-            self.safe = next_cursor  # the API's own "resume from here" token
-            return False
-        if next_cursor in self.seen:
+    def init_request(self, request: PageRequest) -> None:
+        super().init_request(request)
+        self._first = request.url
+        self._point(request)
+
+    def update_state(self, page: PageView) -> None:
+        self._base = page.url
+        nxt = next_link(page.links, page.url)
+        if nxt is None:
+            nxt = as_cursor(page.value("next"))
+        if nxt is not None and is_url(nxt):
+            nxt = self.clean(nxt)
+        more = has_more(page.value("has_more"))
+        if page.count == 0 or nxt is None:
+            self.has_next_page = False  # keep `safe`: the same position is re-read next run
+        elif more is False:
+            self.safe = nxt  # the API's own "resume from here" token
+            self.has_next_page = False
+        elif nxt in self.seen:
             self.cycles += 1
-            return False
-        self.seen.add(next_cursor)
-        self.safe = next_cursor
-        self.current = next_cursor
-        return True
+            self.has_next_page = False
+        else:
+            self.seen.add(nxt)
+            self.safe = self.current = nxt
+
+    def update_request(self, request: PageRequest) -> None:
+        request.url, request.params = self._first, {}
+        self._point(request)
+
+    def _point(self, request: PageRequest) -> None:
+        if is_url(self.current):
+            assert self.current is not None
+            self._follow(request, self.current, self._base or self._first)
+        elif self.current is not None and self.cursor_param is not None:
+            request.params[self.cursor_param] = self.current
+
+    @property
+    def template_cursor(self) -> str | None:
+        """What ``${{cursor}}`` renders to for the next request."""
+        return None if is_url(self.current) else self.current
+
+
+def build(config: cfg.HttpPollingConfig, start: str | None, clean: Callable[[str], str]) -> Paginator:
+    """A fresh paginator for one run of ``config``, resuming from the committed cursor ``start``."""
+    p = config.paging
+    if isinstance(p, (cfg.CursorPaging, cfg.LinkHeaderPaging, cfg.JsonLinkPaging)):
+        param = None if config.compiled.cursor_in_template else config.cursorParam
+        return LinkOrCursorPaginator(start, param, clean)
+    if isinstance(p, cfg.OffsetPaging):
+        return OffsetPaginator(p.limit, offset_param=p.offsetParam, limit_param=p.limitParam)
+    if isinstance(p, cfg.PageNumberPaging):
+        return PageNumberPaginator(base_page=p.basePage, page_param=p.pageParam)
+    return SinglePagePaginator()

@@ -7,6 +7,9 @@ weekday names, and the aliases ``@hourly``, ``@daily``, ``@weekly``, ``@monthly`
 from __future__ import annotations
 
 import re
+from typing import Annotated
+
+from pydantic import AfterValidator
 
 ALIASES = {"@hourly", "@daily", "@midnight", "@weekly", "@monthly", "@yearly", "@annually"}
 _FIELDS: tuple[tuple[str, int, int, dict[str, int]], ...] = (
@@ -63,3 +66,7 @@ def validate_cron(expr: str) -> str:
     except ValueError as exc:
         raise ValueError(f"invalid cron expression '{expr}': {exc}") from None
     return expr
+
+
+Cron = Annotated[str, AfterValidator(validate_cron)]
+"""A config field holding a cron expression, checked at load."""

@@ -15,8 +15,9 @@ from pydantic import Field
 
 from governance_pipeline.adapters.base import Adapter
 from governance_pipeline.adapters.common import EventMappingConfig
-from governance_pipeline.adapters.http_polling.config import Cron, RetryConfig
+from governance_pipeline.config.cron import Cron
 from governance_pipeline.config.models import StrictModel
+from governance_pipeline.http.retry import RetryConfig
 from governance_pipeline.mapping.event_mapping import build_table
 from governance_pipeline.mapping.jsonpath import compile_path
 
