@@ -18,9 +18,9 @@ from governance_pipeline.defs.partitions import daily_partitions
 from governance_pipeline.marts import checks
 from governance_pipeline.marts.build import build_marts
 from governance_pipeline.marts.dbfile import connect_read_only
-from governance_pipeline.marts.lake_scan import register_lake
 from governance_pipeline.marts.query import scalar
 from governance_pipeline.marts.report import build_report
+from governance_pipeline.marts.usage import register_counted_lake
 
 POOL = "duckdb_writer"
 GROUP = "governance_marts"
@@ -45,7 +45,7 @@ def _with_lake(fn):
     if con is None:
         return checks.CheckOutcome(False, f"{settings.duckdb_path()} does not exist yet")
     try:
-        register_lake(con, settings.lake_root())
+        register_counted_lake(con, settings.lake_root())
         return fn(con)
     finally:
         con.close()

@@ -1,7 +1,8 @@
 """The Arrow schema of a lake event file (README, "The lake").
 
-Every file in the lake has exactly this schema, whatever the source, so that a plain
-``read_parquet('<lake>/events/**/*.parquet', hive_partitioning=true)`` works without ``union_by_name``.
+Every file the writer writes has exactly this schema, whatever the source. Columns are only ever added, at the
+end and nullable, so files written before a column existed lack it: readers of the whole lake use
+``read_parquet(..., union_by_name = true)`` (the marts do, see marts/lake_scan.py), which reads it as null.
 ``source_id`` and ``date`` are not in the files: they come from the Hive folder names.
 """
 
@@ -39,6 +40,9 @@ EVENT_SCHEMA = pa.schema(
         pa.field("parent_span_id", pa.string()),
         pa.field("organization_id", pa.string()),
         pa.field("flags", pa.string()),  # JSON text: content-classification or other source flags
+        # call | rollup | null: what the record itself declares (mapping/usage_kind.py); the marts decide whose
+        # usage counts from it and the trace (docs/marts.md, "Usage: one model call, one count")
+        pa.field("usage_kind", pa.string()),
     ]
 )
 

@@ -29,7 +29,7 @@ import pyarrow.compute as pc
 
 from governance_pipeline.enrich.cost import price_missing
 from governance_pipeline.lake import paths
-from governance_pipeline.lake.conform import conform, dedup_ids, split_by_date
+from governance_pipeline.lake.conform import conform, dedup_ids, split_by_date, with_lake_columns
 from governance_pipeline.lake.schema import EVENT_SCHEMA
 from governance_pipeline.lake.store import LakeStore
 
@@ -236,7 +236,7 @@ class LakeWriter:
         new_rows = dedup_ids(self.store.read_table(staged), keep="last") if staged else EVENT_SCHEMA.empty_table()
         existing = self.store.read_table(old)
         keep = pc.invert(pc.is_in(existing.column("source_event_id"), value_set=new_rows.column("source_event_id")))
-        merged = pa.concat_tables([existing.filter(keep).cast(EVENT_SCHEMA), new_rows.cast(EVENT_SCHEMA)])
+        merged = pa.concat_tables([with_lake_columns(existing.filter(keep)), with_lake_columns(new_rows)])
         self._seq += 1
         rel = f"{paths.staging_dir(self.source_id, self.txn)}/date={day}/{paths.part_name(self.txn, self._seq)}"
         self.store.write_parquet(rel, merged)

@@ -9,9 +9,10 @@ from pathlib import Path
 
 from governance_pipeline.marts.dbfile import write_session
 from governance_pipeline.marts.kpis import build_kpis
-from governance_pipeline.marts.lake_scan import governance_events_view_sql, register_lake
+from governance_pipeline.marts.lake_scan import governance_events_view_sql
 from governance_pipeline.marts.ocsf import build_ocsf
 from governance_pipeline.marts.query import scalar
+from governance_pipeline.marts.usage import register_counted_lake
 
 MARTS = ("kpis", "ocsf")
 
@@ -42,7 +43,7 @@ def build_marts(
     with write_session(db_path) as con:
         if threads:
             con.execute(f"SET threads = {int(threads)}")
-        stats.lake_files = register_lake(con, lake_root, dates)
+        stats.lake_files = register_counted_lake(con, lake_root, dates)
         stats.lake_events = scalar(con, "SELECT count(*) FROM lake_events")
         view = governance_events_view_sql(lake_root)
         if view:

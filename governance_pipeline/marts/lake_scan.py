@@ -1,6 +1,6 @@
 """Expose the lake's events to a DuckDB connection, as the relation ``lake_events``, for chosen dates.
 
-Local lakes are read with ``read_parquet(files, hive_partitioning=true)``; S3 lakes through a
+Local lakes are read with ``read_parquet(files, hive_partitioning=true, union_by_name=true)``; S3 lakes through a
 ``pyarrow.dataset`` over the same files (DuckDB's httpfs extension cannot be installed offline), registered
 into DuckDB. Either way the relation has the lake schema plus ``source_id`` (VARCHAR) and ``date`` (DATE).
 """
@@ -54,7 +54,10 @@ def lake_select(store: LakeStore, files: list[str]) -> str:
     if not files:
         return _empty_select()
     paths = ", ".join(_sql_str(store.local_path(f)) for f in files)
-    return f"SELECT * FROM read_parquet([{paths}], hive_partitioning = true, hive_types = {HIVE_TYPES})"
+    return (
+        f"SELECT * FROM read_parquet([{paths}], hive_partitioning = true, hive_types = {HIVE_TYPES}, "
+        "union_by_name = true)"
+    )
 
 
 def register_lake(
@@ -75,7 +78,14 @@ def register_lake(
         con.register(f"{name}_arrow", dataset)
         con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT * FROM {name}_arrow")
     else:
-        con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS {lake_select(store, files)}")
+        select = lake_select(store, files)
+        con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS {select}")
+        # Columns added to the lake after every file read here was written are read as nulls (lake/schema.py).
+        have = {r[0] for r in con.execute(f"DESCRIBE {name}").fetchall()}
+        missing = [f for f in EVENT_SCHEMA if f.name not in have]
+        if missing:
+            extra = ", ".join(f"CAST(NULL AS {_duck_type(f.type)}) AS {f.name}" for f in missing)
+            con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT *, {extra} FROM ({select})")
     return len(files)
 
 
@@ -92,5 +102,5 @@ def governance_events_view_sql(lake_root: str) -> str | None:
     glob = _sql_str(store.local_path("events") + "/*/*/*.parquet")
     return (
         "CREATE OR REPLACE VIEW governance_events AS SELECT * FROM "
-        f"read_parquet({glob}, hive_partitioning = true, hive_types = {HIVE_TYPES})"
+        f"read_parquet({glob}, hive_partitioning = true, hive_types = {HIVE_TYPES}, union_by_name = true)"
     )

@@ -1,0 +1,155 @@
+"""One model call, one count: which lake events' tokens and cost the marts count (docs/marts.md, "Usage").
+
+Every event stays in the marts; only its usage may be left out. An event *carries usage* when it has tokens or a
+cost. Its ``usage_role`` is then
+
+- ``rollup`` when it declares a kind that is not a model call (``usage_kind = 'rollup'``: a chain, agent,
+  workflow, tool, an SDK's outer operation); when it declares nothing and a span below it in the same trace
+  carries usage; or when it declares a model call and a span below it that also declares one carries usage
+  (a wrapper around the real call);
+- ``duplicate`` when it is a second description of a call another record describes: same source, service
+  instance, provider, model, input and output tokens, a different describer (instrumentation scope and span or
+  event name) that sorts first, and start times at most ``TWIN_WINDOW_MS`` apart;
+- ``call`` otherwise: its usage counts.
+
+The rule reads whole traces from the whole lake, not only the dates being built, so spans that arrive in any
+order, in any request or pull, give the same totals once they are all in the lake. ``lake_events`` (what the
+KPI and OCSF SQL read) is the lake with the usage of ``rollup`` and ``duplicate`` events set to 0 and a
+``usage_role`` column; their own figures stay in the lake's columns and in ``raw_payload``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import duckdb
+
+from governance_pipeline.marts.lake_scan import register_lake
+
+TWIN_WINDOW_MS = 100
+"""Two descriptions of one call start within this many milliseconds of each other (instrumentation wrapping the
+same client method); two calls a second apart, even identical, are two calls."""
+
+MAX_TRACE_DEPTH = 64
+
+
+def has_usage(alias: str = "") -> str:
+    """SQL: the event carries usage (tokens or a cost)."""
+    a = f"{alias}." if alias else ""
+    return f"(coalesce({a}tokens_input, 0) > 0 OR coalesce({a}tokens_output, 0) > 0 OR coalesce({a}cost_usd, 0) > 0)"
+
+
+_HAS_USAGE = has_usage()
+
+_RAW = "json_extract_string(raw_payload, {path})"
+_DESCRIBER = (
+    "coalesce("
+    + _RAW.format(path="'$.scope.name'")
+    + ", '') || '|' || coalesce("
+    + ", ".join(_RAW.format(path=p) for p in ("'$.name'", "'$.eventName'", "'$.attributes.\"event.name\"'"))
+    + ", action, '')"
+)
+_SERVICE = (
+    "coalesce("
+    + ", ".join(
+        _RAW.format(path=p)
+        for p in ("'$.resource.attributes.\"service.instance.id\"'", "'$.resource.attributes.\"service.name\"'")
+    )
+    + ", '')"
+)
+
+# Events of the dates being built that carry usage.
+CANDIDATES = f"""
+CREATE OR REPLACE TEMP TABLE usage_candidates AS
+SELECT source_id, date, source_event_id, trace_id, span_id, usage_kind, event_timestamp, provider, model,
+       tokens_input, tokens_output, action, raw_payload
+FROM lake_raw WHERE {_HAS_USAGE}
+"""
+
+# Every span of those candidates' traces, from the whole lake: ``below_usage`` / ``below_call_usage`` say whether
+# a span below it carries usage (and declares a model call).
+BELOW = f"""
+CREATE OR REPLACE TEMP TABLE usage_below AS
+WITH RECURSIVE spans AS (
+    SELECT source_id, trace_id, span_id, parent_span_id, usage_kind, {_HAS_USAGE} AS has_usage
+    FROM lake_all SEMI JOIN (SELECT DISTINCT source_id, trace_id FROM usage_candidates WHERE trace_id IS NOT NULL) t
+         USING (source_id, trace_id)
+), up(source_id, trace_id, span_id, is_call, depth) AS (
+    SELECT source_id, trace_id, parent_span_id, coalesce(usage_kind = 'call', false), 1
+    FROM spans WHERE has_usage AND parent_span_id IS NOT NULL
+    UNION
+    SELECT s.source_id, s.trace_id, s.parent_span_id, up.is_call, up.depth + 1
+    FROM up JOIN spans s ON s.source_id = up.source_id AND s.trace_id = up.trace_id AND s.span_id = up.span_id
+    WHERE s.parent_span_id IS NOT NULL AND up.depth < {MAX_TRACE_DEPTH}
+)
+SELECT source_id, trace_id, span_id, true AS below_usage, bool_or(is_call) AS below_call_usage
+FROM up GROUP BY ALL
+"""
+
+# The candidates that are not roll-ups, with who described them; twins among them.
+TWINS = f"""
+CREATE OR REPLACE TEMP TABLE usage_twins AS
+WITH calls AS (
+    SELECT c.* FROM usage_candidates c
+    LEFT JOIN usage_below b USING (source_id, trace_id, span_id)
+    WHERE c.model IS NOT NULL AND c.usage_kind IS DISTINCT FROM 'rollup'
+      AND NOT (CASE WHEN c.usage_kind = 'call' THEN coalesce(b.below_call_usage, false)
+                    ELSE coalesce(b.below_usage, false) END)
+), keyed AS (
+    SELECT *, count(*) OVER (PARTITION BY source_id, provider, model, tokens_input, tokens_output) AS same_usage
+    FROM calls
+), twins AS (
+    SELECT *, {_DESCRIBER} AS describer, {_SERVICE} AS service FROM keyed WHERE same_usage > 1
+)
+SELECT DISTINCT d.source_id, d.date, d.source_event_id
+FROM twins d JOIN twins p
+  ON p.source_id = d.source_id AND p.provider IS NOT DISTINCT FROM d.provider AND p.model = d.model
+ AND p.tokens_input = d.tokens_input AND p.tokens_output = d.tokens_output AND p.service = d.service
+ AND p.describer < d.describer
+ AND abs(epoch_us(p.event_timestamp) - epoch_us(d.event_timestamp)) <= {TWIN_WINDOW_MS * 1000}
+"""
+
+# The events whose usage does not count, and why.
+EXCLUDED = """
+CREATE OR REPLACE TEMP TABLE usage_excluded AS
+SELECT c.source_id, c.date, c.source_event_id,
+       CASE WHEN t.source_event_id IS NOT NULL AND NOT rolled THEN 'duplicate' ELSE 'rollup' END AS usage_role
+FROM (SELECT c.*, c.usage_kind IS NOT DISTINCT FROM 'rollup'
+                  OR (CASE WHEN c.usage_kind = 'call' THEN coalesce(b.below_call_usage, false)
+                           ELSE coalesce(b.below_usage, false) END) AS rolled
+      FROM usage_candidates c LEFT JOIN usage_below b USING (source_id, trace_id, span_id)) c
+LEFT JOIN usage_twins t USING (source_id, date, source_event_id)
+WHERE rolled OR t.source_event_id IS NOT NULL
+"""
+
+
+def _usage_columns(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The usage measures of the lake: ``cost_usd`` and every ``tokens_*`` column it has."""
+    names = [r[0] for r in con.execute("DESCRIBE lake_raw").fetchall()]
+    return [n for n in names if n == "cost_usd" or n.startswith("tokens_")]
+
+
+def register_counted_lake(
+    con: duckdb.DuckDBPyConnection, lake_root: str, dates: Iterable[str] | None = None, name: str = "lake_events"
+) -> int:
+    """Register ``name``: the lake's events of ``dates`` (None: all) with usage counted once per model call.
+
+    Also leaves the temporary table ``usage_excluded`` (source_id, date, source_event_id, usage_role) of the
+    events whose usage is not counted. Returns the number of lake files of those dates.
+    """
+    dates = None if dates is None else sorted({str(d) for d in dates})
+    files = register_lake(con, lake_root, dates, name="lake_raw")
+    if dates is None:
+        con.execute("CREATE OR REPLACE TEMP VIEW lake_all AS SELECT * FROM lake_raw")
+    else:
+        register_lake(con, lake_root, None, name="lake_all")
+    for sql in (CANDIDATES, BELOW, TWINS, EXCLUDED):
+        con.execute(sql)
+    con.execute("DROP TABLE usage_candidates; DROP TABLE usage_below; DROP TABLE usage_twins")
+    zeroed = ", ".join(f"CASE WHEN x.usage_role IS NULL THEN l.{c} ELSE 0 END AS {c}" for c in _usage_columns(con))
+    con.execute(f"""
+        CREATE OR REPLACE TEMP VIEW {name} AS
+        SELECT l.* REPLACE ({zeroed}),
+               coalesce(x.usage_role, CASE WHEN {has_usage("l")} THEN 'call' END) AS usage_role
+        FROM lake_raw l LEFT JOIN usage_excluded x USING (source_id, date, source_event_id)""")
+    return files
