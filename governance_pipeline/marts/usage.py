@@ -32,6 +32,10 @@ same client method); two calls a second apart, even identical, are two calls."""
 
 MAX_TRACE_DEPTH = 64
 
+TWIN_SOURCE_TYPES = ("otel_generic",)
+"""Twins are looked for among pushed OpenTelemetry records, where several instrumentations in one process can
+describe the same call; a pulled audit or compliance API describes each event once."""
+
 
 def has_usage(alias: str = "") -> str:
     """SQL: the event carries usage (tokens or a cost)."""
@@ -40,6 +44,7 @@ def has_usage(alias: str = "") -> str:
 
 
 _HAS_USAGE = has_usage()
+_TWIN_TYPES = ", ".join(f"'{t}'" for t in TWIN_SOURCE_TYPES)
 
 _RAW = "json_extract_string(raw_payload, {path})"
 _DESCRIBER = (
@@ -58,12 +63,14 @@ _SERVICE = (
     + ", '')"
 )
 
-# Events of the dates being built that carry usage.
+# Events of the dates being built that carry usage and that the rule can apply to: spans or runs of a trace,
+# records that declare a kind, records of a source where twins are looked for. (The rest always count.)
 CANDIDATES = f"""
 CREATE OR REPLACE TEMP TABLE usage_candidates AS
 SELECT source_id, date, source_event_id, trace_id, span_id, usage_kind, event_timestamp, provider, model,
-       tokens_input, tokens_output, action, raw_payload
-FROM lake_raw WHERE {_HAS_USAGE}
+       tokens_input, tokens_output, source_type IN ({_TWIN_TYPES}) AS twin_scope
+FROM lake_raw
+WHERE {_HAS_USAGE} AND (trace_id IS NOT NULL OR usage_kind IS NOT NULL OR source_type IN ({_TWIN_TYPES}))
 """
 
 # Every span of those candidates' traces, from the whole lake: ``below_usage`` / ``below_call_usage`` say whether
@@ -86,40 +93,46 @@ SELECT source_id, trace_id, span_id, true AS below_usage, bool_or(is_call) AS be
 FROM up GROUP BY ALL
 """
 
-# The candidates that are not roll-ups, with who described them; twins among them.
+# Roll-ups: declared, or with usage below them (a declared call only when a declared call below carries usage).
+ROLLED = """
+CREATE OR REPLACE TEMP TABLE usage_rolled AS
+SELECT c.source_id, c.date, c.source_event_id
+FROM usage_candidates c LEFT JOIN usage_below b USING (source_id, trace_id, span_id)
+WHERE c.usage_kind IS NOT DISTINCT FROM 'rollup'
+   OR CASE WHEN c.usage_kind = 'call' THEN coalesce(b.below_call_usage, false) ELSE coalesce(b.below_usage, false) END
+"""
+
+# Twins among the remaining calls: first the calls with a same-usage neighbour in time (one sort), then only
+# for those the describer and service instance from the raw record, then the pairs.
 TWINS = f"""
 CREATE OR REPLACE TEMP TABLE usage_twins AS
 WITH calls AS (
-    SELECT c.* FROM usage_candidates c
-    LEFT JOIN usage_below b USING (source_id, trace_id, span_id)
-    WHERE c.model IS NOT NULL AND c.usage_kind IS DISTINCT FROM 'rollup'
-      AND NOT (CASE WHEN c.usage_kind = 'call' THEN coalesce(b.below_call_usage, false)
-                    ELSE coalesce(b.below_usage, false) END)
-), keyed AS (
-    SELECT *, count(*) OVER (PARTITION BY source_id, provider, model, tokens_input, tokens_output) AS same_usage
-    FROM calls
-), twins AS (
-    SELECT *, {_DESCRIBER} AS describer, {_SERVICE} AS service FROM keyed WHERE same_usage > 1
+    SELECT c.source_id, c.date, c.source_event_id, c.provider, c.model, c.tokens_input, c.tokens_output,
+           epoch_us(c.event_timestamp) AS t_us
+    FROM usage_candidates c ANTI JOIN usage_rolled r USING (source_id, date, source_event_id)
+    WHERE c.twin_scope AND c.model IS NOT NULL
+), near AS (
+    SELECT * FROM (
+        SELECT *, t_us - lag(t_us) OVER w AS after_prev, lead(t_us) OVER w - t_us AS before_next
+        FROM calls WINDOW w AS (PARTITION BY source_id, provider, model, tokens_input, tokens_output ORDER BY t_us))
+    WHERE after_prev <= {TWIN_WINDOW_MS * 1000} OR before_next <= {TWIN_WINDOW_MS * 1000}
+), described AS (
+    SELECT n.*, {_DESCRIBER} AS describer, {_SERVICE} AS service
+    FROM near n JOIN lake_raw l USING (source_id, date, source_event_id)
 )
 SELECT DISTINCT d.source_id, d.date, d.source_event_id
-FROM twins d JOIN twins p
+FROM described d JOIN described p
   ON p.source_id = d.source_id AND p.provider IS NOT DISTINCT FROM d.provider AND p.model = d.model
  AND p.tokens_input = d.tokens_input AND p.tokens_output = d.tokens_output AND p.service = d.service
- AND p.describer < d.describer
- AND abs(epoch_us(p.event_timestamp) - epoch_us(d.event_timestamp)) <= {TWIN_WINDOW_MS * 1000}
+ AND p.describer < d.describer AND abs(p.t_us - d.t_us) <= {TWIN_WINDOW_MS * 1000}
 """
 
 # The events whose usage does not count, and why.
 EXCLUDED = """
 CREATE OR REPLACE TEMP TABLE usage_excluded AS
-SELECT c.source_id, c.date, c.source_event_id,
-       CASE WHEN t.source_event_id IS NOT NULL AND NOT rolled THEN 'duplicate' ELSE 'rollup' END AS usage_role
-FROM (SELECT c.*, c.usage_kind IS NOT DISTINCT FROM 'rollup'
-                  OR (CASE WHEN c.usage_kind = 'call' THEN coalesce(b.below_call_usage, false)
-                           ELSE coalesce(b.below_usage, false) END) AS rolled
-      FROM usage_candidates c LEFT JOIN usage_below b USING (source_id, trace_id, span_id)) c
-LEFT JOIN usage_twins t USING (source_id, date, source_event_id)
-WHERE rolled OR t.source_event_id IS NOT NULL
+SELECT source_id, date, source_event_id, 'rollup' AS usage_role FROM usage_rolled
+UNION ALL
+SELECT source_id, date, source_event_id, 'duplicate' FROM usage_twins
 """
 
 
@@ -143,9 +156,9 @@ def register_counted_lake(
         con.execute("CREATE OR REPLACE TEMP VIEW lake_all AS SELECT * FROM lake_raw")
     else:
         register_lake(con, lake_root, None, name="lake_all")
-    for sql in (CANDIDATES, BELOW, TWINS, EXCLUDED):
+    for sql in (CANDIDATES, BELOW, ROLLED, TWINS, EXCLUDED):
         con.execute(sql)
-    con.execute("DROP TABLE usage_candidates; DROP TABLE usage_below; DROP TABLE usage_twins")
+    con.execute("DROP TABLE usage_candidates; DROP TABLE usage_below; DROP TABLE usage_rolled; DROP TABLE usage_twins")
     zeroed = ", ".join(f"CASE WHEN x.usage_role IS NULL THEN l.{c} ELSE 0 END AS {c}" for c in _usage_columns(con))
     con.execute(f"""
         CREATE OR REPLACE TEMP VIEW {name} AS
