@@ -73,6 +73,7 @@ OCSF_API_ACTIVITY = pa.schema(
                 tokens_output=I64,
                 conversation_id=S,
                 spend_anomaly=pa.bool_(),
+                usage_role=S,  # call | rollup | duplicate (marts/usage.py)
             ),
         ),
     ]

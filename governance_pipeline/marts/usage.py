@@ -142,6 +142,25 @@ def _usage_columns(con: duckdb.DuckDBPyConnection) -> list[str]:
     return [n for n in names if n == "cost_usd" or n.startswith("tokens_")]
 
 
+def trace_dates(con: duckdb.DuckDBPyConnection, lake_root: str, dates: Iterable[str]) -> list[str]:
+    """``dates`` plus every date holding a span of a trace that has a span on one of ``dates``.
+
+    A span that arrives late can change whether a span of its trace on another date counts (a trace that
+    crosses midnight); rebuilding those dates too keeps every date's totals right whatever the arrival order.
+    """
+    wanted = sorted({str(d) for d in dates})
+    if not wanted:
+        return wanted
+    register_lake(con, lake_root, None, name="lake_trace_dates")
+    in_dates = ", ".join(f"DATE '{d}'" for d in wanted)
+    rows = con.execute(f"""
+        SELECT DISTINCT strftime(a.date, '%Y-%m-%d') FROM lake_trace_dates a
+        SEMI JOIN (SELECT DISTINCT source_id, trace_id FROM lake_trace_dates
+                   WHERE date IN ({in_dates}) AND trace_id IS NOT NULL) t USING (source_id, trace_id)""").fetchall()
+    con.execute("DROP VIEW lake_trace_dates")
+    return sorted(set(wanted) | {r[0] for r in rows})
+
+
 def register_counted_lake(
     con: duckdb.DuckDBPyConnection, lake_root: str, dates: Iterable[str] | None = None, name: str = "lake_events"
 ) -> int:
