@@ -134,3 +134,22 @@ def test_gemini_cli_describes_each_call_as_two_log_events(lake, tmp_path):
             6,
             4 * 5120,
         )
+
+
+def test_an_instrumentation_wrapping_another_counts_the_inner_call(receiver, sources_file, lake, tmp_path):
+    """When Traceloop's span is current while the SDK starts its own, the SDK's span is its child: both declare
+    a model call, the inner one counts and the wrapper is a roll-up."""
+    url, _ = receiver
+    rec = Recorder({"service.name": "claims-bot"})
+    outer_tracer = rec.tracer("opentelemetry.instrumentation.anthropic", "0.47.3")
+    inner_tracer = rec.tracer("com.anthropic.sdk.python", "0.75.0")
+    usage = {"gen_ai.request.model": "claude-sonnet-4-5", "gen_ai.usage.input_tokens": IN}
+    with outer_tracer.start_as_current_span("anthropic.chat") as outer:
+        outer.set_attributes({"llm.request.type": "chat", "gen_ai.system": "Anthropic", **usage})
+        with inner_tracer.start_as_current_span("anthropic.messages.create") as inner:
+            inner.set_attributes({"gen_ai.operation.name": "chat", "gen_ai.provider.name": "anthropic", **usage})
+    send(url, rec.spans())
+    pull(sources_file, lake)
+    db = tmp_path / "g.duckdb"
+    assert kpi_totals(db, lake) == (2, IN, 0)
+    assert _roles(db) == [("call", 1), ("rollup", 1)]
