@@ -5,8 +5,8 @@ cost. Its ``usage_role`` is then
 
 - ``rollup`` when it declares a kind that is not a model call (``usage_kind = 'rollup'``: a chain, agent,
   workflow, tool, an SDK's outer operation); when it declares nothing and a span below it in the same trace
-  carries usage; or when it declares a model call and a span below it that also declares one carries usage
-  (a wrapper around the real call);
+  carries usage; or when it declares a model call and a span below it that does not declare a roll-up carries
+  usage (a wrapper around the real call: the innermost counts);
 - ``duplicate`` when it is a second description of a call another record describes: same source, service
   instance, provider, model, input and output tokens, a different describer (instrumentation scope and span or
   event name) that sorts first, and start times at most ``TWIN_WINDOW_MS`` apart;
@@ -73,33 +73,33 @@ FROM lake_raw
 WHERE {_HAS_USAGE} AND (trace_id IS NOT NULL OR usage_kind IS NOT NULL OR source_type IN ({_TWIN_TYPES}))
 """
 
-# Every span of those candidates' traces, from the whole lake: ``below_usage`` / ``below_call_usage`` say whether
-# a span below it carries usage (and declares a model call).
+# Every span of those candidates' traces, from the whole lake: ``below_usage`` says a span below it carries
+# usage, ``below_unrolled_usage`` that one which does not declare itself a roll-up does.
 BELOW = f"""
 CREATE OR REPLACE TEMP TABLE usage_below AS
 WITH RECURSIVE spans AS (
     SELECT source_id, trace_id, span_id, parent_span_id, usage_kind, {_HAS_USAGE} AS has_usage
     FROM lake_all SEMI JOIN (SELECT DISTINCT source_id, trace_id FROM usage_candidates WHERE trace_id IS NOT NULL) t
          USING (source_id, trace_id)
-), up(source_id, trace_id, span_id, is_call, depth) AS (
-    SELECT source_id, trace_id, parent_span_id, coalesce(usage_kind = 'call', false), 1
+), up(source_id, trace_id, span_id, unrolled, depth) AS (
+    SELECT source_id, trace_id, parent_span_id, usage_kind IS DISTINCT FROM 'rollup', 1
     FROM spans WHERE has_usage AND parent_span_id IS NOT NULL
     UNION
-    SELECT s.source_id, s.trace_id, s.parent_span_id, up.is_call, up.depth + 1
+    SELECT s.source_id, s.trace_id, s.parent_span_id, up.unrolled, up.depth + 1
     FROM up JOIN spans s ON s.source_id = up.source_id AND s.trace_id = up.trace_id AND s.span_id = up.span_id
     WHERE s.parent_span_id IS NOT NULL AND up.depth < {MAX_TRACE_DEPTH}
 )
-SELECT source_id, trace_id, span_id, true AS below_usage, bool_or(is_call) AS below_call_usage
+SELECT source_id, trace_id, span_id, true AS below_usage, bool_or(unrolled) AS below_unrolled_usage
 FROM up GROUP BY ALL
 """
 
-# Roll-ups: declared, or with usage below them (a declared call only when a declared call below carries usage).
+# Roll-ups: declared, or with usage below them (a declared call only when usage below is not a declared roll-up).
 ROLLED = """
 CREATE OR REPLACE TEMP TABLE usage_rolled AS
 SELECT c.source_id, c.date, c.source_event_id
 FROM usage_candidates c LEFT JOIN usage_below b USING (source_id, trace_id, span_id)
 WHERE c.usage_kind IS NOT DISTINCT FROM 'rollup'
-   OR CASE WHEN c.usage_kind = 'call' THEN coalesce(b.below_call_usage, false) ELSE coalesce(b.below_usage, false) END
+   OR CASE WHEN c.usage_kind = 'call' THEN coalesce(b.below_unrolled_usage, false) ELSE coalesce(b.below_usage, false) END
 """
 
 # Twins among the remaining calls: first the calls with a same-usage neighbour in time (one sort), then only
