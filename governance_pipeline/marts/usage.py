@@ -12,8 +12,9 @@ cost. Its ``usage_role`` is then
   event name) that sorts first, and start times at most ``TWIN_WINDOW_MS`` apart;
 - ``call`` otherwise: its usage counts.
 
-The rule reads whole traces from the whole lake, not only the dates being built, so spans that arrive in any
-order, in any request or pull, give the same totals once they are all in the lake. ``lake_events`` (what the
+The rule reads whole traces from the lake, not only the dates being built (a full build: the whole lake; a build
+of some dates: those dates and the days next to them), so spans that arrive in any order, in any request or
+pull, give the same totals once they are all in the lake. ``lake_events`` (what the
 KPI and OCSF SQL read) is the lake with the usage of ``rollup`` and ``duplicate`` events set to 0 and a
 ``usage_role`` column; their own figures stay in the lake's columns and in ``raw_payload``.
 """
@@ -21,6 +22,7 @@ KPI and OCSF SQL read) is the lake with the usage of ``rollup`` and ``duplicate`
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import date, timedelta
 
 import duckdb
 
@@ -76,21 +78,22 @@ WHERE {_HAS_USAGE} AND (trace_id IS NOT NULL OR usage_kind IS NOT NULL OR source
 # Every span of those candidates' traces, from the whole lake: ``below_usage`` says a span below it carries
 # usage, ``below_unrolled_usage`` that one which does not declare itself a roll-up does.
 BELOW = f"""
+CREATE OR REPLACE TEMP TABLE usage_spans AS
+SELECT source_id, trace_id, span_id, parent_span_id, usage_kind, {_HAS_USAGE} AS has_usage
+FROM lake_all SEMI JOIN (SELECT DISTINCT source_id, trace_id FROM usage_candidates WHERE trace_id IS NOT NULL) t
+     USING (source_id, trace_id);
 CREATE OR REPLACE TEMP TABLE usage_below AS
-WITH RECURSIVE spans AS (
-    SELECT source_id, trace_id, span_id, parent_span_id, usage_kind, {_HAS_USAGE} AS has_usage
-    FROM lake_all SEMI JOIN (SELECT DISTINCT source_id, trace_id FROM usage_candidates WHERE trace_id IS NOT NULL) t
-         USING (source_id, trace_id)
-), up(source_id, trace_id, span_id, unrolled, depth) AS (
+WITH RECURSIVE up(source_id, trace_id, span_id, unrolled, depth) AS (
     SELECT source_id, trace_id, parent_span_id, usage_kind IS DISTINCT FROM 'rollup', 1
-    FROM spans WHERE has_usage AND parent_span_id IS NOT NULL
-    UNION
+    FROM usage_spans WHERE has_usage AND parent_span_id IS NOT NULL
+    UNION ALL
     SELECT s.source_id, s.trace_id, s.parent_span_id, up.unrolled, up.depth + 1
-    FROM up JOIN spans s ON s.source_id = up.source_id AND s.trace_id = up.trace_id AND s.span_id = up.span_id
+    FROM up JOIN usage_spans s ON s.source_id = up.source_id AND s.trace_id = up.trace_id AND s.span_id = up.span_id
     WHERE s.parent_span_id IS NOT NULL AND up.depth < {MAX_TRACE_DEPTH}
 )
 SELECT source_id, trace_id, span_id, true AS below_usage, bool_or(unrolled) AS below_unrolled_usage
-FROM up GROUP BY ALL
+FROM up GROUP BY ALL;
+DROP TABLE usage_spans;
 """
 
 # Roll-ups: declared, or with usage below them (a declared call only when usage below is not a declared roll-up).
@@ -142,16 +145,22 @@ def _usage_columns(con: duckdb.DuckDBPyConnection) -> list[str]:
     return [n for n in names if n == "cost_usd" or n.startswith("tokens_")]
 
 
-def trace_dates(con: duckdb.DuckDBPyConnection, lake_root: str, dates: Iterable[str]) -> list[str]:
-    """``dates`` plus every date holding a span of a trace that has a span on one of ``dates``.
+def _with_neighbours(dates: Iterable[str]) -> list[str]:
+    days = {date.fromisoformat(d) for d in dates}
+    return sorted({(d + timedelta(days=k)).isoformat() for d in days for k in (-1, 0, 1)})
 
-    A span that arrives late can change whether a span of its trace on another date counts (a trace that
-    crosses midnight); rebuilding those dates too keeps every date's totals right whatever the arrival order.
+
+def trace_dates(con: duckdb.DuckDBPyConnection, lake_root: str, dates: Iterable[str]) -> list[str]:
+    """``dates`` plus the day before or after one of them that holds a span of a trace on it.
+
+    A span that arrives late can change whether a span of its trace on another date counts (a trace across
+    midnight); rebuilding that date too keeps its totals right whatever the arrival order. Only the adjacent
+    days are looked at, which bounds an incremental build to three times its dates.
     """
     wanted = sorted({str(d) for d in dates})
     if not wanted:
         return wanted
-    register_lake(con, lake_root, None, name="lake_trace_dates")
+    register_lake(con, lake_root, _with_neighbours(wanted), name="lake_trace_dates")
     in_dates = ", ".join(f"DATE '{d}'" for d in wanted)
     rows = con.execute(f"""
         SELECT DISTINCT strftime(a.date, '%Y-%m-%d') FROM lake_trace_dates a
@@ -173,8 +182,8 @@ def register_counted_lake(
     files = register_lake(con, lake_root, dates, name="lake_raw")
     if dates is None:
         con.execute("CREATE OR REPLACE TEMP VIEW lake_all AS SELECT * FROM lake_raw")
-    else:
-        register_lake(con, lake_root, None, name="lake_all")
+    else:  # the spans of their traces on these dates and the days next to them (see ``trace_dates``)
+        register_lake(con, lake_root, _with_neighbours(dates), name="lake_all")
     for sql in (CANDIDATES, BELOW, ROLLED, TWINS, EXCLUDED):
         con.execute(sql)
     con.execute("DROP TABLE usage_candidates; DROP TABLE usage_below; DROP TABLE usage_rolled; DROP TABLE usage_twins")
