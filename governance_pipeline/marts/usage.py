@@ -65,44 +65,45 @@ _SERVICE = (
     + ", '')"
 )
 
-# Events of the dates being built that carry usage and that the rule can apply to: spans or runs of a trace,
-# records that declare a kind, records of a source where twins are looked for. (The rest always count.)
-CANDIDATES = f"""
-CREATE OR REPLACE TEMP TABLE usage_candidates AS
-SELECT source_id, date, source_event_id, trace_id, span_id, usage_kind, event_timestamp, provider, model,
-       tokens_input, tokens_output, source_type IN ({_TWIN_TYPES}) AS twin_scope
-FROM lake_raw
-WHERE {_HAS_USAGE} AND (trace_id IS NOT NULL OR usage_kind IS NOT NULL OR source_type IN ({_TWIN_TYPES}))
+# The records the rule can apply to, read once: every span of a trace (on the dates being built and, for a
+# build of some dates, the days next to them), and records with usage that declare a kind or come from a source
+# where twins are looked for (the rest always count). ``node`` / ``parent`` are 64-bit hashes of
+# (source, trace, span id) and (source, trace, parent span id), so the walk up the trees joins on integers.
+ROWS = f"""
+CREATE OR REPLACE TEMP TABLE usage_rows AS
+SELECT source_id, date, source_event_id, usage_kind, event_timestamp, provider, model, tokens_input, tokens_output,
+       source_type IN ({_TWIN_TYPES}) AS twin_scope, {_HAS_USAGE} AS has_usage, /*IN_BUILD*/ AS in_build,
+       CASE WHEN trace_id IS NOT NULL AND span_id IS NOT NULL THEN hash(source_id, trace_id, span_id) END AS node,
+       CASE WHEN trace_id IS NOT NULL AND parent_span_id IS NOT NULL
+            THEN hash(source_id, trace_id, parent_span_id) END AS parent
+FROM lake_all
+WHERE trace_id IS NOT NULL OR ({_HAS_USAGE} AND (usage_kind IS NOT NULL OR source_type IN ({_TWIN_TYPES})))
 """
 
-# Every span of those candidates' traces, from the whole lake: ``below_usage`` says a span below it carries
-# usage, ``below_unrolled_usage`` that one which does not declare itself a roll-up does.
+# Per span: ``below_usage`` says a span below it carries usage, ``below_unrolled_usage`` that one which does not
+# declare itself a roll-up does.
 BELOW = f"""
-CREATE OR REPLACE TEMP TABLE usage_spans AS
-SELECT source_id, trace_id, span_id, parent_span_id, usage_kind, {_HAS_USAGE} AS has_usage
-FROM lake_all SEMI JOIN (SELECT DISTINCT source_id, trace_id FROM usage_candidates WHERE trace_id IS NOT NULL) t
-     USING (source_id, trace_id);
 CREATE OR REPLACE TEMP TABLE usage_below AS
-WITH RECURSIVE up(source_id, trace_id, span_id, unrolled, depth) AS (
-    SELECT source_id, trace_id, parent_span_id, usage_kind IS DISTINCT FROM 'rollup', 1
-    FROM usage_spans WHERE has_usage AND parent_span_id IS NOT NULL
+WITH RECURSIVE up(node, unrolled, depth) AS (
+    SELECT DISTINCT parent, usage_kind IS DISTINCT FROM 'rollup', 1
+    FROM usage_rows WHERE has_usage AND parent IS NOT NULL
     UNION ALL
-    SELECT s.source_id, s.trace_id, s.parent_span_id, up.unrolled, up.depth + 1
-    FROM up JOIN usage_spans s ON s.source_id = up.source_id AND s.trace_id = up.trace_id AND s.span_id = up.span_id
-    WHERE s.parent_span_id IS NOT NULL AND up.depth < {MAX_TRACE_DEPTH}
+    SELECT r.parent, up.unrolled, up.depth + 1
+    FROM up JOIN usage_rows r ON r.node = up.node
+    WHERE r.parent IS NOT NULL AND up.depth < {MAX_TRACE_DEPTH}
 )
-SELECT source_id, trace_id, span_id, true AS below_usage, bool_or(unrolled) AS below_unrolled_usage
-FROM up GROUP BY ALL;
-DROP TABLE usage_spans;
+SELECT node, true AS below_usage, bool_or(unrolled) AS below_unrolled_usage FROM up GROUP BY node
 """
 
 # Roll-ups: declared, or with usage below them (a declared call only when usage below is not a declared roll-up).
 ROLLED = """
 CREATE OR REPLACE TEMP TABLE usage_rolled AS
 SELECT c.source_id, c.date, c.source_event_id
-FROM usage_candidates c LEFT JOIN usage_below b USING (source_id, trace_id, span_id)
-WHERE c.usage_kind IS NOT DISTINCT FROM 'rollup'
-   OR CASE WHEN c.usage_kind = 'call' THEN coalesce(b.below_unrolled_usage, false) ELSE coalesce(b.below_usage, false) END
+FROM usage_rows c LEFT JOIN usage_below b USING (node)
+WHERE c.in_build AND c.has_usage
+  AND (c.usage_kind IS NOT DISTINCT FROM 'rollup'
+       OR CASE WHEN c.usage_kind = 'call' THEN coalesce(b.below_unrolled_usage, false)
+               ELSE coalesce(b.below_usage, false) END)
 """
 
 # Twins among the remaining calls: first the calls with a same-usage neighbour in time (one sort), then only
@@ -111,13 +112,14 @@ TWINS = f"""
 CREATE OR REPLACE TEMP TABLE usage_twins AS
 WITH calls AS (
     SELECT c.source_id, c.date, c.source_event_id, c.provider, c.model, c.tokens_input, c.tokens_output,
-           epoch_us(c.event_timestamp) AS t_us
-    FROM usage_candidates c ANTI JOIN usage_rolled r USING (source_id, date, source_event_id)
-    WHERE c.twin_scope AND c.model IS NOT NULL
+           epoch_us(c.event_timestamp) AS t_us, hash(c.source_id, c.provider, c.model, c.tokens_input, c.tokens_output)
+           AS usage_key
+    FROM usage_rows c ANTI JOIN usage_rolled r USING (source_id, date, source_event_id)
+    WHERE c.in_build AND c.has_usage AND c.twin_scope AND c.model IS NOT NULL
 ), near AS (
     SELECT * FROM (
         SELECT *, t_us - lag(t_us) OVER w AS after_prev, lead(t_us) OVER w - t_us AS before_next
-        FROM calls WINDOW w AS (PARTITION BY source_id, provider, model, tokens_input, tokens_output ORDER BY t_us))
+        FROM calls WINDOW w AS (PARTITION BY usage_key ORDER BY t_us))
     WHERE after_prev <= {TWIN_WINDOW_MS * 1000} OR before_next <= {TWIN_WINDOW_MS * 1000}
 ), described AS (
     SELECT n.*, {_DESCRIBER} AS describer, {_SERVICE} AS service
@@ -184,9 +186,12 @@ def register_counted_lake(
         con.execute("CREATE OR REPLACE TEMP VIEW lake_all AS SELECT * FROM lake_raw")
     else:  # the spans of their traces on these dates and the days next to them (see ``trace_dates``)
         register_lake(con, lake_root, _with_neighbours(dates), name="lake_all")
-    for sql in (CANDIDATES, BELOW, ROLLED, TWINS, EXCLUDED):
+    in_build = (
+        "true" if dates is None else "date IN (" + ", ".join(f"DATE '{d}'" for d in dates) + ")" if dates else "false"
+    )
+    for sql in (ROWS.replace("/*IN_BUILD*/", in_build), BELOW, ROLLED, TWINS, EXCLUDED):
         con.execute(sql)
-    con.execute("DROP TABLE usage_candidates; DROP TABLE usage_below; DROP TABLE usage_rolled; DROP TABLE usage_twins")
+    con.execute("DROP TABLE usage_rows; DROP TABLE usage_below; DROP TABLE usage_rolled; DROP TABLE usage_twins")
     zeroed = ", ".join(f"CASE WHEN x.usage_role IS NULL THEN l.{c} ELSE 0 END AS {c}" for c in _usage_columns(con))
     con.execute(f"""
         CREATE OR REPLACE TEMP VIEW {name} AS
