@@ -7,10 +7,11 @@ export DAGSTER_HOME
 
 .PHONY: install test check lint typecheck demo dagster-home dev clean
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml tests/plugins/govpipe_sample_plugin/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e '.[dev]'
+	$(BIN)/python -m pip install -q -e tests/plugins/govpipe_sample_plugin  # the plug-in route's test package
 	touch $@
 
 install: $(VENV)/.installed

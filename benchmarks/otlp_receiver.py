@@ -1,6 +1,7 @@
 """Load-test the OTLP receiver on loopback beside a minimal receiver, then check nothing acknowledged was lost.
 
     .venv/bin/python benchmarks/otlp_receiver.py [--seconds 10] [--clients 8] [--spans 100] [--dir data/bench_otlp]
+    .venv/bin/python benchmarks/otlp_receiver.py --sustained 60 [--pull-every 5] [--clients 8]
 
 Scenarios, each against a fresh server process (uvicorn, same settings):
   minimal-pb  an ASGI handler that only decodes the protobuf, appends the body to one file and fsyncs
@@ -9,6 +10,12 @@ Scenarios, each against a fresh server process (uvicorn, same settings):
 Clients are asyncio keep-alive HTTP/1.1 connections in this process, each sending batches of ``--spans`` spans
 (unique span ids) back to back for ``--seconds``. Afterwards the server is stopped, the landed files are pulled
 into a lake with ``run_pull``, and the lake's row count is compared with the acknowledged spans.
+
+``--sustained N`` runs the receiver and scheduled pulls together instead: for N seconds half the clients send
+protobuf spans and half protobuf log records (``/v1/logs``, Claude-Code-shaped usage events), while a puller
+process runs ``run_pull`` every ``--pull-every`` seconds (as the sensor would). It reports the acknowledged
+rate, the pull rate (events per second of pulling), the backlog (acknowledged, not yet in the lake) when the
+load stops, and how long the pulls then need to drain it; at the end lake rows must equal acknowledged records.
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ import time
 from pathlib import Path
 
 import orjson
+from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.common.v1.common_pb2 import KeyValue
 
@@ -64,6 +72,35 @@ def template(spans: int) -> ExportTraceServiceRequest:
         s.attributes.append(KeyValue(key="gen_ai.usage.output_tokens", value={"int_value": 300 + i}))
         s.attributes.append(KeyValue(key="gen_ai.usage.cost", value={"double_value": 0.0061}))
         s.status.code = 1
+    return req
+
+
+def logs_template(records: int) -> ExportLogsServiceRequest:
+    """Claude-Code-shaped ``api_request`` usage events; the span id field holds the per-request placeholder."""
+    req = ExportLogsServiceRequest()
+    rl = req.resource_logs.add()
+    for k, v in (("service.name", "claude-code"), ("service.version", "2.1.328"), ("os.type", "linux")):
+        rl.resource.attributes.append(KeyValue(key=k, value={"string_value": v}))
+    sl = rl.scope_logs.add()
+    sl.scope.name = "com.anthropic.claude_code.events"
+    now = time.time_ns()
+    for i in range(records):
+        r = sl.log_records.add()
+        r.time_unix_nano = now + i * 1000
+        r.observed_time_unix_nano = now + i * 1000
+        r.body.string_value = "claude_code.api_request"
+        r.span_id = bytes([0xA5, 0x5A, 0xC3, 0x3C, 0, 0, 0, i])
+        for k, v in (
+            ("event.name", "api_request"),
+            ("user.email", "bench@example.com"),
+            ("session.id", f"sess_{i % 7}"),
+            ("model", "claude-sonnet-4-5"),
+            ("input_tokens", str(1200 + i)),
+            ("output_tokens", str(300 + i)),
+            ("cost_usd", "0.0061"),
+            ("duration_ms", "850"),
+        ):
+            r.attributes.append(KeyValue(key=k, value={"string_value": v}))
     return req
 
 
@@ -292,6 +329,117 @@ def run_scenario(name: str, args, req: ExportTraceServiceRequest) -> dict:
     }
 
 
+# -- sustained: receiver and scheduled pulls together -------------------------------------------------------
+def pull_loop(workdir: str, every: float) -> None:
+    """Run ``run_pull`` every ``every`` seconds until ``<workdir>/stop`` exists and nothing is left; one JSON
+    line per pull in ``<workdir>/pulls.ndjson``."""
+    from governance_pipeline.adapters.base import Runtime
+    from governance_pipeline.config.loader import load_sources
+    from governance_pipeline.ingest import run_pull
+
+    source = load_sources(f"{workdir}/sources.yaml").source("bench")
+    runtime = Runtime(credentials=lambda r: {}, lake_root=f"{workdir}/lake")
+    cursor = None
+    with open(f"{workdir}/pulls.ndjson", "ab") as log:
+        while True:
+            tick = time.perf_counter()
+            stopping = os.path.exists(f"{workdir}/stop")
+            out = run_pull(source, runtime, cursor)
+            cursor = out.cursor
+            took = time.perf_counter() - tick
+            log.write(orjson.dumps({"at": time.time(), "new": out.new, "seconds": took, "files": out.files}) + b"\n")
+            log.flush()
+            if stopping and out.new == 0:
+                return
+            if out.new == 0 or took < every:
+                time.sleep(max(0.0, every - took))
+
+
+def run_sustained(args) -> int:
+    workdir = f"{args.dir}/sustained"
+    shutil.rmtree(workdir, ignore_errors=True)
+    os.makedirs(workdir)
+    from governance_pipeline.receiver.auth import secret_sha256
+
+    Path(f"{workdir}/sources.yaml").write_text(
+        f'sources:\n  - id: bench\n    type: otel_generic\n    config:\n      secretSha256: "{secret_sha256(SECRET)}"\n'
+    )
+    spans_body = template(args.spans).SerializeToString()
+    logs_body = logs_template(args.spans).SerializeToString()
+    proc, port = start_server("ours", workdir)
+    puller = subprocess.Popen(
+        [sys.executable, __file__, "--pull-loop", "--dir", workdir, "--pull-every", str(args.pull_every)]
+    )
+    pb = "application/x-protobuf"
+
+    async def both() -> list[dict]:
+        half = max(1, args.clients // 2)
+        return await asyncio.gather(
+            load(
+                port,
+                "/api/ingest/otel/bench",
+                pb,
+                Patcher(spans_body, args.spans, False),
+                args.spans,
+                half,
+                args.sustained,
+            ),
+            load(
+                port,
+                "/api/ingest/otel/bench/v1/logs",
+                pb,
+                Patcher(logs_body, args.spans, False),
+                args.spans,
+                max(1, args.clients - half),
+                args.sustained,
+            ),
+        )
+
+    try:
+        started = time.time()
+        spans_res, logs_res = asyncio.run(both())
+        load_end = time.time()
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=60)
+    Path(f"{workdir}/stop").touch()
+    puller.wait(timeout=3600)
+    drained = time.time()
+    pulls = [orjson.loads(line) for line in Path(f"{workdir}/pulls.ndjson").read_bytes().splitlines()]
+    acked = spans_res["acked"] + logs_res["acked"]
+    in_lake_at_end = sum(p["new"] for p in pulls if p["at"] <= load_end)
+    pulled = sum(p["new"] for p in pulls)
+    pull_busy = sum(p["seconds"] for p in pulls if p["new"])
+    import duckdb
+
+    rows = duckdb.sql(
+        f"select count(distinct source_event_id), count(*) from read_parquet('{workdir}/lake/events/**/*.parquet')"
+    ).fetchall()[0]
+    landing_files = sum(len(f) for _, _, f in os.walk(f"{workdir}/lake/_landing"))
+    elapsed = load_end - started
+    print(
+        f"sustained {args.sustained:g} s, {args.clients} clients (half spans, half log records), "
+        f"{args.spans} per request, pull every {args.pull_every:g} s, {os.cpu_count()} cores"
+    )
+    print(
+        f"acknowledged     {acked:>10,} ({spans_res['acked']:,} spans + {logs_res['acked']:,} log records), "
+        f"{acked / elapsed:,.0f}/s; p50 {pct(spans_res['latencies'] + logs_res['latencies'], 0.5):.1f} ms, "
+        f"p99 {pct(spans_res['latencies'] + logs_res['latencies'], 0.99):.1f} ms; errors {spans_res['errors'] + logs_res['errors']}"
+    )
+    print(
+        f"pulled           {pulled:>10,} in {len([p for p in pulls if p['new']])} pulls, {pull_busy:.1f} s pulling: "
+        f"{pulled / pull_busy if pull_busy else float('nan'):,.0f}/s = "
+        f"{(pulled / pull_busy) / (acked / elapsed) if pull_busy else float('nan'):.2f}x the acknowledged rate"
+    )
+    print(
+        f"backlog at the end of the load: {acked - in_lake_at_end:,} ({(acked - in_lake_at_end) / max(acked, 1):.0%}); "
+        f"drained {drained - load_end:.1f} s later; {landing_files} landing files"
+    )
+    ok = rows[0] == rows[1] == acked == pulled
+    print("nothing lost" if ok else f"MISMATCH: lake {rows}, acknowledged {acked}, pulled {pulled}")
+    return 0 if ok else 1
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--seconds", type=float, default=10)
@@ -299,13 +447,21 @@ def main() -> int:
     p.add_argument("--spans", type=int, default=100)
     p.add_argument("--dir", default="data/bench_otlp")
     p.add_argument("--scenarios", default="minimal-pb,ours-pb,ours-json")
+    p.add_argument("--sustained", type=float, help="receiver and scheduled pulls together for this many seconds")
+    p.add_argument("--pull-every", type=float, default=5.0, help="sustained: seconds between pulls (default 5)")
+    p.add_argument("--pull-loop", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--serve", help=argparse.SUPPRESS)
     p.add_argument("--port", type=int, help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.serve:
         serve(args.serve, args.port, args.dir)
         return 0
+    if args.pull_loop:
+        pull_loop(args.dir, args.pull_every)
+        return 0
     args.dir = str(Path(args.dir).resolve())
+    if args.sustained:
+        return run_sustained(args)
     req = template(args.spans)
     print(
         f"{args.clients} clients, {args.spans} spans per request, {args.seconds:g} s per scenario, {os.cpu_count()} cores"

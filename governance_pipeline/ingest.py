@@ -17,6 +17,8 @@ import pyarrow.compute as pc
 
 from governance_pipeline.adapters.base import Runtime, Window
 from governance_pipeline.config.models import Source
+from governance_pipeline.enrich.content import ContentPolicy
+from governance_pipeline.enrich.cost import PriceBook, price_data_version
 from governance_pipeline.lake.schema import TS
 from governance_pipeline.lake.store import LakeStore
 from governance_pipeline.lake.writer import LakeWriter
@@ -41,6 +43,7 @@ class PullOutcome:
     preview: list[dict] = field(default_factory=list)
     unpriced_models: dict[str, int] = field(default_factory=dict)
     mode: str = "append"
+    price_data: str = ""  # which genai-prices data priced the run (docs/costs.md)
 
 
 def run_pull(
@@ -48,8 +51,11 @@ def run_pull(
     runtime: Runtime,
     cursor: str | None,
     window: Window | None = None,
+    ingested_at: datetime | None = None,
 ) -> PullOutcome:
-    """Incremental pull from ``cursor`` (``window`` None) or a backfill that replaces ``window``'s dates."""
+    """Incremental pull from ``cursor`` (``window`` None) or a backfill that replaces ``window``'s dates.
+
+    ``ingested_at``: the run's ingest time (default: now)."""
     started = time.perf_counter()
     adapter = source.adapter_cls(source, runtime)
     if window is not None:
@@ -63,6 +69,9 @@ def run_pull(
         mode=mode,
         replace_dates=window.dates() if window else (),
         organization_id=source.organization_id,
+        prices=PriceBook(source.pricing),
+        content=ContentPolicy(source.capture_content, source.redact),
+        ingested_at=ingested_at,
     )
     events = errors = 0
     next_cursor = cursor
@@ -74,7 +83,7 @@ def run_pull(
             events += batch.raw_count if batch.raw_count is not None else table.num_rows
             errors += batch.errors
             if window is not None and table.num_rows:
-                table = _within(table, window)
+                table = _within(writer.date_undated(table), window)
             writer.write(table)
             if batch.quarantine:
                 writer.quarantine(batch.quarantine)
@@ -110,6 +119,7 @@ def run_pull(
         preview=preview,
         unpriced_models=dict(stats.unpriced_models),
         mode=mode,
+        price_data=price_data_version(),
     )
 
 

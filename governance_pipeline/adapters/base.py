@@ -96,7 +96,6 @@ class Adapter:
     type_name: ClassVar[str]
     Config: ClassVar[type[BaseModel]]
     trigger: ClassVar[Literal["schedule", "sensor", "none"]] = "schedule"
-    can_filter_by_time: ClassVar[bool] = False
     upsert: ClassVar[bool] = False
 
     def __init__(self, source: Source, runtime: Runtime):
@@ -109,9 +108,6 @@ class Adapter:
     def check_config(cls, config: Any, entry: SourceEntry, credentials: dict) -> Iterable[tuple[str, str]]:
         """Checks beyond the config model's own (key path relative to ``config``, message)."""
         return ()
-
-    def cron_schedule(self) -> str | None:
-        return getattr(self.config, "schedule", None)
 
     def credentials(self) -> dict[str, str]:
         ref = getattr(self.config, "credentialRef", None)

@@ -20,7 +20,7 @@ import orjson
 from governance_pipeline.adapters.base import Batch, Window
 from governance_pipeline.adapters.http_polling.adapter import page_batch
 from governance_pipeline.adapters.http_polling.config import Cron
-from governance_pipeline.adapters.http_polling.engine import Page, PullError
+from governance_pipeline.adapters.http_polling.engine import CrossOriginRefused, Page, PullError
 from governance_pipeline.adapters.http_polling.pagination import origin
 from governance_pipeline.adapters.http_polling.reference import (
     FieldSpec,
@@ -81,7 +81,8 @@ class CopilotStudioAdapter(ReferenceAdapter):
             if end <= oldest:
                 raise PullError(
                     f"source '{self.source.id}': the Office 365 Management Activity API keeps content for 7 days; "
-                    f"the window {window.iso()[0]}..{window.iso()[1]} is older"
+                    f"the window {window.iso()[0]}..{window.iso()[1]} is older",
+                    permanent=True,  # the API will never have it again
                 )
         elif cursor:
             start, end = datetime.strptime(cursor, _FMT).replace(tzinfo=UTC) - LOOKBACK, now
@@ -132,7 +133,7 @@ class CopilotStudioAdapter(ReferenceAdapter):
 
     def _follow(self, url: str) -> str:
         if origin(url) != self._origin:
-            raise PullError(
+            raise CrossOriginRefused(
                 f"source '{self.source.id}': refusing to send the token to another host ({redact_url(url)})"
             )
         return url

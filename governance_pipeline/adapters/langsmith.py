@@ -54,7 +54,6 @@ class LangSmithAdapter(Adapter):
     type_name = "langsmith"
     Config = LangSmithConfig
     trigger = "schedule"
-    can_filter_by_time = True
     upsert = True
 
     @classmethod

@@ -23,6 +23,8 @@ MAPPING = EventMapping(
         "model": "$.model",
         "tokens_input": "$.usage.prompt_tokens",
         "tokens_output": "$.usage.completion_tokens",
+        "tokens_cache_read": "$.usage.prompt_tokens_details.cached_tokens",  # part of prompt_tokens (OpenAI)
+        "tokens_reasoning": "$.usage.completion_tokens_details.reasoning_tokens",  # part of completion_tokens
         "cost_usd": "$.usage.cost",
         "conversation_id": "$.conversation_id",
         "flags": "$.content_classification",

@@ -43,6 +43,12 @@ DEFAULT_MAPPING: dict[str, FieldSpec] = {
     "model": "$.model",
     "tokens_input": ["$.usage.prompt_tokens", "$.usage.input_tokens", "$.tokens.input"],
     "tokens_output": ["$.usage.completion_tokens", "$.usage.output_tokens", "$.tokens.output"],
+    # parts of the totals above (OpenAI's usage: cached tokens are in the input, reasoning in the output)
+    "tokens_cache_read": ["$.usage.prompt_tokens_details.cached_tokens", "$.usage.input_tokens_details.cached_tokens"],
+    "tokens_reasoning": [
+        "$.usage.completion_tokens_details.reasoning_tokens",
+        "$.usage.output_tokens_details.reasoning_tokens",
+    ],
     "cost_usd": ["$.cost.usd", "$.usage.cost"],
     "conversation_id": "$.conversation_id",
     "flags": "$.content_classification",

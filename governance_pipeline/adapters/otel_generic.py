@@ -1,9 +1,11 @@
-"""``otel_generic``: spans pushed to the OTLP receiver (``govpipe serve``), turned into lake events.
+"""``otel_generic``: spans and log records pushed to the OTLP receiver (``govpipe serve``), turned into lake events.
 
-The receiver lands each accepted request durably under ``<lake>/_landing/otlp/<source_id>/``; the sensor
-notices new landing files and the pull normalizes them (``otlp.normalize``). The cursor
-(``receiver.cursor.LandingCursor``) names what was consumed; the lake writer dedups on the span id anyway,
-so a file read twice never yields a row twice. A backfill re-reads every landed file and keeps its window.
+The receiver lands each accepted request durably under ``<lake>/_landing/otlp/<source_id>/``; a landing file
+holds traces and logs apart (``otlp.envelope``). The sensor notices new landing files and the pull
+normalizes them (``otlp.normalize`` for spans, ``otlp.logs`` for log records). The cursor
+(``receiver.cursor.LandingCursor``) names what was consumed; the lake writer dedups on the span id (or the
+log record's derived id) anyway, so a file read twice never yields a row twice. A backfill re-reads every
+landed file and keeps its window.
 """
 
 from __future__ import annotations
@@ -12,19 +14,25 @@ import re
 from collections.abc import Iterator
 from datetime import datetime
 
+import pyarrow as pa
+from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from pydantic import field_validator
 
 from governance_pipeline.adapters.base import Adapter, Batch, SensorPoll, Window
 from governance_pipeline.config.models import StrictModel
 from governance_pipeline.lake.store import LakeStore
+from governance_pipeline.otlp import envelope
+from governance_pipeline.otlp.logs import iter_logs, normalize_logs
 from governance_pipeline.otlp.normalize import normalize
 from governance_pipeline.otlp.spans import iter_spans
+from governance_pipeline.read_ahead import ordered_map
 from governance_pipeline.receiver import landing
 from governance_pipeline.receiver.cursor import LandingCursor
 
 MAX_FILES_PER_RUN = 5_000
 BATCH_SPANS = 50_000
+READ_THREADS = 4  # landing files fetched ahead of decoding: on an S3 lake each read is a GET
 
 
 class OtelGenericConfig(StrictModel):
@@ -62,16 +70,30 @@ class OtelGenericAdapter(Adapter):
         pending = state.pending(landing.list_landed(store, self.source.id, since=state.before))
         todo = pending[:MAX_FILES_PER_RUN] if window is None else pending
         spans: list = []
-        for name in todo:
-            req = ExportTraceServiceRequest.FromString(store.read_bytes(landing.file_path(self.source.id, name)))
-            for span in iter_spans(req):
-                spans.append(span)
-                if len(spans) >= BATCH_SPANS:  # bounded memory, even for one large group-committed file
-                    yield Batch(normalize(spans), raw_count=len(spans))
-                    spans = []
+        logs: list = []
+
+        def read(name: str) -> dict[int, bytes]:
+            return envelope.split(store.read_bytes(landing.file_path(self.source.id, name)))
+
+        for parts in ordered_map(read, iter(todo), workers=READ_THREADS, ahead=READ_THREADS):
+            if envelope.TRACES in parts:
+                for span in iter_spans(ExportTraceServiceRequest.FromString(parts[envelope.TRACES])):
+                    spans.append(span)
+                    if len(spans) >= BATCH_SPANS:  # bounded memory, even for one large group-committed file
+                        yield Batch(normalize(spans), raw_count=len(spans))
+                        spans = []
+            if envelope.LOGS in parts:
+                for row in iter_logs(ExportLogsServiceRequest.FromString(parts[envelope.LOGS])):
+                    logs.append(row)
+                    if len(logs) >= BATCH_SPANS:
+                        yield Batch(normalize_logs(logs), raw_count=len(logs))
+                        logs = []
         # run_pull commits the cursor only after the whole run is durable: one cursor, on the last batch
         next_cursor = None if window is not None else state.advance(todo, pending).dump()
-        yield Batch(normalize(spans), raw_count=len(spans), cursor=next_cursor)
+        table = normalize(spans)
+        if logs:
+            table = pa.concat_tables([table, normalize_logs(logs)], promote_options="default")
+        yield Batch(table, raw_count=len(spans) + len(logs), cursor=next_cursor)
 
     def sensor_poll(self, cursor: str | None) -> SensorPoll:
         state = LandingCursor.parse(cursor)

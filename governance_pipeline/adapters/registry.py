@@ -6,6 +6,8 @@ import importlib
 from importlib.metadata import entry_points
 from typing import TYPE_CHECKING
 
+from governance_pipeline.errors import PermanentError
+
 if TYPE_CHECKING:
     from governance_pipeline.adapters.base import Adapter
 
@@ -28,7 +30,7 @@ BUILTIN: dict[str, str] = {
 _registered: dict[str, type[Adapter]] = {}
 
 
-class UnknownAdapterError(LookupError):
+class UnknownAdapterError(PermanentError, LookupError):
     pass
 
 

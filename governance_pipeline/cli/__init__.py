@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import atexit
-import contextlib
-import gc
 import importlib
-import os
 import sys
-import threading
 import traceback
 
 from governance_pipeline.config.credentials import redact
 from governance_pipeline.config.errors import ConfigError
+from governance_pipeline.process import exit_now, tune_gc
 
 COMMANDS: list[str] = [
     "governance_pipeline.cli.validate",
@@ -25,10 +21,6 @@ COMMANDS: list[str] = [
     "governance_pipeline.cli.destinations",
     "governance_pipeline.cli.marts",
 ]
-
-
-# (young objects before a collection, young collections per middle one, middle collections per full one)
-GC_THRESHOLDS = (250_000, 20, 10)
 
 
 class CommandError(Exception):
@@ -74,26 +66,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run() -> None:
-    """The ``govpipe`` console script. Once the command has returned, the process ends as the interpreter would
-    end it (other threads joined, ``atexit`` handlers run, output flushed) but without tearing down each module:
-    that teardown's garbage collection walks Dagster's whole object graph again (about 0.9 s) just before the OS
-    frees the memory anyway.
-
-    The cyclic garbage collector runs less often than Python's default (every 700 new container objects): importing
-    Dagster and building its instance, job and run events create about 250,000 long-lived objects, and with the
-    default thresholds a ``govpipe pull`` ran some 700 collections, five of them over every object (about 0.6 s
-    in all); now it runs one (under 0.1 s). Every generation is still collected, so a long-lived
-    ``govpipe serve`` keeps its memory bounded."""
-    gc.set_threshold(*GC_THRESHOLDS)
-    code = main()
-    for thread in threading.enumerate():
-        if thread is not threading.main_thread() and not thread.daemon:
-            thread.join()
-    atexit._run_exitfuncs()
-    for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(OSError, ValueError):  # a closed pipe (e.g. `| head`): nothing left to deliver
-            stream.flush()
-    os._exit(code)
+    """The ``govpipe`` console script: ``main`` with the process tuning of ``governance_pipeline.process``."""
+    tune_gc()
+    exit_now(main())
 
 
 if __name__ == "__main__":

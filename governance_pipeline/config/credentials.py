@@ -8,9 +8,10 @@ import threading
 from collections.abc import Mapping
 
 from governance_pipeline.config.models import CredentialValue, EnvRef
+from governance_pipeline.errors import PermanentError
 
 
-class CredentialError(Exception):
+class CredentialError(PermanentError):
     """A credential set cannot be resolved; the message names the set and key, never a value."""
 
 

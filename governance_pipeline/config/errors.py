@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from governance_pipeline.errors import PermanentError
+
 
 @dataclass(frozen=True)
 class ConfigProblem:
@@ -19,7 +21,7 @@ class ConfigProblem:
         return f"{where}{self.key_path}: {self.message}" if self.key_path else f"{where}{self.message}"
 
 
-class ConfigError(Exception):
+class ConfigError(PermanentError):
     """One or more problems in the sources file; ``str()`` gives one line per problem."""
 
     def __init__(self, problems: list[ConfigProblem]):

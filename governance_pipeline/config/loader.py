@@ -10,9 +10,9 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from governance_pipeline.config.errors import ConfigError, ConfigProblem, ConfigValueError, format_loc
-from governance_pipeline.config.models import EnvRef, Source, SourceEntry, SourcesFile
+from governance_pipeline.config.models import EnvRef, PriceOverride, Source, SourceEntry, SourcesFile
 
-_TOP_KEYS = {"credentials", "sources", "destinations"}
+_TOP_KEYS = {"credentials", "sources", "destinations", "pricing"}
 
 
 def _pydantic_problems(file: str, source_id: str | None, prefix: str, exc: ValidationError) -> list[ConfigProblem]:
@@ -103,6 +103,7 @@ def parse_sources(text: str, file: str = "sources.yaml", today: date | None = No
     if not isinstance(raw_sources, list):
         problems.append(ConfigProblem(file, None, "sources", "must be a list"))
         raw_sources = []
+    pricing = _pricing(file, doc.get("pricing"), problems)
     today = today or datetime.now(UTC).date()
     sources: list[Source] = []
     seen: set[str] = set()
@@ -118,6 +119,7 @@ def parse_sources(text: str, file: str = "sources.yaml", today: date | None = No
             problems.append(ConfigProblem(file, entry.id, "id", "duplicate source id"))
             continue
         seen.add(entry.id)
+        problems.extend(_redact_problems(file, entry))
         adapter_cls, config = _adapter_config(file, entry, credentials, problems)
         if adapter_cls is None or config is None:
             continue
@@ -132,23 +134,67 @@ def parse_sources(text: str, file: str = "sources.yaml", today: date | None = No
                 config=config,
                 adapter_cls=adapter_cls,
                 raw_config=entry.config,
+                pricing=pricing,
+                capture_content=entry.captureContent,
+                redact=tuple(entry.redact),
             )
         )
     destinations = _destinations(file, doc.get("destinations"), credentials, problems)
     if problems:
         raise ConfigError(problems)
-    return SourcesFile(path=file, credentials=credentials, sources=tuple(sources), destinations=destinations)
+    return SourcesFile(
+        path=file, credentials=credentials, sources=tuple(sources), destinations=destinations, pricing=pricing
+    )
+
+
+def _redact_problems(file: str, entry: SourceEntry) -> list[ConfigProblem]:
+    """A ``redact`` entry is an attribute key or a JSONPath (``$...``) that parses (docs/content.md)."""
+    from governance_pipeline.mapping.jsonpath import validate_path
+
+    out = []
+    for i, item in enumerate(entry.redact):
+        if not item:
+            out.append(ConfigProblem(file, entry.id, f"redact[{i}]", "must not be empty"))
+        elif item.startswith("$"):
+            try:
+                validate_path(item)
+            except ValueError as exc:
+                out.append(ConfigProblem(file, entry.id, f"redact[{i}]", str(exc)))
+    return out
+
+
+def _pricing(file: str, raw: Any, problems: list[ConfigProblem]) -> tuple[PriceOverride, ...]:
+    """The ``pricing:`` list (docs/costs.md); every problem names its ``pricing[i].key`` path."""
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        problems.append(ConfigProblem(file, None, "pricing", "must be a list of model prices"))
+        return ()
+    out: list[PriceOverride] = []
+    seen: dict[tuple[str, str | None, date | None], int] = {}
+    for i, item in enumerate(raw):
+        try:
+            entry = PriceOverride.model_validate(item)
+        except ValidationError as exc:
+            problems.extend(_pydantic_problems(file, None, f"pricing[{i}]", exc))
+            continue
+        key = (entry.model.lower(), entry.provider.lower() if entry.provider else None, entry.from_)
+        if key in seen:
+            problems.append(
+                ConfigProblem(file, None, f"pricing[{i}]", f"same model, provider and from as pricing[{seen[key]}]")
+            )
+            continue
+        seen[key] = i
+        out.append(entry)
+    return tuple(out)
 
 
 def _destinations(file: str, raw: Any, credentials: dict[str, Any], problems: list[ConfigProblem]) -> tuple[Any, ...]:
     """Validated by the export module when it is installed; an empty tuple when the key is absent."""
     if not raw:
         return ()
-    try:
-        from governance_pipeline.export.config import parse_destinations
-    except ImportError:
-        problems.append(ConfigProblem(file, None, "destinations", "exports are not available in this build"))
-        return ()
+    from governance_pipeline.export.config import parse_destinations
+
     return parse_destinations(file, raw, credentials, problems)
 
 

@@ -40,6 +40,28 @@ class SourceEntry(StrictModel):
     startDate: date | None = None
     retentionDays: int | None = Field(default=None, gt=0)
     config: dict[str, Any] = Field(default_factory=dict)
+    captureContent: bool = False
+    redact: list[str] = Field(default_factory=list)
+
+
+class PriceOverride(StrictModel):
+    """One entry of the sources file's ``pricing:`` list (docs/costs.md): USD per million tokens for a model.
+
+    It wins over the bundled ``genai-prices`` data for events of ``model`` (and ``provider``, when given) from
+    ``from`` (a UTC date) on; of several entries for one model the one that started last is in force. Rates left
+    out default as the providers bill them: cache reads and writes at the input rate, 1-hour cache writes at the
+    cache-write rate, reasoning at the output rate.
+    """
+
+    model: str = Field(min_length=1)
+    provider: str | None = Field(default=None, min_length=1)
+    from_: date | None = Field(default=None, alias="from")
+    inputPerMTok: float = Field(ge=0)
+    outputPerMTok: float = Field(ge=0)
+    cacheReadPerMTok: float | None = Field(default=None, ge=0)
+    cacheWritePerMTok: float | None = Field(default=None, ge=0)
+    cacheWrite1hPerMTok: float | None = Field(default=None, ge=0)
+    reasoningPerMTok: float | None = Field(default=None, ge=0)
 
 
 class DestinationEntry(StrictModel):
@@ -61,6 +83,9 @@ class Source:
     config: Any
     adapter_cls: builtins.type[Adapter] = field(repr=False)  # `type` is also a field name here
     raw_config: dict[str, Any] = field(repr=False, default_factory=dict)
+    pricing: tuple[PriceOverride, ...] = ()  # the file's ``pricing:`` list, the same for every source
+    capture_content: bool = False  # keep prompt and response text in raw_payload (docs/content.md)
+    redact: tuple[str, ...] = ()  # further attribute keys or JSONPaths removed from raw_payload
 
     @property
     def asset_key(self) -> list[str]:
@@ -82,6 +107,7 @@ class SourcesFile:
     credentials: dict[str, dict[str, CredentialValue]]
     sources: tuple[Source, ...]
     destinations: tuple[Any, ...] = ()
+    pricing: tuple[PriceOverride, ...] = ()
 
     def source(self, source_id: str) -> Source:
         for s in self.sources:

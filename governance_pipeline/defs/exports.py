@@ -57,7 +57,7 @@ def build_export_asset(sources_file: SourcesFile, dest: Destination) -> dg.Asset
         tags={"governance/export_format": dest.format},
         description=(
             f"Export of {what} to {url} (format `{dest.format}`, {dest.compression}), one partition per day. "
-            "A re-export replaces that day's objects (new objects written, then the day's older objects deleted)."
+            "A re-export replaces that day's objects: the same object names are overwritten, stale ones emptied, then deleted."
         ),
     )
     def export_asset(context: dg.AssetExecutionContext):

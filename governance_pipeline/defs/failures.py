@@ -1,43 +1,19 @@
-"""Which pull failures are worth a retry: configuration and permission problems are not."""
+"""Which pull failures are worth a retry: the error says so itself (``governance_pipeline.errors``).
+
+A ``GovernanceError`` marked ``permanent`` (a missing credential, a 4xx other than 408/429, an S3 or STS
+error such as ``AccessDenied``, a refused cross-origin link, a backfill the source cannot do, a bad sources
+file) fails the step at once, skipping the step retry policy; everything else, including errors the package
+did not raise on purpose, keeps the retry policy.
+"""
 
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import dagster as dg
-from governance_pipeline.config.credentials import CredentialError, redact
-from governance_pipeline.http.client import HttpError
+from governance_pipeline.config.credentials import redact
+from governance_pipeline.errors import is_permanent
 
-# S3/STS error codes that no retry will fix
-PERMANENT_AWS_CODES = frozenset(
-    {
-        "AccessDenied",
-        "NoSuchBucket",
-        "InvalidAccessKeyId",
-        "SignatureDoesNotMatch",
-        "InvalidClientTokenId",
-        "AuthorizationHeaderMalformed",
-        "AllAccessDisabled",
-        "InvalidBucketName",
-    }
-)
-
-
-def is_permanent(exc: BaseException) -> bool:
-    if isinstance(exc, CredentialError):
-        return True
-    if _aws_code(exc) in PERMANENT_AWS_CODES:
-        return True
-    if isinstance(exc, HttpError):
-        return exc.status is not None and 400 <= exc.status < 500 and exc.status not in (408, 429)
-    return False
-
-
-def _aws_code(exc: BaseException) -> str | None:
-    """The AWS error code of an ``S3AccessError`` (what S3 pulls raise) or of a botocore ``ClientError``."""
-    code = getattr(exc, "aws_code", None)
-    if code is None and isinstance(getattr(exc, "response", None), dict):
-        code = exc.response.get("Error", {}).get("Code")  # type: ignore[attr-defined]
-    return code
+__all__ = ["fail_fast_on_permanent_errors", "is_permanent"]
 
 
 @contextmanager

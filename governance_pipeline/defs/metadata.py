@@ -38,4 +38,7 @@ def outcome_metadata(outcome: PullOutcome) -> dict[str, Any]:
         md["rows_replaced_by_backfill"] = dg.MetadataValue.int(outcome.deleted_rows)
     if outcome.unpriced_models:
         md["unpriced_models"] = dg.MetadataValue.json(outcome.unpriced_models)
+        md["unpriced_events"] = dg.MetadataValue.int(sum(outcome.unpriced_models.values()))
+    if outcome.price_data:
+        md["price_data"] = dg.MetadataValue.text(outcome.price_data)
     return md

@@ -56,7 +56,12 @@ def build_pull_job(sources_file: SourcesFile, source: Source) -> dg.JobDefinitio
     @dg.job(
         name=f"pull_{source.id}",
         description=f"Incremental pull of source '{source.id}' ({source.type}).",
-        tags={"governance/source": source.id, "dagster/max_retries": 1},
+        # a run retry covers a crashed run worker; a failed step already had its retries (or was permanent)
+        tags={
+            "governance/source": source.id,
+            "dagster/max_retries": 1,
+            "dagster/retry_on_asset_or_op_failure": "false",
+        },
     )
     def pull_job():
         pull_op()

@@ -154,7 +154,16 @@ class Upstreams:
         self.s3_endpoint = s.enter_context(moto_server(port=PORTS["s3"]))
         seed_s3(self.s3_endpoint)
         receiver = subprocess.Popen(
-            [sys.executable, "-m", "governance_pipeline.cli", "serve", "--port", str(PORTS["otlp"])],
+            [
+                sys.executable,
+                "-m",
+                "governance_pipeline.cli",
+                "serve",
+                "--port",
+                str(PORTS["otlp"]),
+                "--grpc-port",
+                "0",
+            ],
             env=dict(os.environ),
         )
         s.callback(_terminate, receiver)
@@ -166,6 +175,13 @@ class Upstreams:
         )
         s.callback(self.sender.shutdown)
         self.sender.send_burst(12)
+        from governance_pipeline.demo.agent_logs import AgentLogSender
+
+        self.agent_logs = AgentLogSender(
+            f"http://127.0.0.1:{PORTS['otlp']}/api/ingest/otel/coding_agents", DEMO_ENV["DEMO_OTLP_SECRET"]
+        )
+        s.callback(self.agent_logs.shutdown)
+        self.agent_logs.send_burst(3)
         if self.live:
             thread = threading.Thread(target=self._feed, daemon=True)
             thread.start()
@@ -177,6 +193,7 @@ class Upstreams:
         while not self._stop.wait(5):
             n += 1
             self.sender.send_burst(3)
+            self.agent_logs.send_burst(1)
             if n % 6 == 0 and self.audit is not None:
                 self.audit.add_live_event()
             if n % 12 == 0:

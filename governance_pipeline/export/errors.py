@@ -14,6 +14,7 @@ from botocore.exceptions import (
 )
 
 from governance_pipeline.config.credentials import CredentialError, redact
+from governance_pipeline.errors import GovernanceError
 from governance_pipeline.export.config import Destination
 from governance_pipeline.export.s3 import DeleteError
 
@@ -35,12 +36,12 @@ class DestinationProblem:
         return self.message
 
 
-class DestinationError(Exception):
+class DestinationError(GovernanceError):
     """An export or check failed for a reason the user can fix; ``kind`` is one of the constants above."""
 
     def __init__(self, problem: DestinationProblem):
         self.kind = problem.kind
-        super().__init__(problem.message)
+        super().__init__(problem.message, permanent=problem.kind != OTHER)
 
 
 def describe(exc: BaseException, dest: Destination, action: str = "write to") -> DestinationProblem:

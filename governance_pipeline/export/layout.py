@@ -9,7 +9,7 @@ The export id is the destination id, so re-exporting a day replaces the same obj
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime
+from datetime import date
 
 from governance_pipeline.export.config import Destination
 
@@ -41,14 +41,10 @@ def day_suffix(day: date) -> str:
     return f"year={day:%Y}/month={day:%m}/day={day:%d}/"
 
 
-def new_token() -> str:
-    """A unique, time-sortable token naming one write of one day."""
-    return datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f") + "-" + uuid.uuid4().hex[:8]
-
-
-def object_name(dest: Destination, token: str, seq: int) -> str:
+def object_name(dest: Destination, seq: int) -> str:
+    """The ``seq``-th object of a day folder: the same name at every export, so a re-export overwrites it."""
     codec = "" if dest.compression == "none" else f".{dest.compression}"
-    return f"part-{token}-{seq:04d}{codec}.parquet"
+    return f"part-{seq:04d}{codec}.parquet"
 
 
 def check_key(dest: Destination) -> str:

@@ -16,6 +16,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.json as pajson
 
+from governance_pipeline.errors import GovernanceError
 from governance_pipeline.export.ocsf_schema import OCSF_API_ACTIVITY
 from governance_pipeline.lake import paths
 from governance_pipeline.lake.schema import EVENT_SCHEMA
@@ -36,7 +37,7 @@ BATCH_ROWS = 50_000
 Group = tuple[str | None, Iterator[pa.Table]]
 
 
-class OcsfNotBuilt(Exception):
+class OcsfNotBuilt(GovernanceError):
     """The OCSF mart (file or table) does not exist yet."""
 
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 from governance_pipeline.export import readers
 from governance_pipeline.export.config import Destination
-from governance_pipeline.export.errors import DestinationError, describe
+from governance_pipeline.export.errors import DestinationError, DestinationProblem, describe
 from governance_pipeline.export.s3 import s3_client
-from governance_pipeline.export.writer import DayResult, write_day
+from governance_pipeline.export.writer import DayResult, StaleObjectsLeft, write_day
 
 
 def export_day(
@@ -30,6 +30,11 @@ def export_day(
         return write_day(client, dest, day, groups)
     except readers.OcsfNotBuilt:
         raise
+    except StaleObjectsLeft as exc:
+        problem = describe(exc.cause, dest, "delete from")
+        left = "emptied but not deleted" if exc.emptied else "not deleted (the day is unchanged)"
+        problem = DestinationProblem(problem.kind, f"{problem.message}; {exc.count} stale object(s) of {day} {left}")
+        raise DestinationError(problem) from None
     except Exception as exc:
         problem = describe(exc, dest)
         if problem.kind == "error":

@@ -1,14 +1,20 @@
-"""Replace one day's objects at a destination: write the new Parquet objects, then delete the old ones.
+"""Replace one day's objects at a destination so that readers never see the day twice.
 
-Objects are named ``part-<token>-<seq>[.<codec>].parquet``; the token is time-sortable and unique per write,
-so after a write only objects from *older* writes (or foreign files) are deleted: a slower, older run of the
-same day never deletes a newer run's objects.
+Objects have deterministic names: ``part-<seq>[.<codec>].parquet``, numbered from 1 in each day folder (one
+per source; one for Security Lake). A re-export therefore overwrites the previous export's objects in place,
+each with a single PUT (atomic on S3). What the new export does not overwrite (a shorter tail of parts,
+objects of a source that has no rows any more, objects named by an older version, foreign files) is stale:
+each stale Parquet object is first overwritten with an empty Parquet object of the day's schema (a PUT, the
+permission the export already uses), and only then deleted. So a delete that is refused or interrupted leaves
+empty objects behind, never old rows beside the new ones: readers see exactly the new day.
+
+Object names carry no write token, so two exports of one destination must not run at once: they share the
+Dagster pool ``export_<id>``, limited to one step by ``dagster.yaml``.
 """
 
 from __future__ import annotations
 
 import io
-import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
@@ -19,8 +25,6 @@ import pyarrow.parquet as pq
 from governance_pipeline.export import layout
 from governance_pipeline.export.config import Destination
 from governance_pipeline.export.s3 import delete_keys, list_folders, list_keys
-
-_TOKEN_RE = re.compile(r"/part-(\d{8}T\d{12}-[0-9a-f]{8})-\d{4}(?:\.\w+)?\.parquet$")
 
 
 @dataclass
@@ -39,9 +43,10 @@ class DayResult:
 class _Files:
     """Roll Arrow tables into Parquet objects of at most ``max_rows`` rows under one folder."""
 
-    def __init__(self, client, dest: Destination, folder: str, token: str, result: DayResult, seq: int):
-        self.client, self.dest, self.folder, self.token, self.result = client, dest, folder, token, result
-        self.seq = seq
+    def __init__(self, client, dest: Destination, folder: str, result: DayResult):
+        self.client, self.dest, self.folder, self.result = client, dest, folder, result
+        self.seq = 0
+        self.schema: pa.Schema | None = None  # of the last object written
         self.buf: io.BytesIO | None = None
         self.writer: pq.ParquetWriter | None = None
         self.rows = 0
@@ -68,9 +73,10 @@ class _Files:
         if self.writer is None or self.buf is None:
             return
         self.writer.close()
+        self.schema = self.writer.schema
         data = self.buf.getvalue()
         self.seq += 1
-        key = self.folder + layout.object_name(self.dest, self.token, self.seq)
+        key = self.folder + layout.object_name(self.dest, self.seq)
         self.client.upload_fileobj(io.BytesIO(data), self.dest.bucket, key)
         self.result.keys.append(key)
         self.result.files += 1
@@ -81,23 +87,47 @@ class _Files:
 def write_day(
     client, dest: Destination, day: date, groups: Iterable[tuple[str | None, Iterator[pa.Table]]]
 ) -> DayResult:
-    """Write ``groups`` (one per source, or one for Security Lake) as ``day``'s objects, then delete the rest."""
+    """Write ``groups`` (one per source, or one for Security Lake) as ``day``'s objects, then retire the rest."""
     result = DayResult(day)
-    token = layout.new_token()
-    seq = 0
+    before = existing_keys(client, dest, day)
+    schema: pa.Schema | None = None
     for source_id, tables in groups:
-        files = _Files(client, dest, layout.day_dir(dest, day, source_id), token, result, seq)
+        files = _Files(client, dest, layout.day_dir(dest, day, source_id), result)
         rows = sum(files.add(t) for t in tables)
         files.flush()
-        seq = files.seq
+        schema = schema or files.schema
         if rows:
             result.rows += rows
             result.rows_by_source[source_id or "all"] = rows
     keep = set(result.keys)
-    stale = [k for k in existing_keys(client, dest, day) if k not in keep and _older(k, token)]
-    delete_keys(client, dest.bucket, stale)
+    stale = [k for k in before if k not in keep]
+    if schema is not None:
+        # first make every stale object empty (a PUT), so that a refused or interrupted delete leaves no old rows
+        # beside the new ones; a day with no new rows writes nothing, so a refused delete leaves the old day
+        empty = _empty_parquet(schema, dest)
+        for key in stale:
+            if key.endswith(".parquet"):
+                client.upload_fileobj(io.BytesIO(empty), dest.bucket, key)
+    try:
+        delete_keys(client, dest.bucket, stale)
+    except Exception as exc:
+        raise StaleObjectsLeft(exc, len(stale), emptied=schema is not None) from exc
     result.deleted = len(stale)
     return result
+
+
+class StaleObjectsLeft(Exception):
+    """The day's new objects are in place but the stale ones could not be deleted (they were emptied first)."""
+
+    def __init__(self, cause: BaseException, count: int, emptied: bool):
+        self.cause, self.count, self.emptied = cause, count, emptied
+        super().__init__(f"{count} stale object(s) not deleted: {cause}")
+
+
+def _empty_parquet(schema: pa.Schema, dest: Destination) -> bytes:
+    buf = io.BytesIO()
+    pq.write_table(schema.empty_table(), buf, compression=None if dest.compression == "none" else dest.compression)
+    return buf.getvalue()
 
 
 def existing_keys(client, dest: Destination, day: date) -> list[str]:
@@ -109,8 +139,3 @@ def existing_keys(client, dest: Destination, day: date) -> list[str]:
         if folder.rsplit("/", 2)[-2].startswith("source_id="):
             keys.extend(list_keys(client, dest.bucket, folder + layout.day_suffix(day)))
     return keys
-
-
-def _older(key: str, token: str) -> bool:
-    m = _TOKEN_RE.search(key)
-    return m is None or m.group(1) < token

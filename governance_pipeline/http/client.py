@@ -18,6 +18,7 @@ from typing import Any
 
 import requests
 
+from governance_pipeline.errors import GovernanceError
 from governance_pipeline.http.redact import install_log_redaction, redact_text, redact_url, remember_secret
 
 _RETRYABLE_EXC = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError)
@@ -32,12 +33,14 @@ class RetryPolicy:
     retry_statuses: frozenset[int] = frozenset({429, 500, 502, 503, 504})
 
 
-class HttpError(Exception):
+class HttpError(GovernanceError):
     """A request that failed for good; the message carries the status and the redacted URL, never a secret."""
 
     def __init__(self, status: int | None, method: str, url: str, detail: str = ""):
         self.status = status
         self.url = url
+        # a 4xx will be refused again (except a timeout or a throttle); 5xx and network errors may pass later
+        self.permanent = status is not None and 400 <= status < 500 and status not in (408, 429)
         what = f"HTTP {status}" if status is not None else "request failed"
         super().__init__(f"{what} for {method} {url}" + (f": {detail}" if detail else ""))
 

@@ -42,18 +42,6 @@ def conform(table: pa.Table, source_type: str, ingested_at: datetime, organizati
     return pa.Table.from_arrays([cols[f.name] for f in EVENT_SCHEMA], schema=EVENT_SCHEMA)
 
 
-def with_lake_columns(table: pa.Table) -> pa.Table:
-    """``table`` (a lake file, possibly written before some columns existed) with every lake column, in order."""
-    if table.schema.equals(EVENT_SCHEMA):
-        return table
-    n = table.num_rows
-    cols = [
-        (table.column(f.name).cast(f.type) if f.name in table.column_names else pa.nulls(n, f.type))
-        for f in EVENT_SCHEMA
-    ]
-    return pa.Table.from_arrays(cols, schema=EVENT_SCHEMA)
-
-
 def split_by_date(table: pa.Table) -> list[tuple[str, pa.Table]]:
     """``(YYYY-MM-DD, rows of that UTC date)`` in order of the dates. Rows keep their order within a date;
     a batch already in date order (the usual case) is cut into zero-copy slices."""

@@ -27,11 +27,13 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from governance_pipeline.enrich.cost import price_missing
+from governance_pipeline.enrich.content import ContentPolicy
+from governance_pipeline.enrich.cost import PriceBook, price_missing
 from governance_pipeline.lake import paths
-from governance_pipeline.lake.conform import conform, dedup_ids, split_by_date, with_lake_columns
-from governance_pipeline.lake.schema import EVENT_SCHEMA
+from governance_pipeline.lake.conform import conform, dedup_ids, split_by_date
+from governance_pipeline.lake.schema import EVENT_SCHEMA, to_event_schema
 from governance_pipeline.lake.store import LakeStore
+from governance_pipeline.lake.undated import UndatedIndex
 
 FLUSH_ROWS = 250_000
 MAX_BUFFERED_BYTES = 128 << 20  # across all dates: a run spanning many days still writes in bounded memory
@@ -61,6 +63,9 @@ class LakeWriter:
         mode: str = "append",
         replace_dates: Iterable[date] = (),
         organization_id: str | None = None,
+        prices: PriceBook | None = None,
+        content: ContentPolicy | None = None,
+        ingested_at: datetime | None = None,
     ):
         if mode not in ("append", "upsert", "replace"):
             raise ValueError(f"unknown write mode {mode!r}")
@@ -70,9 +75,12 @@ class LakeWriter:
         self.mode = mode
         self.replace_dates = {str(d) for d in replace_dates}
         self.organization_id = organization_id
+        self.prices = prices or PriceBook()
+        self.content = content or ContentPolicy()
         self.txn = paths.new_txn()
-        self.ingested_at = datetime.now(UTC)
+        self.ingested_at = ingested_at or datetime.now(UTC)
         self.stats = WriteStats()
+        self.undated = UndatedIndex(store, source_id, self.txn)
         self._seen: dict[str, set[str]] = {}
         self._buffers: dict[str, list[pa.Table]] = defaultdict(list)
         self._buffered: dict[str, int] = defaultdict(int)
@@ -91,12 +99,14 @@ class LakeWriter:
         if table.num_rows == 0:
             return
         self.stats.rows_in += table.num_rows
+        table = self.date_undated(table)
         table = conform(table, self.source_type, self.ingested_at, self.organization_id)
         if self.mode == "upsert":  # the last version of an id wins; appends keep the first (see ``_add``)
             deduped = dedup_ids(table, keep="last")
             self.stats.duplicates += table.num_rows - deduped.num_rows
             table = deduped
-        table, unpriced = price_missing(table)
+        table = self.content.apply(table)
+        table, unpriced = price_missing(table, self.prices)
         for model, n in unpriced.items():
             self.stats.unpriced_models[model] = self.stats.unpriced_models.get(model, 0) + n
         for day, part in split_by_date(table):
@@ -104,6 +114,10 @@ class LakeWriter:
         ts_max = pc.max(table.column("event_timestamp")).as_py()
         if ts_max is not None and (self.stats.last_event_at is None or ts_max > self.stats.last_event_at):
             self.stats.last_event_at = ts_max
+
+    def date_undated(self, table: pa.Table) -> pa.Table:
+        """Give events without a timestamp the recorded time of their first sighting (``lake/undated.py``)."""
+        return self.undated.date(table, self.ingested_at)
 
     def _existing_ids(self, day: str) -> set[str]:
         seen = self._seen.get(day)
@@ -220,7 +234,9 @@ class LakeWriter:
             elif self.mode == "upsert":
                 old = []
             if self.mode == "replace" and old:
-                self.stats.deleted_rows += self.store.read_table(old, ["source_event_id"]).num_rows
+                carried, kept = self._carry_undated(day, old)
+                staged = [*staged, carried] if carried else staged
+                self.stats.deleted_rows += self.store.read_table(old, ["source_event_id"]).num_rows - kept
             for rel in staged:
                 moves.append([rel, f"{paths.partition_dir(self.source_id, day)}/{rel.rsplit('/', 1)[1]}"])
             deletes.extend(old)
@@ -232,11 +248,31 @@ class LakeWriter:
         self.store.delete_dir(paths.staging_dir(self.source_id, self.txn))
         return self.stats
 
+    def _carry_undated(self, day: str, old: list[str]) -> tuple[str | None, int]:
+        """A backfill cannot ask the source for undated events by time: keep those of ``day`` it did not
+        re-read, as a staged file (and how many rows it holds)."""
+        undated = self.undated.ids()
+        if len(undated) == 0:
+            return None, 0
+        existing = self.store.read_table(old)
+        ids = existing.column("source_event_id")
+        keep = pc.and_(
+            pc.is_in(ids, value_set=undated),
+            pc.invert(pc.is_in(ids, value_set=pa.array(list(self._seen.get(day, ())), pa.string()))),
+        )
+        carried = existing.filter(keep)
+        if carried.num_rows == 0:
+            return None, 0
+        self._seq += 1
+        rel = f"{paths.staging_dir(self.source_id, self.txn)}/date={day}/{paths.part_name(self.txn, self._seq)}"
+        self.store.write_parquet(rel, to_event_schema(carried))  # old files lack the added columns
+        return rel, carried.num_rows
+
     def _merge_rewrite(self, day: str, old: list[str], staged: list[str]) -> str:
         new_rows = dedup_ids(self.store.read_table(staged), keep="last") if staged else EVENT_SCHEMA.empty_table()
         existing = self.store.read_table(old)
         keep = pc.invert(pc.is_in(existing.column("source_event_id"), value_set=new_rows.column("source_event_id")))
-        merged = pa.concat_tables([with_lake_columns(existing.filter(keep)), with_lake_columns(new_rows)])
+        merged = pa.concat_tables([to_event_schema(existing.filter(keep)), to_event_schema(new_rows)])
         self._seq += 1
         rel = f"{paths.staging_dir(self.source_id, self.txn)}/date={day}/{paths.part_name(self.txn, self._seq)}"
         self.store.write_parquet(rel, merged)

@@ -13,6 +13,7 @@ from typing import Any
 
 import orjson
 
+from governance_pipeline.errors import GovernanceError, PermanentError
 from governance_pipeline.http.client import HttpClient, HttpError, RetryPolicy
 
 DEFAULT_BASE_URL = "https://api.smith.langchain.com"
@@ -48,11 +49,11 @@ RUN_FIELDS = (
 )
 
 
-class LangSmithError(Exception):
+class LangSmithError(GovernanceError):
     """A LangSmith call that failed for good; the message never carries a secret."""
 
 
-class LangSmithAuthError(LangSmithError):
+class LangSmithAuthError(LangSmithError, PermanentError):
     """401/403: the API key or workspace (tenant) id is wrong or lacks access."""
 
 
@@ -103,7 +104,7 @@ class LangSmithApi:
                 raise LangSmithAuthError(
                     f"LangSmith refused the request ({hint}; check credentialRef keys apiKey/tenantId): {exc}"
                 ) from None
-            raise LangSmithError(f"LangSmith request failed: {exc}") from None
+            raise LangSmithError(f"LangSmith request failed: {exc}", permanent=exc.permanent) from None
         try:
             return orjson.loads(resp.content)
         except orjson.JSONDecodeError:

@@ -49,6 +49,9 @@ def events_table(records: Sequence[dict], raws: Sequence[str], run_types: frozen
             "cost_usd",
             "tokens_input",
             "tokens_output",
+            "tokens_cache_read",
+            "tokens_cache_write",
+            "tokens_reasoning",
             "status",
             "error_type",
             "duration_ms",
@@ -76,6 +79,11 @@ def events_table(records: Sequence[dict], raws: Sequence[str], run_types: frozen
         cols["cost_usd"].append(R.cost(r) if spend else None)
         cols["tokens_input"].append(R.tokens_in(r) if spend else None)
         cols["tokens_output"].append(R.tokens_out(r) if spend else None)
+        cols["tokens_cache_read"].append(R.token_detail(r, "prompt_token_details", "cache_read") if spend else None)
+        cols["tokens_cache_write"].append(
+            R.token_detail(r, "prompt_token_details", "cache_creation") if spend else None
+        )
+        cols["tokens_reasoning"].append(R.token_detail(r, "completion_token_details", "reasoning") if spend else None)
         cols["status"].append(_STATUS.get(R.status(r) or ""))
         cols["error_type"].append(R.error_type(r))
         cols["duration_ms"].append((end - start) / 1000.0 if start is not None and end is not None else None)

@@ -10,6 +10,8 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+import orjson
+
 from governance_pipeline.mapping.coerce import to_float, to_int, to_text
 
 ACTOR_KEYS = ("user_id",)
@@ -88,6 +90,18 @@ def tokens_in(run: dict) -> int | None:
 def tokens_out(run: dict) -> int | None:
     v = run.get("completion_tokens")
     return to_int(v if v is not None else run.get("output_tokens"))
+
+
+def token_detail(run: dict, field: str, key: str) -> int | None:
+    """A count from ``prompt_token_details`` / ``completion_token_details`` (LangChain's ``cache_read``,
+    ``cache_creation``, ``reasoning``): parts of the prompt and completion totals (docs/costs.md)."""
+    details = run.get(field)
+    if isinstance(details, str):
+        try:
+            details = orjson.loads(details)
+        except orjson.JSONDecodeError:
+            return None
+    return to_int(details.get(key)) if isinstance(details, dict) else None
 
 
 def cost(run: dict) -> float | None:

@@ -92,6 +92,24 @@ _API_SUFFIXES = (
 )
 
 
+# Our names -> the provider ids of the ``genai-prices`` library, where they differ (enrich/cost.py).
+_PRICES_IDS = {
+    "gcp.gemini": "google",
+    "gcp.gen_ai": "google",
+    "gcp.vertex_ai": "google",
+    "azure.ai.openai": "azure",
+    "azure.ai.inference": "azure",
+    "aws.bedrock": "aws",
+    "x_ai": "x-ai",
+    "mistral_ai": "mistral",
+}
+
+
+def prices_provider_id(provider: str) -> str:
+    """The ``genai-prices`` provider id for one of our provider names (unchanged where they agree)."""
+    return _PRICES_IDS.get(provider, provider)
+
+
 def normalize_provider(value: Any) -> str | None:
     """The well-known provider name for ``value``; unknown names lower-cased; None for none or a framework."""
     text = to_text(value)

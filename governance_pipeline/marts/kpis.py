@@ -17,6 +17,18 @@ ANOMALY_K = 3.0
 """A day is anomalous when its spend exceeds ``ANOMALY_K`` x the mean of the 7 preceding calendar days (days
 without events count as 0), judged only once the actor or source has 7 days of history."""
 
+ADDED_COLUMNS = (
+    "tokens_cache_read",
+    "tokens_cache_write",
+    "tokens_reasoning",
+    "unpriced_event_count",
+    "unpriced_tokens",
+    "redacted_event_count",
+)
+"""Measures added after the tables first shipped: ``build_kpis`` adds them to tables an older build made.
+Cache and reasoning tokens are parts of ``tokens_input`` / ``tokens_output`` (docs/costs.md); unpriced events
+are those with tokens no price is known for (``cost_source = 'unpriced'``), whose cost counts as 0."""
+
 _ERROR = "(status = 'error' OR error_type IS NOT NULL)"
 _SUMS = (
     "event_count",
@@ -27,28 +39,36 @@ _SUMS = (
     "cost_computed_usd",
     "error_count",
     "events_with_duration",
+    *ADDED_COLUMNS,
 )
 _MEASURES = ", ".join(
     [f"sum({m})::{'DOUBLE' if 'cost' in m else 'BIGINT'} AS {m}" for m in _SUMS]
     + ["min(first_event_at) AS first_event_at", "max(last_event_at) AS last_event_at"]
 )
 
+
 CREATE_TABLES = """
 CREATE TABLE IF NOT EXISTS governance_source_daily (
     date DATE NOT NULL, source_id VARCHAR NOT NULL, source_type VARCHAR,
     event_count BIGINT, tokens_input BIGINT, tokens_output BIGINT, cost_usd DOUBLE,
     cost_given_usd DOUBLE, cost_computed_usd DOUBLE, error_count BIGINT, events_with_duration BIGINT,
+    tokens_cache_read BIGINT, tokens_cache_write BIGINT, tokens_reasoning BIGINT, unpriced_event_count BIGINT,
+    unpriced_tokens BIGINT, redacted_event_count BIGINT,
     duration_p50_ms DOUBLE, duration_p95_ms DOUBLE, first_event_at TIMESTAMPTZ, last_event_at TIMESTAMPTZ,
     distinct_actors BIGINT, built_at TIMESTAMPTZ);
 CREATE TABLE IF NOT EXISTS governance_kpis (
     date DATE NOT NULL, source_id VARCHAR NOT NULL, actor VARCHAR, target VARCHAR, source_type VARCHAR,
     event_count BIGINT, tokens_input BIGINT, tokens_output BIGINT, cost_usd DOUBLE,
     cost_given_usd DOUBLE, cost_computed_usd DOUBLE, error_count BIGINT, events_with_duration BIGINT,
+    tokens_cache_read BIGINT, tokens_cache_write BIGINT, tokens_reasoning BIGINT, unpriced_event_count BIGINT,
+    unpriced_tokens BIGINT, redacted_event_count BIGINT,
     first_event_at TIMESTAMPTZ, last_event_at TIMESTAMPTZ, distinct_actors_day_source BIGINT, built_at TIMESTAMPTZ);
 CREATE TABLE IF NOT EXISTS governance_spend_daily (
     date DATE NOT NULL, source_id VARCHAR NOT NULL, actor VARCHAR, model VARCHAR, provider VARCHAR,
     event_count BIGINT, tokens_input BIGINT, tokens_output BIGINT, cost_usd DOUBLE,
     cost_given_usd DOUBLE, cost_computed_usd DOUBLE, error_count BIGINT, events_with_duration BIGINT,
+    tokens_cache_read BIGINT, tokens_cache_write BIGINT, tokens_reasoning BIGINT, unpriced_event_count BIGINT,
+    unpriced_tokens BIGINT, redacted_event_count BIGINT,
     duration_p50_ms DOUBLE, duration_p95_ms DOUBLE, first_event_at TIMESTAMPTZ, last_event_at TIMESTAMPTZ,
     built_at TIMESTAMPTZ);
 """
@@ -68,6 +88,12 @@ SELECT date, source_id, source_type, actor, target, model, provider,
        coalesce(sum(cost_usd) FILTER (WHERE cost_source = 'computed'), 0) AS cost_computed_usd,
        count(*) FILTER (WHERE {_ERROR})                                   AS error_count,
        count(duration_ms)                                                 AS events_with_duration,
+       coalesce(sum(tokens_cache_read), 0)                                AS tokens_cache_read,
+       coalesce(sum(tokens_cache_write), 0)                               AS tokens_cache_write,
+       coalesce(sum(tokens_reasoning), 0)                                 AS tokens_reasoning,
+       count(*) FILTER (WHERE cost_source = 'unpriced')                   AS unpriced_event_count,
+       coalesce(sum(tokens_input + tokens_output) FILTER (WHERE cost_source = 'unpriced'), 0) AS unpriced_tokens,
+       count(redacted)                                                    AS redacted_event_count,
        min(event_timestamp)                                               AS first_event_at,
        max(event_timestamp)                                               AS last_event_at
 FROM lake_events /*WHERE*/
@@ -115,6 +141,7 @@ LEFT JOIN ({_latency(_SPEND_KEYS)}) t ON {_join_on(_SPEND_KEYS)}
 VIEWS = f"""
 CREATE OR REPLACE VIEW governance_top_users AS
 SELECT actor, sum(cost_usd) AS cost_usd, sum(tokens_input) AS tokens_input, sum(tokens_output) AS tokens_output,
+       sum(tokens_cache_read) AS tokens_cache_read, sum(unpriced_event_count) AS unpriced_event_count,
        sum(event_count) AS event_count, sum(error_count) AS error_count, count(DISTINCT source_id) AS sources,
        min(first_event_at) AS first_event_at, max(last_event_at) AS last_event_at,
        rank() OVER (ORDER BY sum(cost_usd) DESC, sum(event_count) DESC) AS spend_rank
@@ -123,6 +150,8 @@ FROM governance_spend_daily WHERE actor IS NOT NULL GROUP BY actor;
 CREATE OR REPLACE VIEW governance_top_models AS
 SELECT model, any_value(provider) AS provider, sum(cost_usd) AS cost_usd, sum(tokens_input) AS tokens_input,
        sum(tokens_output) AS tokens_output, sum(event_count) AS event_count, sum(error_count) AS error_count,
+       sum(tokens_cache_read) AS tokens_cache_read, sum(tokens_cache_write) AS tokens_cache_write,
+       sum(tokens_reasoning) AS tokens_reasoning, sum(unpriced_event_count) AS unpriced_event_count,
        count(DISTINCT actor) AS users,
        rank() OVER (ORDER BY sum(cost_usd) DESC, sum(event_count) DESC) AS spend_rank
 FROM governance_spend_daily WHERE model IS NOT NULL GROUP BY model;
@@ -158,6 +187,9 @@ def date_filter(dates: list[str] | None, column: str = "date") -> str:
 def build_kpis(con: duckdb.DuckDBPyConnection, dates: list[str] | None) -> dict[str, int]:
     """Replace the given dates (None: all) of every KPI table from ``lake_events``; rows written per table."""
     con.execute(CREATE_TABLES)
+    for table in KPI_TABLES:  # tables an older build made lack the added measures
+        for column in ADDED_COLUMNS:
+            con.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column} BIGINT")
     where = date_filter(dates)
 
     def sql(text: str) -> str:

@@ -1,8 +1,11 @@
 """Expose the lake's events to a DuckDB connection, as the relation ``lake_events``, for chosen dates.
 
-Local lakes are read with ``read_parquet(files, hive_partitioning=true, union_by_name=true)``; S3 lakes through a
-``pyarrow.dataset`` over the same files (DuckDB's httpfs extension cannot be installed offline), registered
-into DuckDB. Either way the relation has the lake schema plus ``source_id`` (VARCHAR) and ``date`` (DATE).
+Local lakes are read with ``read_parquet(files, hive_partitioning=true, union_by_name=true)`` stacked under a
+typed empty relation with ``UNION ALL BY NAME``, so files written before a column was added (lake/schema.py,
+``ADDED_COLUMNS``) read with nulls there and the column exists even when no file has it yet. S3 lakes go through
+a ``pyarrow.dataset`` over the same files with the full schema (missing columns read as null; DuckDB's httpfs
+extension cannot be installed offline), registered into DuckDB. Either way the relation has the lake schema plus
+``source_id`` (VARCHAR) and ``date`` (DATE).
 """
 
 from __future__ import annotations
@@ -54,10 +57,17 @@ def lake_select(store: LakeStore, files: list[str]) -> str:
     if not files:
         return _empty_select()
     paths = ", ".join(_sql_str(store.local_path(f)) for f in files)
-    return (
-        f"SELECT * FROM read_parquet([{paths}], hive_partitioning = true, hive_types = {HIVE_TYPES}, "
-        "union_by_name = true)"
+    return _over_schema(f"[{paths}]")
+
+
+def _over_schema(files_sql: str) -> str:
+    """The files' rows with exactly the lake's columns, in its order (older files lack the added columns)."""
+    names = ", ".join([*(f.name for f in EVENT_SCHEMA), "source_id", "date"])
+    scan = (
+        f"SELECT * FROM read_parquet({files_sql}, hive_partitioning = true, union_by_name = true, "
+        f"hive_types = {HIVE_TYPES})"
     )
+    return f"SELECT {names} FROM ({_empty_select()} UNION ALL BY NAME {scan})"
 
 
 def register_lake(
@@ -78,14 +88,7 @@ def register_lake(
         con.register(f"{name}_arrow", dataset)
         con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT * FROM {name}_arrow")
     else:
-        select = lake_select(store, files)
-        con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS {select}")
-        # Columns added to the lake after every file read here was written are read as nulls (lake/schema.py).
-        have = {r[0] for r in con.execute(f"DESCRIBE {name}").fetchall()}
-        missing = [f for f in EVENT_SCHEMA if f.name not in have]
-        if missing:
-            extra = ", ".join(f"CAST(NULL AS {_duck_type(f.type)}) AS {f.name}" for f in missing)
-            con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT *, {extra} FROM ({select})")
+        con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS {lake_select(store, files)}")
     return len(files)
 
 
@@ -100,7 +103,4 @@ def governance_events_view_sql(lake_root: str) -> str | None:
     if not lake_files(store):
         return f"CREATE OR REPLACE VIEW governance_events AS {_empty_select()}"
     glob = _sql_str(store.local_path("events") + "/*/*/*.parquet")
-    return (
-        "CREATE OR REPLACE VIEW governance_events AS SELECT * FROM "
-        f"read_parquet({glob}, hive_partitioning = true, hive_types = {HIVE_TYPES}, union_by_name = true)"
-    )
+    return f"CREATE OR REPLACE VIEW governance_events AS {_over_schema(glob)}"

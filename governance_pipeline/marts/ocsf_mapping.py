@@ -4,8 +4,9 @@ Decisions (see docs/marts.md): ``activity_id`` is a CRUD verb when the source's 
 (create/read/update/delete words), else 99 Other with ``activity_name`` = the source's action; the
 ``ai_operation`` profile (``ai_model``, ``message_context`` with ``service`` to satisfy its at_least_one)
 is used only when a model is known, the ``trace`` profile only for events with a trace id (OTLP spans), and
-``metadata.profiles`` lists exactly the profiles used. Cost, source id and other non-OCSF fields go under
-``unmapped``. ``severity_id``: 1 Informational, 3 Medium for an error or a spend anomaly, 4 High for both.
+``metadata.profiles`` lists exactly the profiles used. Cost, source id, the cache and reasoning token counts
+(parts of ``message_context``'s prompt and completion tokens), what the content policy removed and other
+non-OCSF fields go under ``unmapped``. ``severity_id``: 1 Informational, 3 Medium for an error or a spend anomaly, 4 High for both.
 """
 
 from __future__ import annotations
@@ -208,6 +209,12 @@ def ocsf_json_sql() -> str:
                     "usage_role": text("usage_role"),
                     "conversation_id": text(f"CASE WHEN NOT ({has_model}) THEN conversation_id END"),
                     "spend_anomaly": "CASE WHEN is_anomaly THEN 'true' END",
+                    # token detail (parts of the prompt/completion counts; message_context has no place for it)
+                    "tokens_cache_read": integer("tokens_cache_read"),
+                    "tokens_cache_write": integer("tokens_cache_write"),
+                    "tokens_cache_write_1h": integer("tokens_cache_write_1h"),
+                    "tokens_reasoning": integer("tokens_reasoning"),
+                    "content_redacted": "redacted",  # a JSON list of what was removed from the raw payload
                 }
             ),
         }

@@ -22,6 +22,7 @@ class ReportData:
     )  # (model, provider, cost, tokens in, tokens out, events)
     latency: list[tuple[Any, ...]] = field(default_factory=list)  # (source_id, model, p50, p95, events with duration)
     anomalies: list[tuple[Any, ...]] = field(default_factory=list)  # (scope, key, date, cost, trailing mean)
+    unpriced: list[tuple[Any, ...]] = field(default_factory=list)  # (source_id, model, events, tokens)
 
 
 def _exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
@@ -35,13 +36,21 @@ def report_data(con: duckdb.DuckDBPyConnection, generated_at: datetime, days: in
     t = (
         con.execute("""SELECT coalesce(sum(event_count), 0), coalesce(sum(cost_usd), 0), coalesce(sum(tokens_input), 0),
                               coalesce(sum(tokens_output), 0), coalesce(sum(error_count), 0), count(DISTINCT source_id),
-                              min(date), max(date)
+                              min(date), max(date), coalesce(sum(tokens_cache_read), 0),
+                              coalesce(sum(unpriced_event_count), 0), coalesce(sum(unpriced_tokens), 0),
+                              coalesce(sum(redacted_event_count), 0)
                        FROM governance_source_daily""").fetchone()
         or ()
     )
     users = scalar(con, "SELECT count(DISTINCT actor) FROM governance_kpis WHERE actor IS NOT NULL")
     data.totals = dict(
-        zip(("events", "cost_usd", "tokens_input", "tokens_output", "errors", "sources", "first_date", "last_date"), t),
+        zip(
+            (
+                *("events", "cost_usd", "tokens_input", "tokens_output", "errors", "sources", "first_date"),
+                *("last_date", "tokens_cache_read", "unpriced_events", "unpriced_tokens", "redacted_events"),
+            ),
+            t,
+        ),
         users=users,
     )
     data.daily = con.execute(
@@ -62,4 +71,12 @@ def report_data(con: duckdb.DuckDBPyConnection, generated_at: datetime, days: in
     data.anomalies = con.execute(f"""
         SELECT scope, key, date, cost_usd, trailing_mean_usd FROM governance_spend_anomalies
         WHERE is_anomaly ORDER BY date DESC, cost_usd DESC LIMIT {top}""").fetchall()
+    data.unpriced = con.execute(f"""
+        SELECT source_id, coalesce(model, '(no model)'), sum(unpriced_event_count), sum(unpriced_tokens)
+        FROM governance_spend_daily WHERE unpriced_event_count > 0
+        GROUP BY ALL ORDER BY 4 DESC, 1, 2 LIMIT {top}""").fetchall()
+    data.unpriced = con.execute(f"""
+        SELECT source_id, coalesce(model, '(no model)'), sum(unpriced_event_count), sum(unpriced_tokens)
+        FROM governance_spend_daily WHERE unpriced_event_count > 0
+        GROUP BY ALL ORDER BY 4 DESC, 1, 2 LIMIT {top}""").fetchall()
     return data

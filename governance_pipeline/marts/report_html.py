@@ -83,6 +83,10 @@ def render_report(data: ReportData, health: list[SourceHealth]) -> str:
             ("users", _n(t.get("users", 0))),
             ("tokens in", _n(t.get("tokens_input", 0))),
             ("tokens out", _n(t.get("tokens_output", 0))),
+            ("of which cache reads", _n(t.get("tokens_cache_read", 0))),
+            ("unpriced events", _n(t.get("unpriced_events", 0))),
+            ("unpriced tokens", _n(t.get("unpriced_tokens", 0))),
+            ("content redacted", _n(t.get("redacted_events", 0))),
             ("errors", _n(t.get("errors", 0))),
             ("sources", _n(t.get("sources", 0))),
         ]
@@ -112,6 +116,11 @@ def render_report(data: ReportData, health: list[SourceHealth]) -> str:
         ([escape(s), escape(str(k)), escape(str(d)), _usd(c), _usd(m)] for s, k, d, c, m in data.anomalies),
         {3, 4},
     )
+    unpriced = _table(
+        ["source", "model", "events", "tokens"],
+        ([escape(str(s)), escape(str(m)), _n(e), _n(n)] for s, m, e, n in data.unpriced),
+        {2, 3},
+    )
     sources = _table(
         ["source", "type", "status", "last event", "events", "errors", "errors (7 d)", "quarantined files", "detail"],
         (
@@ -139,6 +148,8 @@ def render_report(data: ReportData, health: list[SourceHealth]) -> str:
 <h2>Sources</h2>{sources}
 <h2>Top users by spend</h2>{users}
 <h2>Top models by spend</h2>{models}
+<h2>Unpriced usage</h2><small>tokens no price is known for (cost counted as 0): add the model under
+<code>pricing:</code> in the sources file</small>{unpriced}
 <h2>Latency</h2>{latency}
 <h2>Spend anomalies</h2>{anomalies}
 </body></html>"""

@@ -53,6 +53,34 @@ OUTPUT_TOKENS = (
     "ai.usage.completionTokens",
     "output_tokens",
 )
+# Token detail (docs/costs.md): current GenAI semantic-convention names first, then their deprecated spellings,
+# OpenInference's, the Vercel AI SDK's, and the plain keys coding agents send. All are parts of the totals above.
+CACHE_READ_TOKENS = (
+    "gen_ai.usage.cache_read.input_tokens",
+    "gen_ai.usage.cache_read_input_tokens",
+    "gen_ai.usage.input_tokens.cached",
+    "llm.token_count.prompt_details.cache_read",
+    "ai.usage.inputTokenDetails.cacheReadTokens",
+    "ai.usage.cachedInputTokens",
+    "cache_read_tokens",
+)
+CACHE_WRITE_TOKENS = (
+    "gen_ai.usage.cache_creation.input_tokens",
+    "gen_ai.usage.cache_creation_input_tokens",
+    "gen_ai.usage.input_tokens.cache_write",
+    "llm.token_count.prompt_details.cache_write",
+    "ai.usage.inputTokenDetails.cacheWriteTokens",
+    "cache_creation_tokens",
+)
+REASONING_TOKENS = (
+    "gen_ai.usage.reasoning.output_tokens",
+    "gen_ai.usage.reasoning_tokens",
+    "gen_ai.usage.output_tokens.reasoning",
+    "llm.token_count.completion_details.reasoning",
+    "ai.usage.outputTokenDetails.reasoningTokens",
+    "ai.usage.reasoningTokens",
+    "reasoning_tokens",
+)
 COST_BEFORE_AMOUNT = ("gen_ai.usage.cost_usd", "gen_ai.usage.cost")
 COST_AFTER_AMOUNT = ("llm.cost.usd", "llm.cost.total", "langwatch.cost.usd", "langwatch.span.cost")
 PROVIDER = (
@@ -116,6 +144,9 @@ def normalize(spans: Iterable[SpanRecord]) -> pa.Table:
         cols["cost_usd"].append(cost_of(a))
         cols["tokens_input"].append(first_int(a, INPUT_TOKENS))
         cols["tokens_output"].append(first_int(a, OUTPUT_TOKENS))
+        cols["tokens_cache_read"].append(first_int(a, CACHE_READ_TOKENS))
+        cols["tokens_cache_write"].append(first_int(a, CACHE_WRITE_TOKENS))
+        cols["tokens_reasoning"].append(first_int(a, REASONING_TOKENS))
         cols["raw_payload"].append(orjson.dumps(s.raw(), option=orjson.OPT_NON_STR_KEYS, default=str).decode())
         cols["event_type"].append("api.call" if model else "tool.invocation" if tool else "agent.action")
         cols["model"].append(model)
@@ -148,6 +179,9 @@ _COLUMNS = (
     "cost_usd",
     "tokens_input",
     "tokens_output",
+    "tokens_cache_read",
+    "tokens_cache_write",
+    "tokens_reasoning",
     "raw_payload",
     "event_type",
     "model",

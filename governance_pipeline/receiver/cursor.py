@@ -3,8 +3,16 @@
 Every file named below ``before`` is consumed. Above it, a file is consumed when its writer's sequence
 number is at most the one recorded for that writer: one writer thread lands its files one after another,
 so seeing its file ``k`` means its files ``< k`` are complete, and a pull consumes each writer's files in
-sequence order. ``before`` stays ``SETTLE`` behind the newest file consumed (and below any file left for a
-later run), so a file whose write took a while, or that comes from a second receiver, is still picked up.
+sequence order. Above the watermark, wall-clock order is never trusted.
+
+File names carry the landing receiver's clock, and receivers' clocks disagree. ``before`` therefore stays
+``SETTLE + MAX_CLOCK_SKEW`` behind the newest file consumed (and below any file left for a later run). The
+newest name was written by some receiver no later than now on that receiver's clock; any file listed after
+this pull was named by its own receiver when its write began, which is at least
+``now - SETTLE`` in true time, so its name is at least ``newest - SETTLE - MAX_CLOCK_SKEW`` as long as no two
+receivers' clocks differ by more than ``MAX_CLOCK_SKEW`` and no landing write takes longer than ``SETTLE``.
+The puller's own clock plays no part. The cost of the margin is one listing of the hour folders it spans and
+one cursor entry per receiver process that landed within it.
 """
 
 from __future__ import annotations
@@ -16,7 +24,9 @@ import orjson
 
 from governance_pipeline.receiver.landing import landed_at, time_key
 
-SETTLE = timedelta(minutes=10)
+SETTLE = timedelta(minutes=10)  # the longest a landing write (name chosen .. file listed) may take
+MAX_CLOCK_SKEW = timedelta(hours=1)  # the largest difference between two receivers' clocks that loses nothing
+WATERMARK_LAG = SETTLE + MAX_CLOCK_SKEW
 
 
 def parse_name(name: str) -> tuple[str, int]:
@@ -71,10 +81,10 @@ class LandingCursor:
                 writers[writer] = (seq, name)
         done = set(consumed)
         left = [n for n in pending if n not in done]
-        # measured on the receivers' own clock (the newest name consumed), not the puller's: a receiver
-        # whose clock lags the puller's loses nothing
+        # measured on the receivers' own clocks (the newest name consumed), never the puller's; the margin
+        # covers a slow write and a receiver whose clock lags the others' by up to MAX_CLOCK_SKEW
         newest = landed_at(max(v[1] for v in writers.values())) if writers else None
-        candidates = [n for n in (time_key(newest - SETTLE) if newest else None, *left) if n is not None]
+        candidates = [n for n in (time_key(newest - WATERMARK_LAG) if newest else None, *left) if n is not None]
         before = min(candidates) if candidates else self.before
         if self.before is not None and (before is None or self.before > before):
             before = self.before

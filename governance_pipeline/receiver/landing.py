@@ -2,7 +2,8 @@
 
 Layout: ``<lake>/_landing/otlp/<source_id>/<YYYYMMDDTHH>/<YYYYMMDDTHHMMSS.ffffff>Z-<writer>-<seq>.pb``.
 Each file is one serialized ``ExportTraceServiceRequest`` (several requests concatenated are one valid
-request, so a group commit simply joins their bodies). Names sort by landing time; files are written
+request, so a group commit simply joins their bodies). Names sort by landing time on the receiver's own
+clock, which other receivers' clocks may not agree with (``receiver.cursor`` allows for that); files are written
 atomically (local: temp file, fsync, rename, fsync of the folder; S3: one PUT), so a listed file is complete.
 """
 

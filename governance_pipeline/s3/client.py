@@ -13,6 +13,7 @@ from botocore.config import Config as BotoConfig
 from botocore.exceptions import BotoCoreError, ClientError
 
 from governance_pipeline.config.credentials import redact
+from governance_pipeline.errors import GovernanceError
 
 BOTO_CONFIG = BotoConfig(
     retries={"max_attempts": 5, "mode": "standard"},
@@ -21,11 +22,28 @@ BOTO_CONFIG = BotoConfig(
 )
 
 
-class S3AccessError(RuntimeError):
-    """Listing or reading a bucket failed; the message names the source, bucket and prefix (never a secret)."""
+# S3/STS error codes that no retry will fix
+PERMANENT_AWS_CODES = frozenset(
+    {
+        "AccessDenied",
+        "NoSuchBucket",
+        "InvalidAccessKeyId",
+        "SignatureDoesNotMatch",
+        "InvalidClientTokenId",
+        "AuthorizationHeaderMalformed",
+        "AllAccessDisabled",
+        "InvalidBucketName",
+    }
+)
+
+
+class S3AccessError(GovernanceError, RuntimeError):
+    """Listing or reading a bucket failed; the message names the source, bucket and prefix (never a secret).
+
+    Permanent when the service's error code says no retry will fix it (``PERMANENT_AWS_CODES``)."""
 
     def __init__(self, message: str, aws_code: str | None = None):
-        super().__init__(message)
+        super().__init__(message, permanent=aws_code in PERMANENT_AWS_CODES)
         self.aws_code = aws_code  # the S3 or STS error code (e.g. ``AccessDenied``), when the service gave one
 
 

@@ -96,7 +96,7 @@ def test_layouts():
         ]
     ).destinations[0]
     assert layout.day_dir(sl, day) == "ext/govpipe/1.0/region=eu-west-1/accountId=123456789012/eventDay=20261003/"
-    assert layout.object_name(events, "T", 7) == "part-T-0007.zstd.parquet"
+    assert layout.object_name(events, 7) == "part-0007.zstd.parquet"
 
 
 def test_schedule_is_a_cron_expression():

@@ -1,4 +1,4 @@
-"""A re-export replaces that day's objects and only that day's; a slower, older write never wins."""
+"""A re-export replaces that day's objects and only that day's, overwriting the same object names."""
 
 from __future__ import annotations
 
@@ -44,7 +44,7 @@ def test_re_export_replaces_the_day_and_leaves_other_days(s3_endpoint, lake_and_
         lake_root=lake,
         duckdb_path=db,
     )
-    assert (again.rows, again.files, again.deleted) == (6, 1, 3)
+    assert (again.rows, again.files, again.deleted) == (6, 1, 2)  # part-0001 overwritten; part-0002, stray gone
     second = keys(s3_endpoint, dest.bucket)
     day2 = [k for k in second if "/day=02/" in k]
     assert day2 == again.keys  # the new object only: the old two and the stray are gone
@@ -67,13 +67,14 @@ def test_a_day_that_became_empty_is_emptied(s3_endpoint, lake_and_db, aws_env, t
     assert keys(s3_endpoint, dest.bucket) == []
 
 
-def test_objects_of_a_newer_write_are_kept_by_an_older_one(s3_endpoint, lake_and_db, aws_env):
+def test_a_re_export_overwrites_the_same_object_names(s3_endpoint, lake_and_db, aws_env):
     root, lake, db = lake_and_db
     dest = destination(root, s3_endpoint)
-    newer = layout.day_dir(dest, date(2026, 10, 3), "acme_ndjson") + "part-29991231T235959999999-ffffffff-0001.parquet"
-    s3(s3_endpoint).put_object(Bucket=dest.bucket, Key=newer, Body=b"x")
-    result = export_day(dest, date(2026, 10, 3), credentials={}, lake_root=lake, duckdb_path=db)
-    assert result.deleted == 0 and newer in keys(s3_endpoint, dest.bucket)
+    first = export_day(dest, date(2026, 10, 3), credentials={}, lake_root=lake, duckdb_path=db)
+    assert [k.rsplit("/", 1)[1] for k in first.keys] == ["part-0001.zstd.parquet"]
+    again = export_day(dest, date(2026, 10, 3), credentials={}, lake_root=lake, duckdb_path=db)
+    assert again.keys == first.keys and again.deleted == 0
+    assert keys(s3_endpoint, dest.bucket) == first.keys
 
 
 def test_an_ocsf_day_the_marts_have_not_built_is_refused_not_emptied(s3_endpoint, lake_and_db, aws_env, tmp_path):

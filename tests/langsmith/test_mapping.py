@@ -55,6 +55,20 @@ def test_cost_falls_back_to_prompt_plus_completion():
     assert e["cost_usd"] == pytest.approx(0.012)
 
 
+def test_token_details_are_parts_of_the_totals():
+    run = _run(
+        prompt_tokens=1200,
+        completion_tokens=90,
+        prompt_token_details={"cache_read": 1000, "cache_creation": 150},
+        completion_token_details='{"reasoning": 40}',  # the bulk export has them as JSON text
+    )
+    (e,) = _events([run])
+    assert (e["tokens_input"], e["tokens_output"]) == (1200, 90)
+    assert (e["tokens_cache_read"], e["tokens_cache_write"], e["tokens_reasoning"]) == (1000, 150, 40)
+    (plain,) = _events([_run()])
+    assert (plain["tokens_cache_read"], plain["tokens_reasoning"]) == (None, None)
+
+
 def test_actor_precedence():
     md = {"ls_invocation_params": {"user": "openai-user"}, "thread_id": "thr_1"}
     assert _events([_run(extra={"metadata": md})])[0]["actor"] == "openai-user"

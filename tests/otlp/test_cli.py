@@ -57,9 +57,13 @@ def test_sources_secret_prints_a_secret_and_its_sha256(env, capsys):
 
 def test_serve_accepts_spans_then_pull_tail_and_list_see_them(env, lake, monkeypatch):
     monkeypatch.setenv("GOVERNANCE_SOURCES", env["GOVERNANCE_SOURCES"])
-    port = free_port()
+    port, grpc_port = free_port(), free_port()
     proc = subprocess.Popen(
-        [*GOVPIPE, "serve", "--port", str(port)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        [*GOVPIPE, "serve", "--port", str(port), "--grpc-port", str(grpc_port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         url = f"http://127.0.0.1:{port}/api/ingest/otel/agents"
@@ -83,12 +87,17 @@ def test_serve_accepts_spans_then_pull_tail_and_list_see_them(env, lake, monkeyp
         assert {s["id"]: s["status"] for s in status}["agents"] == "active"  # landed, not yet pulled
         assert {s["id"]: s["status"] for s in status}["labelled"] == "awaiting_first_event"
         with pytest.raises(CommandError, match=f"cannot listen on 127.0.0.1:{port}"):  # one line, exit 1
-            serve_command(argparse.Namespace(host="127.0.0.1", port=port, max_body_mib=20.0))
+            serve_command(argparse.Namespace(host="127.0.0.1", port=port, grpc_port=0, max_body_mib=20.0))
+        with pytest.raises(CommandError, match=f"cannot listen on 127.0.0.1:{grpc_port} \\(gRPC\\)"):
+            serve_command(
+                argparse.Namespace(host="127.0.0.1", port=free_port(), grpc_port=grpc_port, max_body_mib=20.0)
+            )
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=20)
     assert proc.returncode == 0
-    assert "OTLP sources: agents, labelled" in proc.stderr.read()
+    stderr = proc.stderr.read()
+    assert "OTLP sources: agents, labelled" in stderr and f"OTLP/gRPC on 127.0.0.1:{grpc_port}" in stderr
 
     pulled = govpipe(env, "pull", "agents")  # through the Dagster job, against DAGSTER_HOME
     assert pulled.returncode == 0, pulled.stderr

@@ -14,7 +14,7 @@ from governance_pipeline.ingest import run_pull
 from governance_pipeline.lake.store import LakeStore
 from governance_pipeline.otlp.json_decode import request_from_json
 from governance_pipeline.receiver import landing
-from governance_pipeline.receiver.cursor import SETTLE, LandingCursor
+from governance_pipeline.receiver.cursor import WATERMARK_LAG, LandingCursor
 from tests.otlp.conftest import fixture_bytes
 
 NOW = datetime.now(UTC)
@@ -117,13 +117,13 @@ def test_a_receiver_clock_behind_the_pullers_loses_nothing(pull, lake):
 
 def test_the_cursor_stays_small_and_forgets_old_writers():
     names = [
-        landing.file_name(NOW - timedelta(hours=1), "old", 1),
+        landing.file_name(NOW - timedelta(hours=3), "old", 1),
         landing.file_name(NOW, "w1", 1),
         landing.file_name(NOW, "w1", 2),
     ]
     cur = LandingCursor().advance(names, sorted(names))
     assert set(cur.writers) == {"w1"} and cur.writers["w1"][0] == 2
-    assert cur.before == landing.time_key(NOW - SETTLE)
+    assert cur.before == landing.time_key(NOW - WATERMARK_LAG)
     again = LandingCursor.parse(cur.dump())
     assert again == cur and again.pending(names) == []
     newer = landing.file_name(NOW, "w1", 3)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import re
 
@@ -49,6 +50,34 @@ def test_openai_compliance_maps_the_hourly_drop(moto, aws_env, tmp_path):
     upload = next(r for r in rows if json.loads(r["raw_payload"])["type"] == "conversation.file.uploaded")
     assert upload["model"] is None and upload["cost_source"] == "none" and upload["cost_usd"] == 0
     assert upload["event_type"] == "agent.action" and upload["tokens_input"] == 0
+
+
+def test_openai_compliance_cached_and_reasoning_tokens(moto, aws_env, tmp_path):
+    record = {
+        "id": "evt_cache_1",
+        "type": "conversation.message.created",
+        "created_at": 1790834575,
+        "user": {"email": "li.wei@example.com"},
+        "model": "gpt-4o",
+        "conversation_id": "conv_1",
+        "usage": {
+            "prompt_tokens": 3000,
+            "completion_tokens": 200,
+            "prompt_tokens_details": {"cached_tokens": 2048},
+            "completion_tokens_details": {"reasoning_tokens": 0},
+        },
+    }
+    bucket = moto.bucket()
+    moto.put(bucket, "compliance/2026/10/01/00/events.jsonl.gz", gzip.compress(json.dumps(record).encode() + b"\n"))
+    key = moto.new_user("openai-assume-only-2", ASSUME_ONLY)
+    aws_env.setenv("TEST_S3_KEY_ID", key[0])
+    aws_env.setenv("TEST_S3_SECRET", key[1])
+    sources, source = load_source(openai_compliance(moto.url, bucket, moto.role_arn))
+    assert run_pull(source, runtime_for(sources, tmp_path), None).new == 1
+    (row,) = lake_rows(tmp_path)
+    assert (row["tokens_input"], row["tokens_cache_read"], row["tokens_reasoning"]) == (3000, 2048, 0)
+    # OpenAI's prompt_tokens include the cached ones: 952 at $2.50, 2048 at $1.25, 200 out at $10 per million
+    assert row["cost_usd"] == pytest.approx(952 * 2.5e-6 + 2048 * 1.25e-6 + 200 * 10e-6)
 
 
 @pytest.mark.parametrize(

@@ -13,13 +13,14 @@ from governance_pipeline.adapters.http_polling.auth import Auth
 from governance_pipeline.adapters.http_polling.config import HttpPollingConfig
 from governance_pipeline.adapters.http_polling.engine import Page, PageFetcher, PullError
 from governance_pipeline.adapters.http_polling.templates import Context
+from governance_pipeline.errors import PermanentError
 from governance_pipeline.http.client import HttpClient
 from governance_pipeline.mapping.arrow_json import ArrowJsonMapping
 from governance_pipeline.mapping.event_mapping import EventMapping
 from governance_pipeline.read_ahead import ordered_map, read_ahead
 
 
-class BackfillNotSupported(PullError):
+class BackfillNotSupported(PullError, PermanentError):
     pass
 
 
@@ -133,7 +134,6 @@ class HttpPollingAdapter(Adapter):
     type_name = "http_polling"
     Config = HttpPollingConfig
     trigger = "schedule"
-    can_filter_by_time = True
 
     @classmethod
     def check_config(cls, config: HttpPollingConfig, entry, credentials: dict) -> Iterable[tuple[str, str]]:

@@ -25,14 +25,19 @@ from governance_pipeline.adapters.http_polling.pagination import (
     strip_secrets,
 )
 from governance_pipeline.adapters.http_polling.templates import Context
+from governance_pipeline.errors import GovernanceError, PermanentError
 from governance_pipeline.http.client import HttpClient, HttpError
 from governance_pipeline.http.redact import redact_url
 
 log = logging.getLogger("governance_pipeline.http_polling")
 
 
-class PullError(RuntimeError):
+class PullError(GovernanceError, RuntimeError):
     """A pull that cannot go on (bad body, foreign next-page host); the message names the source, no secret."""
+
+
+class CrossOriginRefused(PullError, PermanentError):
+    """A next-page URL (or a link to follow) on another origin: following it would send the credentials there."""
 
 
 @dataclass
@@ -161,7 +166,7 @@ class PageFetcher:
         if is_url(cursor):
             assert cursor is not None
             if origin(cursor) != self.origin:
-                raise PullError(
+                raise CrossOriginRefused(
                     f"source '{self.source_id}': refusing to follow a next-page URL to another host "
                     f"({redact_url(cursor, self.client.secrets)})"
                 )

@@ -39,7 +39,6 @@ class ReferenceAdapter(Adapter):
     """A vendor source on a schedule that filters by time at the source and reads ``credential_keys``."""
 
     trigger = "schedule"
-    can_filter_by_time = True
     credential_keys: ClassVar[tuple[str, ...]] = ()
 
     @classmethod

@@ -13,6 +13,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from governance_pipeline.errors import PermanentError
+
 _MARK = re.compile(r"\$\{\{(.*?)\}\}")
 _NAME = re.compile(r"^(credentials\.[A-Za-z0-9_\-]+|ingestionSource\.[A-Za-z0-9_]+|cursor|window\.start|window\.end)$")
 SOURCE_FIELDS = ("id", "name", "type", "organizationId")
@@ -22,7 +24,7 @@ class TemplateError(ValueError):
     pass
 
 
-class MissingCredential(KeyError):
+class MissingCredential(PermanentError, KeyError):
     """A ``${{credentials.<key>}}`` names a key the resolved credential set lacks (the message has no value)."""
 
 

@@ -1,0 +1,315 @@
+"""OTLP log records: lenient OTLP/JSON decoding, admission, and normalization into lake events.
+
+A log record becomes one event (docs/otlp.md, "How a log record becomes an event"). Its attributes go
+through the same precedence lists as a span's (``otlp.normalize``), the record's attributes winning over its
+resource's, with the event name (``eventName`` ▸ the ``event.name`` attribute ▸ a string body) standing in
+for the span name. Log records carry no id, so ``source_event_id`` is derived: the BLAKE2b-128 digest of the
+deterministic protobuf encoding of the record's resource, its scope and the record itself, and, for the
+k-th identical copy within one request (k > 1), ``:k`` appended. A re-sent request yields the same ids, so
+the lake's dedup on ``(source_id, source_event_id)`` keeps exactly one row per record.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+import pyarrow as pa
+from google.protobuf.message import DecodeError
+from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
+from opentelemetry.proto.logs.v1.logs_pb2 import LogRecord, SeverityNumber
+
+from governance_pipeline.lake.schema import EVENT_SCHEMA, TS
+from governance_pipeline.mapping.precedence import first_float, first_int, first_text
+from governance_pipeline.mapping.providers import first_provider, normalize_provider
+from governance_pipeline.mapping.usage_kind import usage_kind_of
+from governance_pipeline.otlp.agents import agent_fields
+from governance_pipeline.otlp.json_decode import (
+    OtlpDecodeError,
+    _any_value,
+    _attributes,
+    _enum,
+    _get,
+    _id,
+    _list,
+    _obj,
+    _uint,
+)
+from governance_pipeline.otlp.normalize import (
+    _COLUMNS,
+    ACTOR,
+    CACHE_READ_TOKENS,
+    CACHE_WRITE_TOKENS,
+    CONVERSATION,
+    INPUT_TOKENS,
+    OUTPUT_TOKENS,
+    PROVIDER,
+    REASONING_TOKENS,
+    action_of,
+    cost_of,
+    model_tool_target,
+)
+from governance_pipeline.otlp.spans import any_value, attributes, resource_source_type
+
+EVENT_NAME_KEY = "event.name"
+DURATION_KEYS = ("duration_ms",)
+SEVERITY_ERROR = SeverityNumber.SEVERITY_NUMBER_ERROR  # 17: ERROR and FATAL records get status "error"
+
+_SEVERITIES = dict(SeverityNumber.items())
+_SEVERITIES.update({name.removeprefix("SEVERITY_NUMBER_"): num for name, num in SeverityNumber.items()})
+
+
+# -- decoding ---------------------------------------------------------------------------------------------
+
+
+def decode_logs(body: bytes, json: bool) -> ExportLogsServiceRequest:
+    """Raises ``OtlpDecodeError`` when the body is not an OTLP logs request."""
+    if not json:
+        req = ExportLogsServiceRequest()
+        try:
+            req.ParseFromString(body)
+        except DecodeError as exc:
+            raise OtlpDecodeError(f"not a protobuf ExportLogsServiceRequest: {exc}") from None
+        return req
+    if not body.strip():
+        return ExportLogsServiceRequest()
+    try:
+        doc = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise OtlpDecodeError(f"not valid JSON: {exc}") from None
+    return logs_request_from_json(doc)
+
+
+def _record(dst: LogRecord, r: dict, where: str) -> None:
+    dst.time_unix_nano = _uint(_get(r, "timeUnixNano", "time_unix_nano"), where + ".timeUnixNano")
+    dst.observed_time_unix_nano = _uint(
+        _get(r, "observedTimeUnixNano", "observed_time_unix_nano"), where + ".observedTimeUnixNano"
+    )
+    dst.severity_number = _enum(_get(r, "severityNumber", "severity_number"), _SEVERITIES, where + ".severityNumber")
+    if (st := _get(r, "severityText", "severity_text")) is not None:
+        dst.severity_text = str(st)
+    if (body := r.get("body")) is not None:
+        _any_value(dst.body, body, where + ".body")
+    _attributes(dst.attributes, r.get("attributes"), where + ".attributes")
+    if (dropped := _get(r, "droppedAttributesCount", "dropped_attributes_count")) is not None:
+        dst.dropped_attributes_count = _uint(dropped, where + ".droppedAttributesCount")
+    if (fl := r.get("flags")) is not None:
+        dst.flags = _uint(fl, where + ".flags")
+    dst.trace_id = _id(_get(r, "traceId", "trace_id"), 16, where + ".traceId")
+    dst.span_id = _id(_get(r, "spanId", "span_id"), 8, where + ".spanId")
+    if (name := _get(r, "eventName", "event_name")) is not None:
+        dst.event_name = str(name)
+
+
+def logs_request_from_json(doc: Any) -> ExportLogsServiceRequest:
+    """An ``ExportLogsServiceRequest`` from parsed OTLP/JSON, as leniently as traces (``otlp.json_decode``)."""
+    if not isinstance(doc, dict):
+        raise OtlpDecodeError("body: expected a JSON object")
+    req = ExportLogsServiceRequest()
+    for r, rl in enumerate(_list(_get(doc, "resourceLogs", "resource_logs"), "resourceLogs")):
+        where = f"resourceLogs[{r}]"
+        rl = _obj(rl, where)
+        out = req.resource_logs.add()
+        resource = _obj(rl.get("resource"), where + ".resource")
+        _attributes(out.resource.attributes, resource.get("attributes"), where + ".resource.attributes")
+        if (url := _get(rl, "schemaUrl", "schema_url")) is not None:
+            out.schema_url = str(url)
+        for c, sl in enumerate(_list(_get(rl, "scopeLogs", "scope_logs"), where + ".scopeLogs")):
+            swhere = f"{where}.scopeLogs[{c}]"
+            sl = _obj(sl, swhere)
+            sout = out.scope_logs.add()
+            scope = _obj(sl.get("scope"), swhere + ".scope")
+            sout.scope.name = str(scope.get("name") or "")
+            sout.scope.version = str(scope.get("version") or "")
+            _attributes(sout.scope.attributes, scope.get("attributes"), swhere + ".scope.attributes")
+            if (surl := _get(sl, "schemaUrl", "schema_url")) is not None:
+                sout.schema_url = str(surl)
+            for n, rec in enumerate(_list(_get(sl, "logRecords", "log_records"), swhere + ".logRecords")):
+                _record(sout.log_records.add(), _obj(rec, f"{swhere}.logRecords[{n}]"), f"{swhere}.logRecords[{n}]")
+    return req
+
+
+# -- admission --------------------------------------------------------------------------------------------
+
+
+def admit_logs(req: ExportLogsServiceRequest, allowed_label: str | None) -> tuple[int, int, set[str]]:
+    """Drop, in place, records from resources without ``allowed_label`` (when set) and records whose trace or
+    span id has the wrong length. Returns (accepted, rejected, reasons)."""
+    accepted = rejected = 0
+    reasons: set[str] = set()
+    for r in range(len(req.resource_logs) - 1, -1, -1):
+        rl = req.resource_logs[r]
+        if allowed_label is not None and resource_source_type(rl.resource.attributes) != allowed_label:
+            n = sum(len(sl.log_records) for sl in rl.scope_logs)
+            if n:
+                rejected += n
+                reasons.add(f"resource source type is not '{allowed_label}'")
+            del req.resource_logs[r]
+            continue
+        for sl in rl.scope_logs:
+            bad = [
+                i
+                for i, rec in enumerate(sl.log_records)
+                if len(rec.trace_id) not in (0, 16) or len(rec.span_id) not in (0, 8)
+            ]
+            for i in reversed(bad):
+                del sl.log_records[i]
+            if bad:
+                rejected += len(bad)
+                reasons.add("log record with a traceId other than 16 bytes or a spanId other than 8")
+            accepted += len(sl.log_records)
+    return accepted, rejected, reasons
+
+
+# -- records and events -----------------------------------------------------------------------------------
+
+
+@dataclass
+class LogRow:
+    """One log record with its resource and scope; ``attrs`` merged (the record wins over the resource)."""
+
+    event_id: str
+    time_ns: int
+    observed_ns: int
+    severity_number: int
+    severity_text: str
+    event_name: str
+    body: Any
+    trace_id: str
+    span_id: str
+    flags: int
+    attrs: dict[str, Any]
+    record_attrs: dict[str, Any]
+    resource_attrs: dict[str, Any]
+    scope_name: str
+    scope_version: str
+
+    def raw(self) -> dict[str, Any]:
+        """The record as OTLP-style JSON (camelCase, hex ids, int64 as strings, attributes flattened)."""
+        return {
+            "timeUnixNano": str(self.time_ns),
+            "observedTimeUnixNano": str(self.observed_ns),
+            "severityNumber": self.severity_number,
+            "severityText": self.severity_text,
+            "eventName": self.event_name,
+            "body": self.body,
+            "attributes": self.record_attrs,
+            "traceId": self.trace_id,
+            "spanId": self.span_id,
+            "flags": self.flags,
+            "resource": {"attributes": self.resource_attrs},
+            "scope": {"name": self.scope_name, "version": self.scope_version},
+        }
+
+
+def event_name_of(rec: LogRecord, record_attrs: dict[str, Any], body: Any) -> str:
+    if rec.event_name:
+        return rec.event_name
+    name = first_text(record_attrs, (EVENT_NAME_KEY,))
+    if name:
+        return name
+    return body if isinstance(body, str) else ""
+
+
+def iter_logs(req: ExportLogsServiceRequest) -> Iterator[LogRow]:
+    for rl in req.resource_logs:
+        res = attributes(rl.resource.attributes)
+        res_bytes = rl.resource.SerializeToString(deterministic=True)
+        for sl in rl.scope_logs:
+            prefix = hashlib.blake2b(digest_size=16)
+            prefix.update(len(res_bytes).to_bytes(8, "little") + res_bytes)
+            scope_bytes = sl.scope.SerializeToString(deterministic=True)
+            prefix.update(len(scope_bytes).to_bytes(8, "little") + scope_bytes)
+            seen: dict[str, int] = {}
+            for rec in sl.log_records:
+                h = prefix.copy()
+                h.update(rec.SerializeToString(deterministic=True))
+                event_id = h.hexdigest()
+                k = seen[event_id] = seen.get(event_id, 0) + 1
+                if k > 1:
+                    event_id = f"{event_id}:{k}"
+                own = attributes(rec.attributes)
+                body = any_value(rec.body) if rec.HasField("body") else None
+                yield LogRow(
+                    event_id=event_id,
+                    time_ns=rec.time_unix_nano,
+                    observed_ns=rec.observed_time_unix_nano,
+                    severity_number=rec.severity_number,
+                    severity_text=rec.severity_text,
+                    event_name=event_name_of(rec, own, body),
+                    body=body,
+                    trace_id=rec.trace_id.hex(),
+                    span_id=rec.span_id.hex(),
+                    flags=rec.flags,
+                    attrs={**res, **own} if res else own,
+                    record_attrs=own,
+                    resource_attrs=res,
+                    scope_name=sl.scope.name,
+                    scope_version=sl.scope.version,
+                )
+
+
+LOG_COLUMNS = (*_COLUMNS, "organization_id", "tokens_cache_write_1h")  # coding agents say these
+
+
+def _append_agent(cols: dict[str, list], r: LogRow, fields: dict[str, Any]) -> None:
+    """One coding-agent record's row: the agent mapping's fields, the record's ids and raw payload."""
+    ts = r.time_ns or r.observed_ns
+    row = {
+        "source_event_id": r.event_id,
+        "event_timestamp": fields.get("event_timestamp", ts // 1000 if ts > 0 else None),
+        "raw_payload": orjson.dumps(r.raw(), option=orjson.OPT_NON_STR_KEYS, default=str).decode(),
+        "trace_id": r.trace_id or None,
+        "span_id": r.span_id or None,
+    }
+    row["provider"] = normalize_provider(fields.get("provider"))  # one vocabulary (mapping/providers.py)
+    for name in LOG_COLUMNS:
+        cols[name].append(row[name] if name in row else fields.get(name))
+
+
+def normalize_logs(rows: list[LogRow]) -> pa.Table:
+    """One Arrow table of normalized events (the same columns as ``otlp.normalize.normalize``)."""
+    cols: dict[str, list] = {name: [] for name in LOG_COLUMNS}
+    for r in rows:
+        a = r.attrs
+        if (agent := agent_fields(a, r.body, r.time_ns)) is not None:  # coding agents (otlp/agents.py)
+            _append_agent(cols, r, agent)
+            continue
+        model, tool, target = model_tool_target(a)
+        ts = r.time_ns or r.observed_ns
+        cols["source_event_id"].append(r.event_id)
+        cols["event_timestamp"].append(ts // 1000 if ts > 0 else None)
+        cols["actor"].append(first_text(a, ACTOR))
+        cols["action"].append(action_of(a, r.event_name))
+        cols["target"].append(target)
+        cols["cost_usd"].append(cost_of(a))
+        cols["tokens_input"].append(first_int(a, INPUT_TOKENS))
+        cols["tokens_output"].append(first_int(a, OUTPUT_TOKENS))
+        cols["tokens_cache_read"].append(first_int(a, CACHE_READ_TOKENS))
+        cols["tokens_cache_write"].append(first_int(a, CACHE_WRITE_TOKENS))
+        cols["tokens_reasoning"].append(first_int(a, REASONING_TOKENS))
+        cols["raw_payload"].append(orjson.dumps(r.raw(), option=orjson.OPT_NON_STR_KEYS, default=str).decode())
+        cols["event_type"].append("api.call" if model else "tool.invocation" if tool else "agent.action")
+        cols["model"].append(model)
+        cols["provider"].append(first_provider(a, PROVIDER))
+        cols["tool_name"].append(tool)
+        cols["status"].append("error" if r.severity_number >= SEVERITY_ERROR else "unset")
+        cols["error_type"].append(first_text(a, ("error.type", "exception.type")))
+        cols["duration_ms"].append(first_float(a, DURATION_KEYS))
+        cols["conversation_id"].append(first_text(a, CONVERSATION))
+        cols["trace_id"].append(r.trace_id or None)
+        cols["span_id"].append(r.span_id or None)
+        cols["parent_span_id"].append(None)
+        cols["organization_id"].append(None)
+        cols["tokens_cache_write_1h"].append(None)
+        cols["usage_kind"].append(usage_kind_of(a))
+    arrays = [
+        pa.array(cols[n], pa.int64()).cast(TS)
+        if n == "event_timestamp"
+        else pa.array(cols[n], EVENT_SCHEMA.field(n).type)
+        for n in LOG_COLUMNS
+    ]
+    return pa.Table.from_arrays(arrays, schema=pa.schema([EVENT_SCHEMA.field(n) for n in LOG_COLUMNS]))
