@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 export DAGSTER_HOME
 
-.PHONY: install test check lint typecheck demo dagster-home dev clean
+.PHONY: install test check lint typecheck demo dagster-home dev clean browser browser-test
 
 $(VENV)/.installed: pyproject.toml tests/plugins/govpipe_sample_plugin/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -15,6 +15,13 @@ $(VENV)/.installed: pyproject.toml tests/plugins/govpipe_sample_plugin/pyproject
 	touch $@
 
 install: $(VENV)/.installed
+
+# Chromium for the browser tests, from the system packages (tests/browser installs it the same way when root)
+browser:
+	test -x /usr/bin/chromium || (apt-get install -y chromium || (apt-get update && apt-get install -y chromium))
+
+browser-test: install browser
+	GOVPIPE_SCREENSHOTS=docs/img $(BIN)/python -m pytest tests/browser -q
 
 dagster-home:
 	mkdir -p $(DAGSTER_HOME)

@@ -10,7 +10,7 @@ import gc
 import logging
 import time
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -44,6 +44,8 @@ class PullOutcome:
     unpriced_models: dict[str, int] = field(default_factory=dict)
     mode: str = "append"
     price_data: str = ""  # which genai-prices data priced the run (docs/costs.md)
+    # incremental pulls: every event before this instant is in the lake (the source's watermark; None: unknown)
+    complete_before: datetime | None = None
 
 
 def run_pull(
@@ -57,6 +59,7 @@ def run_pull(
 
     ``ingested_at``: the run's ingest time (default: now)."""
     started = time.perf_counter()
+    started_at = datetime.now(UTC)
     adapter = source.adapter_cls(source, runtime)
     if window is not None:
         mode = "replace"
@@ -101,6 +104,7 @@ def run_pull(
         writer.close()
         gc.unfreeze()
     logging.getLogger("governance_pipeline").debug("pull %s: %s", source.id, stats)
+    complete_before = adapter.complete_before(next_cursor, started_at) if window is None else None
     return PullOutcome(
         source_id=source.id,
         events=events,
@@ -120,6 +124,7 @@ def run_pull(
         unpriced_models=dict(stats.unpriced_models),
         mode=mode,
         price_data=price_data_version(),
+        complete_before=complete_before,
     )
 
 

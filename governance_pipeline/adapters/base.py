@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 import pyarrow as pa
 from pydantic import BaseModel
 
+from governance_pipeline.config.models import DEFAULT_MAX_LAG_MINUTES
 from governance_pipeline.mapping.event_mapping import build_table
 
 if TYPE_CHECKING:
@@ -97,6 +98,9 @@ class Adapter:
     Config: ClassVar[type[BaseModel]]
     trigger: ClassVar[Literal["schedule", "sensor", "none"]] = "schedule"
     upsert: ClassVar[bool] = False
+    # a source is stale (red in the UI, fresh=false in `govpipe sources list`) after this long without new data,
+    # unless its `freshness` key says otherwise
+    default_max_lag_minutes: ClassVar[int] = DEFAULT_MAX_LAG_MINUTES
 
     def __init__(self, source: Source, runtime: Runtime):
         self.source = source
@@ -141,6 +145,14 @@ class Adapter:
     def prune_consumed(cls, lake_root: str, source_id: str, older_than: datetime, cursor: str | None) -> int:
         """Push sources: delete received data that ``cursor`` consumed and that is older than ``older_than``."""
         return 0
+
+    def complete_before(self, cursor: str | None, started_at: datetime) -> datetime | None:
+        """The source's watermark after an incremental pull that began at ``started_at`` and ended at ``cursor``:
+        every event whose time is before the returned instant is in the lake now, so each day that ends at or
+        before it is complete (its partition is recorded even without events). None: the source cannot tell
+        (plug-ins by default); then only the days a pull wrote are recorded. Rules per type: README "Dagster".
+        """
+        return None
 
     def sensor_poll(self, cursor: str | None) -> SensorPoll:
         """For ``trigger == 'sensor'``: what is new since the sensor's cursor (must finish well inside 60 s)."""

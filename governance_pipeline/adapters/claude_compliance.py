@@ -71,6 +71,7 @@ class ClaudeComplianceAdapter(ReferenceAdapter):
     type_name = "claude_compliance"
     Config = ClaudeComplianceConfig
     credential_keys = ("apiKey",)
+    default_max_lag_minutes = 120
 
     def _start(self, cursor: str | None) -> datetime:
         last = parse_time(cursor) if cursor else None
@@ -78,6 +79,10 @@ class ClaudeComplianceAdapter(ReferenceAdapter):
             return last - LOOKBACK
         d = self.source.start_date
         return datetime(d.year, d.month, d.day, tzinfo=UTC)
+
+    def complete_before(self, cursor: str | None, started_at: datetime) -> datetime | None:
+        """Read to the last page from the pull's start: complete up to it, less the ``LOOKBACK`` of late activities."""
+        return started_at - LOOKBACK
 
     def stream(self, cursor: str | None, window: Window | None) -> Iterator[Batch]:
         config: ClaudeComplianceConfig = self.config

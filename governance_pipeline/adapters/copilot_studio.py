@@ -96,6 +96,12 @@ class CopilotStudioAdapter(ReferenceAdapter):
             start = oldest
         return start.replace(microsecond=0), end.replace(microsecond=0)
 
+    def complete_before(self, cursor: str | None, started_at: datetime) -> datetime | None:
+        """The cursor is the end of the last content window read in full; content shows up ``LOOKBACK`` late."""
+        if not cursor:
+            return None
+        return datetime.strptime(cursor, _FMT).replace(tzinfo=UTC) - LOOKBACK
+
     def stream(self, cursor: str | None, window: Window | None) -> Iterator[Batch]:
         config: CopilotStudioConfig = self.config
         creds = self.credentials()

@@ -8,7 +8,7 @@ run changes after it starts; the pull also writes the ``langsmith_dataset``/``la
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Literal
 
 from pydantic import Field, field_validator
@@ -75,6 +75,14 @@ class LangSmithAdapter(Adapter):
             policy,
             self.config.timeoutSec,
         )
+
+    def complete_before(self, cursor: str | None, started_at: datetime) -> datetime | None:
+        """Runs start before the sync began are in, save those LangSmith may still ingest (the lookback the next
+        sync re-reads) and those of a run seen still open (it can change): the earliest open mark holds it back."""
+        cfg = self.config
+        marks = SyncCursor.parse(cursor, timedelta(hours=cfg.lookbackHours), timedelta(days=cfg.maxOpenRunDays))
+        opened = [m.open for m in marks.projects.values() if m.open is not None]
+        return min([started_at - marks.lookback, *opened])
 
     def stream(self, cursor: str | None, window: Window | None) -> Iterator[Batch]:
         cfg = self.config

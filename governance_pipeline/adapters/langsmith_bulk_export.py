@@ -101,10 +101,15 @@ class LangSmithBulkExportAdapter(Adapter):
                 )
                 yield Batch(events_table(keep, raws, run_types), raw_count=len(rows))
         writer.flush()
+        self.newest_written = max((written for _, _, written in listing), default=None)
         files = {f.key: etag for f, etag, _ in listing}  # keys gone from the bucket leave the cursor
         yield Batch(
             EVENT_SCHEMA.empty_table(), raw_count=0, cursor=json.dumps({"v": 1, "files": files}, sort_keys=True)
         )
+
+    def complete_before(self, cursor: str | None, started_at: datetime) -> datetime | None:
+        """Every export file listed has been read: runs that started before the newest file was written are in."""
+        return getattr(self, "newest_written", None)
 
     def sensor_poll(self, cursor: str | None) -> SensorPoll:
         listing = self.list_run_files(self._client())

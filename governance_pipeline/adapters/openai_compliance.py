@@ -45,6 +45,7 @@ class OpenAIComplianceConfig(S3AccessConfig):
 class OpenAIComplianceAdapter(S3DropAdapter):
     type_name = "openai_compliance"
     Config = OpenAIComplianceConfig
+    default_max_lag_minutes = 180  # hourly drops, written some time after their hour
 
     def drop_options(self) -> dict:
         return {"parser": "ndjson", "mapping": MAPPING, "constants": dict(CONSTANTS), "fallbacks": dict(FALLBACKS)}

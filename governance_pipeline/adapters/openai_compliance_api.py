@@ -89,6 +89,10 @@ class OpenAIComplianceApiAdapter(ReferenceAdapter):
     Config = OpenAIComplianceApiConfig
     credential_keys = ("apiKey",)
 
+    def complete_before(self, cursor: str | None, started_at: datetime) -> datetime | None:
+        """The cursor is the ``last_end_time`` of the log files read: every event before it is in."""
+        return parse_time(cursor) if cursor else None
+
     def stream(self, cursor: str | None, window: Window | None) -> Iterator[Batch]:
         config: OpenAIComplianceApiConfig = self.config
         api_key = self.credentials()["apiKey"]

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pyarrow as pa
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
@@ -33,6 +33,9 @@ from governance_pipeline.receiver.cursor import LandingCursor
 MAX_FILES_PER_RUN = 5_000
 BATCH_SPANS = 50_000
 READ_THREADS = 4  # landing files fetched ahead of decoding: on an S3 lake each read is a GET
+# A span is exported when it ends (batched by the SDK, retried): it lands this long after it starts at most,
+# for the days to count as complete. Longer-running spans that land later still land, in a day already recorded.
+SPAN_LATENESS = timedelta(minutes=15)
 
 
 class OtelGenericConfig(StrictModel):
@@ -52,6 +55,7 @@ class OtelGenericAdapter(Adapter):
     Config = OtelGenericConfig
     trigger = "sensor"
     accepts_otlp = True  # the receiver serves this source
+    default_max_lag_minutes = 60  # agents in use send spans continuously
 
     @classmethod
     def has_landed_data(cls, lake_root: str, source_id: str) -> bool:
@@ -63,6 +67,13 @@ class OtelGenericAdapter(Adapter):
 
     def _store(self) -> LakeStore:
         return LakeStore(self.runtime.lake_root)
+
+    def complete_before(self, cursor: str | None, started_at: datetime) -> datetime | None:
+        """Every file landed before the cursor's ``before`` is consumed (the landing time, on the receivers'
+        clock); spans in later files started at most ``SPAN_LATENESS`` earlier."""
+        before = LandingCursor.parse(cursor).before
+        at = landing.landed_at(before) if before else None
+        return at - SPAN_LATENESS if at is not None else None
 
     def stream(self, cursor: str | None, window: Window | None) -> Iterator[Batch]:
         store = self._store()

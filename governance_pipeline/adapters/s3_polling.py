@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
+from datetime import datetime
 from typing import Literal
 
 from pydantic import Field, field_validator
@@ -120,7 +121,14 @@ class S3DropAdapter(Adapter):
         return self.credentials() or None
 
     def stream(self, cursor: str | None, window: Window | None) -> Iterator[Batch]:
-        return self.drops().stream(cursor, window)
+        self._drops = self.drops()
+        return self._drops.stream(cursor, window)
+
+    def complete_before(self, cursor: str | None, started_at: datetime) -> datetime | None:
+        """A drop's objects are written in time order after the events they hold: once an object written at T
+        is read (and every object listed before it, which the key cursor guarantees), events before T are in."""
+        drops = getattr(self, "_drops", None)
+        return drops.newest_written if drops is not None else None
 
     def sensor_poll(self, cursor: str | None) -> SensorPoll:
         return self.drops().sensor_poll(cursor)

@@ -22,6 +22,7 @@ def register(sub) -> None:
 def source_rows() -> list[dict]:
     from governance_pipeline import settings
     from governance_pipeline.cli.instance import get_instance
+    from governance_pipeline.defs.freshness import freshness_fields
     from governance_pipeline.defs.state import load_state
 
     sources_file = load_sources()
@@ -43,6 +44,7 @@ def source_rows() -> list[dict]:
                 "status": status,
                 "last_event_at": st.get("last_event_at"),
                 "cursor": st.get("cursor"),
+                **freshness_fields(instance, source),
             }
         )
     return rows
@@ -53,8 +55,10 @@ def run_list(args) -> int:
     if args.json:
         print(json.dumps(rows))
         return 0
-    headers = ["id", "type", "status", "last_event_at", "cursor"]
+    headers = ["id", "type", "status", "last_event_at", "cursor", "fresh"]
     table = [[str(r[h] if r[h] is not None else "-") for h in headers] for r in rows]
+    for row in table:
+        row[5] = {"True": "yes", "False": "STALE"}.get(row[5], row[5])
     for row in table:
         if len(row[4]) > 48:
             row[4] = row[4][:45] + "..."

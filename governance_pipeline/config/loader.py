@@ -10,7 +10,15 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from governance_pipeline.config.errors import ConfigError, ConfigProblem, ConfigValueError, format_loc
-from governance_pipeline.config.models import EnvRef, PriceOverride, Source, SourceEntry, SourcesFile
+from governance_pipeline.config.models import (
+    DEFAULT_MAX_LAG_MINUTES,
+    EnvRef,
+    Freshness,
+    PriceOverride,
+    Source,
+    SourceEntry,
+    SourcesFile,
+)
 
 _TOP_KEYS = {"credentials", "sources", "destinations", "pricing"}
 
@@ -137,6 +145,13 @@ def parse_sources(text: str, file: str = "sources.yaml", today: date | None = No
                 pricing=pricing,
                 capture_content=entry.captureContent,
                 redact=tuple(entry.redact),
+                freshness=(
+                    Freshness.minutes(entry.freshness.maxLagMinutes, entry.freshness.warnLagMinutes)
+                    if entry.freshness is not None
+                    else Freshness.minutes(
+                        int(getattr(adapter_cls, "default_max_lag_minutes", DEFAULT_MAX_LAG_MINUTES))
+                    )
+                ),
             )
         )
     destinations = _destinations(file, doc.get("destinations"), credentials, problems)

@@ -8,15 +8,16 @@ from __future__ import annotations
 
 import builtins
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 if TYPE_CHECKING:
     from governance_pipeline.adapters.base import Adapter
 
 SOURCE_ID_PATTERN = r"^[a-z][a-z0-9_]{0,62}$"
+DEFAULT_MAX_LAG_MINUTES = 24 * 60  # freshness of a source type that declares none
 
 
 class StrictModel(BaseModel):
@@ -32,6 +33,35 @@ class EnvRef(StrictModel):
 CredentialValue = str | EnvRef
 
 
+class FreshnessEntry(StrictModel):
+    """``freshness``: a source is stale when no new data has landed for ``maxLagMinutes`` (warn earlier)."""
+
+    maxLagMinutes: int = Field(gt=0, le=525_600)
+    warnLagMinutes: int | None = Field(default=None, gt=0)
+
+    @model_validator(mode="after")
+    def _warn_before_fail(self) -> FreshnessEntry:
+        if self.warnLagMinutes is not None and self.warnLagMinutes >= self.maxLagMinutes:
+            raise ValueError("warnLagMinutes must be less than maxLagMinutes")
+        return self
+
+
+@dataclass(frozen=True)
+class Freshness:
+    max_lag: timedelta
+    warn_lag: timedelta | None = None
+
+    @classmethod
+    def minutes(cls, max_lag: int, warn_lag: int | None = None) -> Freshness:
+        return cls(timedelta(minutes=max_lag), None if warn_lag is None else timedelta(minutes=warn_lag))
+
+    def as_config(self) -> dict[str, int]:
+        out = {"maxLagMinutes": int(self.max_lag.total_seconds() // 60)}
+        if self.warn_lag is not None:
+            out["warnLagMinutes"] = int(self.warn_lag.total_seconds() // 60)
+        return out
+
+
 class SourceEntry(StrictModel):
     id: str = Field(pattern=SOURCE_ID_PATTERN)
     type: str = Field(min_length=1)
@@ -39,6 +69,7 @@ class SourceEntry(StrictModel):
     organizationId: str | None = None
     startDate: date | None = None
     retentionDays: int | None = Field(default=None, gt=0)
+    freshness: FreshnessEntry | None = None
     config: dict[str, Any] = Field(default_factory=dict)
     captureContent: bool = False
     redact: list[str] = Field(default_factory=list)
@@ -86,6 +117,7 @@ class Source:
     pricing: tuple[PriceOverride, ...] = ()  # the file's ``pricing:`` list, the same for every source
     capture_content: bool = False  # keep prompt and response text in raw_payload (docs/content.md)
     redact: tuple[str, ...] = ()  # further attribute keys or JSONPaths removed from raw_payload
+    freshness: Freshness = field(default_factory=lambda: Freshness(timedelta(minutes=DEFAULT_MAX_LAG_MINUTES)))
 
     @property
     def asset_key(self) -> list[str]:

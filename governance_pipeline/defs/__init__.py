@@ -10,4 +10,5 @@ BUILDERS: list[str] = [
     "governance_pipeline.defs.marts:build",
     "governance_pipeline.defs.langsmith:build",
     "governance_pipeline.defs.exports:build",
+    "governance_pipeline.defs.automation:build",
 ]

@@ -1,6 +1,6 @@
 """Dagster pieces of the LangSmith sources: the ``langsmith_dataset``, ``langsmith_example`` and
 ``langsmith_run`` assets (DuckDB marts tables built from the lake's ``langsmith/`` Parquet), their key checks,
-the job that refreshes them, and a sensor that runs it after each successful pull of a LangSmith source.
+the job that refreshes them; the automation sensor rebuilds them after each pull that lands data.
 """
 
 import duckdb
@@ -8,6 +8,7 @@ import duckdb
 import dagster as dg
 from governance_pipeline import settings
 from governance_pipeline.config.models import SourcesFile
+from governance_pipeline.defs.automation import after_new_data
 from governance_pipeline.langsmith.marts import materialize
 from governance_pipeline.langsmith.tables import KEYS
 
@@ -42,6 +43,7 @@ def _table_asset(table: str, deps: list[dg.AssetKey]) -> dg.AssetsDefinition:
         group_name="langsmith",
         kinds={"duckdb", "parquet"},
         description=DESCRIPTIONS[table],
+        automation_condition=after_new_data(),
         check_specs=[
             dg.AssetCheckSpec(
                 f"{KEYS[table]}_unique", asset=table, description=f"{KEYS[table]} is unique and never null"
@@ -70,18 +72,4 @@ def build(sources_file: SourcesFile) -> dg.Definitions:
         selection=dg.AssetSelection.assets(*TABLES),
         description="Rebuild the LangSmith tables in the DuckDB marts from the lake.",
     )
-    pull_jobs = {f"pull_{s.id}" for s in sources}
-
-    @dg.run_status_sensor(
-        name="langsmith_tables_after_pull",
-        run_status=dg.DagsterRunStatus.SUCCESS,
-        request_job=job,
-        default_status=dg.DefaultSensorStatus.RUNNING,
-        description="Refreshes the LangSmith tables after each successful pull of a LangSmith source.",
-    )
-    def after_pull(context: dg.RunStatusSensorContext):
-        if context.dagster_run.job_name not in pull_jobs:
-            return dg.SkipReason(f"{context.dagster_run.job_name} is not a LangSmith pull")
-        return dg.RunRequest(run_key=f"after-{context.dagster_run.run_id}")
-
-    return dg.Definitions(assets=assets, jobs=[job], sensors=[after_pull])
+    return dg.Definitions(assets=assets, jobs=[job])

@@ -13,6 +13,7 @@ import dagster as dg
 from governance_pipeline import settings
 from governance_pipeline.config.models import SourcesFile
 from governance_pipeline.defs import state
+from governance_pipeline.defs.automation import after_new_data
 from governance_pipeline.defs.metadata import preview_md
 from governance_pipeline.defs.partitions import daily_partitions
 from governance_pipeline.marts import checks
@@ -71,22 +72,64 @@ def _preview(table: str, dates: list[str], order: str) -> tuple[int, str]:
     return total, preview_md(rows)
 
 
-def _build_asset(name: str, mart: str, deps: list, partitions, description: str, order: str):
-    @dg.asset(
+DAILY_CHECKS = {"kpis": "kpis_sums_match_lake_daily", "ocsf": "ocsf_rows_match_lake_daily"}
+_DAILY_FNS = {"kpis": checks.kpis_match_lake_days, "ocsf": checks.ocsf_match_lake_days}
+
+
+def _daily_evaluations(key: dg.AssetKey, mart: str, dates: list[str]) -> list[dg.AssetCheckEvaluation]:
+    """The mart's per-day check (its sums against the lake), one evaluation per partition built."""
+    con = connect_read_only(settings.duckdb_path())
+    try:
+        register_lake(con, settings.lake_root(), dates)
+        outcomes = _DAILY_FNS[mart](con, dates)
+    finally:
+        con.close()
+    return [
+        dg.AssetCheckEvaluation(
+            asset_key=key,
+            check_name=DAILY_CHECKS[mart],
+            passed=o.passed,
+            partition=day,
+            metadata={**{k: _meta(v) for k, v in o.metadata.items()}, "summary": o.summary},
+        )
+        for day, o in outcomes.items()
+    ]
+
+
+def _build_asset(name: str, mart: str, deps: list, partitions, description: str, order: str, automation=None):
+    key = dg.AssetKey(name)
+    check = dg.AssetCheckSpec(
+        DAILY_CHECKS[mart],
+        asset=key,
+        partitions_def=partitions,
+        description="per day (partition): the mart's totals equal the lake's",
+    )
+
+    # a multi_asset (of one) so the per-day check results are optional outputs: one evaluation per partition
+    @dg.multi_asset(
+        specs=[
+            dg.AssetSpec(
+                key,
+                deps=deps,
+                group_name=GROUP,
+                kinds={"duckdb"},
+                description=description,
+                automation_condition=automation,
+            )
+        ],
         name=name,
-        deps=deps,
         partitions_def=partitions,
         backfill_policy=dg.BackfillPolicy.single_run(),
         pool=POOL,
-        group_name=GROUP,
-        kinds={"duckdb"},
-        description=description,
+        can_subset=True,
+        check_specs=[check],
     )
-    def mart_asset(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+    def mart_asset(context: dg.AssetExecutionContext):
         dates = list(context.partition_keys)
         stats = build_marts(settings.duckdb_path(), settings.lake_root(), dates, marts=(mart,))
         total, preview = _preview(name, dates, order)
-        return dg.MaterializeResult(
+        yield dg.MaterializeResult(
+            asset_key=key,
             metadata={
                 "dagster/row_count": dg.MetadataValue.int(total),
                 "dates": f"{dates[0]} .. {dates[-1]}" if dates else "",
@@ -95,8 +138,10 @@ def _build_asset(name: str, mart: str, deps: list, partitions, description: str,
                 "build_seconds": dg.MetadataValue.float(round(stats.seconds.get(mart, 0.0), 3)),
                 "duckdb_path": dg.MetadataValue.path(str(settings.duckdb_path())),
                 "preview": dg.MetadataValue.md(preview),
-            }
+            },
         )
+        if check.key in context.selected_asset_check_keys:
+            yield from _daily_evaluations(key, mart, dates)
 
     return mart_asset
 
@@ -112,6 +157,7 @@ def build(sources_file: SourcesFile) -> dg.Definitions:
         "kpis",
         deps,
         partitions,
+        automation=after_new_data(),
         order="cost_usd DESC",
         description="KPIs per date x source x actor x target (events, tokens, cost given/computed, errors, "
         "latency p50/p95, distinct actors), plus governance_source_daily, governance_spend_daily and "
@@ -122,6 +168,7 @@ def build(sources_file: SourcesFile) -> dg.Definitions:
         "ocsf",
         deps + [dg.AssetDep("governance_kpis")],
         partitions,
+        automation=after_new_data(),
         order="time",
         description="One OCSF 1.8.0 API Activity (6003) event per lake event, as JSON text in ocsf_json; "
         "severity raised for errors and spend anomalies (from governance_kpis).",
@@ -164,7 +211,13 @@ def build(sources_file: SourcesFile) -> dg.Definitions:
 
     types = {s.id: s.type for s in sources_file.sources}
 
-    @dg.asset(name="governance_report", deps=[kpis, ocsf], group_name=GROUP, kinds={"html"})
+    @dg.asset(
+        name="governance_report",
+        deps=[kpis, ocsf],
+        group_name=GROUP,
+        kinds={"html"},
+        automation_condition=after_new_data(),
+    )
     def governance_report(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         """A self-contained HTML report (spend over time, top users and models, per-source health)."""
         statuses = {sid: _state(context.instance, sid) for sid in types}
@@ -183,25 +236,6 @@ def build(sources_file: SourcesFile) -> dg.Definitions:
     marts_job = dg.define_asset_job("governance_marts", selection=[kpis, ocsf], partitions_def=partitions)
     report_job = dg.define_asset_job("governance_report_job", selection=[governance_report])
 
-    @dg.schedule(
-        job=marts_job,
-        cron_schedule="15 * * * *",
-        execution_timezone="UTC",
-        default_status=dg.DefaultScheduleStatus.RUNNING,
-    )
-    def governance_marts_hourly(context: dg.ScheduleEvaluationContext):
-        """Rebuild today's partition every hour (and yesterday's in the first hour of a day)."""
-        now = context.scheduled_execution_time.astimezone(UTC)
-        days = [now.date()] + ([now.date() - timedelta(days=1)] if now.hour == 0 else [])
-        for day in days:
-            yield dg.RunRequest(run_key=f"{day}@{now:%Y%m%dT%H}", partition_key=day.isoformat())
-
-    report_schedule = dg.ScheduleDefinition(
-        job=report_job,
-        cron_schedule="45 * * * *",
-        execution_timezone="UTC",
-        default_status=dg.DefaultScheduleStatus.RUNNING,
-    )
     return dg.Definitions(
         assets=[kpis, ocsf, governance_report],
         asset_checks=[
@@ -213,7 +247,6 @@ def build(sources_file: SourcesFile) -> dg.Definitions:
             ocsf_sample_valid,
         ],
         jobs=[marts_job, report_job],
-        schedules=[governance_marts_hourly, report_schedule],
     )
 
 

@@ -4,9 +4,10 @@ import dagster as dg
 from governance_pipeline.config.credentials import redact
 from governance_pipeline.config.models import Source, SourcesFile
 from governance_pipeline.defs import state
+from governance_pipeline.defs.completeness import pull_materializations
 from governance_pipeline.defs.failures import fail_fast_on_permanent_errors
 from governance_pipeline.defs.metadata import outcome_metadata
-from governance_pipeline.defs.partitions import daily_partitions, valid_days
+from governance_pipeline.defs.partitions import daily_partitions
 from governance_pipeline.defs.runtime import make_runtime
 from governance_pipeline.ingest import run_pull
 
@@ -22,7 +23,6 @@ def pull_op_name(source_id: str) -> str:
 
 
 def build_pull_job(sources_file: SourcesFile, source: Source) -> dg.JobDefinition:
-    asset_key = dg.AssetKey(source.asset_key)
     partitions = daily_partitions(source.start_date)
 
     @dg.op(
@@ -44,12 +44,8 @@ def build_pull_job(sources_file: SourcesFile, source: Source) -> dg.JobDefinitio
         # The writer has committed: the files are durable and visible. Only now does the cursor move.
         state.record_success(context.instance, source.id, outcome.cursor, outcome.last_event_at, outcome.new)
         metadata = outcome_metadata(outcome)
-        for day in valid_days(partitions, sorted(outcome.rows_by_date)):
-            yield dg.AssetMaterialization(
-                asset_key=asset_key,
-                partition=day,
-                metadata={"rows_written": outcome.rows_by_date[day], "run_mode": "incremental"},
-            )
+        # the days written, and every day the source's watermark has completed (rows=0 on a quiet day)
+        yield from pull_materializations(context.instance, source, partitions, outcome, runtime.lake_root)
         summary = {"events": outcome.events, "new": outcome.new, "errors": outcome.errors, "cursor": outcome.cursor}
         yield dg.Output(summary, metadata=metadata)
 

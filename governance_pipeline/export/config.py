@@ -15,6 +15,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 
 from governance_pipeline.config.errors import ConfigProblem, format_loc
 from governance_pipeline.config.models import SOURCE_ID_PATTERN, StrictModel
+from governance_pipeline.export.ocsf_version import SECURITY_LAKE_DEFAULT, OcsfVersion
 
 FORMATS = ("events", "ocsf", "security_lake")
 COMPRESSIONS = ("zstd", "gzip", "snappy", "none")
@@ -42,6 +43,15 @@ class Destination(StrictModel):
     accountId: str | None = Field(default=None, pattern=r"^[0-9]{12}$")
     sourceName: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_\-]{1,20}$")
     sourceVersion: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_.\-]{1,32}$")
+    # OCSF version of the events written (security_lake only; Security Lake accepts up to 1.3)
+    ocsfVersion: OcsfVersion | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _ocsf_version_default(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("format") == "security_lake" and data.get("ocsfVersion") is None:
+            return {**data, "ocsfVersion": SECURITY_LAKE_DEFAULT}
+        return data
 
     @field_validator("bucket")
     @classmethod
@@ -86,7 +96,9 @@ class Destination(StrictModel):
             if missing:
                 raise ValueError(f"format security_lake needs {', '.join(missing)}")
         else:
-            extra = [k for k in ("accountId", "sourceName", "sourceVersion") if getattr(self, k) is not None]
+            extra = [
+                k for k in ("accountId", "sourceName", "sourceVersion", "ocsfVersion") if getattr(self, k) is not None
+            ]
             if extra:
                 raise ValueError(f"{', '.join(extra)} only apply to format security_lake")
         return self

@@ -83,3 +83,30 @@ OCSF_API_ACTIVITY = pa.schema(
         ),
     ]
 )
+
+
+def _downlevelled_1_3(schema: pa.Schema) -> pa.Schema:
+    """1.3.0: the attributes it lacks move into ``unmapped`` (``ocsf_version.downlevel`` does the same to events)."""
+    from governance_pipeline.export.ocsf_version import NEWER_METADATA_1_3, NEWER_THAN_1_3
+
+    moved = [schema.field(n) for n in NEWER_THAN_1_3]
+    meta = schema.field("metadata").type
+    moved_meta = [meta.field(n) for n in NEWER_METADATA_1_3]
+    fields = []
+    for field in schema:
+        if field.name in NEWER_THAN_1_3:
+            continue
+        if field.name == "metadata":
+            field = field.with_type(pa.struct([f for f in meta if f.name not in NEWER_METADATA_1_3]))
+        elif field.name == "unmapped":
+            field = field.with_type(pa.struct([*field.type, *moved, *moved_meta]))
+        fields.append(field)
+    return pa.schema(fields)
+
+
+OCSF_API_ACTIVITY_1_3 = _downlevelled_1_3(OCSF_API_ACTIVITY)
+
+
+def schema_for(version: str) -> pa.Schema:
+    """The Arrow schema of an API Activity event of OCSF ``version`` (1.8.0 as the marts emit it, or 1.3.0)."""
+    return OCSF_API_ACTIVITY_1_3 if version == "1.3.0" else OCSF_API_ACTIVITY

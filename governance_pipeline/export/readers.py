@@ -13,11 +13,13 @@ from datetime import date
 from pathlib import Path
 
 import duckdb
+import orjson
 import pyarrow as pa
 import pyarrow.json as pajson
 
 from governance_pipeline.errors import GovernanceError
-from governance_pipeline.export.ocsf_schema import OCSF_API_ACTIVITY
+from governance_pipeline.export.ocsf_schema import OCSF_API_ACTIVITY, schema_for
+from governance_pipeline.export.ocsf_version import MARTS_VERSION, downlevel
 from governance_pipeline.lake import paths
 from governance_pipeline.lake.schema import EVENT_SCHEMA
 from governance_pipeline.lake.store import LakeStore
@@ -110,8 +112,9 @@ def ocsf_rows(duckdb_path: Path, day: date) -> Iterator[Group]:
             yield sid, (pa.Table.from_batches([b]) for b in reader)
 
 
-def ocsf_structs(duckdb_path: Path, day: date) -> Iterator[Group]:
-    """The day's OCSF events as nested columns (one per top-level OCSF attribute, ``OCSF_API_ACTIVITY``), by time."""
+def ocsf_structs(duckdb_path: Path, day: date, version: str = MARTS_VERSION) -> Iterator[Group]:
+    """The day's OCSF events as nested columns (one per top-level OCSF attribute, ``schema_for(version)``), by time;
+    down-levelled to OCSF ``version`` when it is older than the marts' (``ocsf_version.downlevel``)."""
 
     def tables(con: duckdb.DuckDBPyConnection) -> Iterator[pa.Table]:
         reader = con.sql(
@@ -119,16 +122,18 @@ def ocsf_structs(duckdb_path: Path, day: date) -> Iterator[Group]:
         ).to_arrow_reader(BATCH_ROWS)
         for batch in reader:
             texts = batch.column(0).to_pylist()
+            if texts and version != MARTS_VERSION:
+                texts = [orjson.dumps(downlevel(orjson.loads(t), version)).decode() for t in texts]
             if texts:
-                yield _parse_json_lines(texts)
+                yield _parse_json_lines(texts, schema=schema_for(version))
 
     with closing(_connect(duckdb_path)) as con:
         yield None, tables(con)
 
 
-def _parse_json_lines(texts: list[str], unexpected: str = "infer") -> pa.Table:
+def _parse_json_lines(texts: list[str], unexpected: str = "infer", schema: pa.Schema = OCSF_API_ACTIVITY) -> pa.Table:
     data = "\n".join(texts).encode()
     # one block, so that an attribute unknown to the schema gets one inferred type for the whole batch
     opts = pajson.ReadOptions(block_size=max(len(data) + 1, 1 << 20), use_threads=False)
-    parse = pajson.ParseOptions(explicit_schema=OCSF_API_ACTIVITY, unexpected_field_behavior=unexpected)
+    parse = pajson.ParseOptions(explicit_schema=schema, unexpected_field_behavior=unexpected)
     return pajson.read_json(io.BytesIO(data), read_options=opts, parse_options=parse)

@@ -9,6 +9,7 @@ from pathlib import Path
 from governance_pipeline.export import readers
 from governance_pipeline.export.config import Destination
 from governance_pipeline.export.errors import DestinationError, DestinationProblem, describe
+from governance_pipeline.export.ocsf_version import MARTS_VERSION
 from governance_pipeline.export.s3 import s3_client
 from governance_pipeline.export.writer import DayResult, StaleObjectsLeft, write_day
 
@@ -24,7 +25,7 @@ def export_day(
         elif dest.format == "ocsf":
             groups = readers.ocsf_rows(duckdb_path, day)
         else:
-            groups = readers.ocsf_structs(duckdb_path, day)
+            groups = readers.ocsf_structs(duckdb_path, day, dest.ocsfVersion or MARTS_VERSION)
         if dest.format != "events":
             _require_ocsf_day(duckdb_path, lake_root, day)
         return write_day(client, dest, day, groups)

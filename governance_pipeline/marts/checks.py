@@ -71,6 +71,54 @@ def ocsf_match_lake(con: duckdb.DuckDBPyConnection) -> CheckOutcome:
     )
 
 
+def _compare_days(
+    con: duckdb.DuckDBPyConnection, mart_sql: str, lake_sql: str, label: str, days: list[str]
+) -> dict[str, CheckOutcome]:
+    """Per day of ``days``: the mart's value against the lake's (a day with nothing on either side passes)."""
+    values: dict[str, dict[str, str | None]] = {d: {"mart": None, "lake": None} for d in days}
+    for side, sql in (("mart", mart_sql), ("lake", lake_sql)):
+        rows = con.execute(
+            f"SELECT CAST(date AS VARCHAR), n FROM ({sql}) WHERE CAST(date AS VARCHAR) IN (SELECT unnest(?::VARCHAR[]))",
+            [days],
+        ).fetchall()
+        for day, n in rows:
+            values[str(day)][side] = None if n is None else str(n)
+    out: dict[str, CheckOutcome] = {}
+    for day, v in values.items():
+        meta: dict[str, Any] = {"mart": v["mart"] or "none", "lake": v["lake"] or "none"}
+        if v["mart"] == v["lake"]:
+            out[day] = CheckOutcome(True, f"{label} {day}: matches the lake", meta)
+        else:
+            out[day] = CheckOutcome(False, f"{label} {day}: mart={v['mart']} lake={v['lake']}", meta)
+    return out
+
+
+_KPI_LAKE_KEY = "(count(*), sum(tokens_input), sum(tokens_output), round(sum(cost_usd), 6))::VARCHAR"
+_KPI_MART_KEY = "(sum(event_count), sum(tokens_input), sum(tokens_output), round(sum(cost_usd), 6))::VARCHAR"
+
+
+def kpis_match_lake_days(con: duckdb.DuckDBPyConnection, days: list[str]) -> dict[str, CheckOutcome]:
+    """Per day: events, tokens in/out and cost in ``governance_kpis`` equal the lake's."""
+    return _compare_days(
+        con,
+        f"SELECT date, {_KPI_MART_KEY} AS n FROM governance_kpis GROUP BY date",
+        f"SELECT date, {_KPI_LAKE_KEY} AS n FROM lake_events GROUP BY date",
+        "governance_kpis sums",
+        days,
+    )
+
+
+def ocsf_match_lake_days(con: duckdb.DuckDBPyConnection, days: list[str]) -> dict[str, CheckOutcome]:
+    """Per day: one OCSF row per lake event."""
+    return _compare_days(
+        con,
+        "SELECT date, count(*)::VARCHAR AS n FROM governance_ocsf_events GROUP BY date",
+        "SELECT date, count(*)::VARCHAR AS n FROM lake_events GROUP BY date",
+        "governance_ocsf_events rows",
+        days,
+    )
+
+
 def unique_keys(con: duckdb.DuckDBPyConnection, table: str, keys: tuple[str, ...]) -> CheckOutcome:
     if not _table_exists(con, table):
         return CheckOutcome(False, f"{table} does not exist yet")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import date
 from html import escape
 from pathlib import Path
 from typing import Any
@@ -38,33 +39,64 @@ def _table(headers: list[str], rows: Iterable[list[str]], numeric: set[int]) -> 
     return f"<table><tr>{head}</tr>{body or '<tr><td colspan=9><small>no data</small></td></tr>'}</table>"
 
 
+def _as_date(day: object) -> date:
+    return day if isinstance(day, date) else date.fromisoformat(str(day)[:10])
+
+
+def _month_starts(first: date, last: date) -> list[date]:
+    """The first day of every month whose start lies in ``[first, last]``, plus ``first`` itself."""
+    out = [first]
+    month = date(first.year + (first.month == 12), first.month % 12 + 1, 1)
+    while month <= last:
+        out.append(month)
+        month = date(month.year + (month.month == 12), month.month % 12 + 1, 1)
+    return out
+
+
 def spend_chart(daily: list[tuple[Any, ...]], width: int = 1000, height: int = 180) -> str:
-    """Daily spend as an inline SVG bar chart (errors as a red tick above each bar)."""
+    """Daily spend as an inline SVG bar chart on a date axis: one slot per calendar day from the first to the
+    last day with events (a day without events is an empty slot), month ticks, errors as a red tick."""
     if not daily:
         return "<p><small>no events yet</small></p>"
+    days = [_as_date(row[0]) for row in daily]
+    first, last = min(days), max(days)
+    step = width / ((last - first).days + 1)
     top = max(float(c or 0) for _, c, _, _ in daily) or 1.0
-    step = width / len(daily)
+    base = height - 20
     bars = []
-    for i, (day, cost, events, errors) in enumerate(daily):
-        h = max(1.0, (float(cost or 0) / top) * (height - 30))
-        x = i * step
+    for day, (_, cost, events, errors) in zip(days, daily, strict=True):
+        h = max(1.0, (float(cost or 0) / top) * (height - 36))
+        x = (day - first).days * step
+        bar_w = max(step - 2, 1) if step > 3 else max(step, 0.5)
         title = f"{day}: {_usd(cost)}, {events:,} events, {errors:,} errors"
         bars.append(
-            f'<rect x="{x + 1:.1f}" y="{height - 20 - h:.1f}" width="{max(step - 2, 1):.1f}" height="{h:.1f}" '
-            f'fill="#3e7bfa"><title>{escape(title)}</title></rect>'
+            f'<rect class="spend" x="{x + (1 if step > 3 else 0):.2f}" y="{base - h:.2f}" width="{bar_w:.2f}" '
+            f'height="{h:.2f}" fill="#3e7bfa"><title>{escape(title)}</title></rect>'
         )
         if errors:
             bars.append(
-                f'<rect x="{x + 1:.1f}" y="{height - 24 - h:.1f}" width="{max(step - 2, 1):.1f}" height="3" fill="#c0392b"/>'
+                f'<rect x="{x + (1 if step > 3 else 0):.2f}" y="{base - 4 - h:.2f}" width="{bar_w:.2f}" height="3" '
+                'fill="#c0392b"/>'
             )
-    labels = (
-        f'<text x="0" y="{height - 4}" font-size="11">{escape(str(daily[0][0]))}</text>'
-        f'<text x="{width}" y="{height - 4}" font-size="11" text-anchor="end">{escape(str(daily[-1][0]))}</text>'
+    ticks = []
+    for tick in _month_starts(first, last):
+        x = (tick - first).days * step
+        label = tick.strftime("%b %Y") if tick.day == 1 or tick == first else tick.isoformat()
+        anchor = "end" if x > width - 60 else "start"
+        ticks.append(
+            f'<line class="tick" x1="{x:.2f}" y1="{base}" x2="{x:.2f}" y2="{base + 5}" stroke="#616e7c"/>'
+            f'<text x="{x + (2 if anchor == "start" else -2):.2f}" y="{height - 4}" font-size="11" '
+            f'text-anchor="{anchor}">{escape(label)}</text>'
+        )
+    axis = f'<line x1="0" y1="{base}" x2="{width}" y2="{base}" stroke="#9aa5b1"/>'
+    heading = (
         f'<text x="0" y="12" font-size="11">max {escape(_usd(top))}/day</text>'
+        f'<text x="{width}" y="12" font-size="11" text-anchor="end">{escape(first.isoformat())} .. '
+        f"{escape(last.isoformat())}</text>"
     )
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="100%" role="img" '
-        f'aria-label="spend per day">{"".join(bars)}{labels}</svg>'
+        f'aria-label="spend per day">{axis}{"".join(bars)}{"".join(ticks)}{heading}</svg>'
     )
 
 

@@ -12,6 +12,7 @@ import logging
 import time
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import cached_property
 from itertools import groupby
 from operator import attrgetter
@@ -64,6 +65,7 @@ class S3Drops:
     fallbacks: dict[str, str] = field(default_factory=dict)  # text column -> JSONPath used where it is null
     batch_rows: int = BATCH_ROWS
     log: logging.Logger = field(default_factory=lambda: logging.getLogger("governance_pipeline.s3"))
+    newest_written: datetime | None = field(default=None, init=False)  # LastModified of the newest object read
 
     def client(self) -> Any:
         """A new client: credentials are resolved (and the role assumed) now, never reused across runs."""
@@ -89,6 +91,10 @@ class S3Drops:
             if etag is None:
                 continue
             cursor.record(obj.key, etag)
+            if obj.last_modified is not None and (
+                self.newest_written is None or obj.last_modified > self.newest_written
+            ):
+                self.newest_written = obj.last_modified
             if window is None:
                 yield Batch(self._table([], []), raw_count=0, cursor=cursor.dump())
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Generator
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -19,6 +20,7 @@ class ObjectInfo:
     key: str
     etag: str
     size: int
+    last_modified: datetime | None = None  # when the object was written (LastModified)
 
 
 @dataclass
@@ -50,7 +52,7 @@ def iter_pages(
             raise access_error(location, "list", exc) from None
         contents = page.get("Contents") or []
         yield [
-            ObjectInfo(item["Key"], clean_etag(item.get("ETag")), int(item.get("Size") or 0))
+            ObjectInfo(item["Key"], clean_etag(item.get("ETag")), int(item.get("Size") or 0), item.get("LastModified"))
             for item in contents
             if not item["Key"].endswith("/")
         ]

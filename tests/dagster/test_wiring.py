@@ -137,6 +137,8 @@ def test_govpipe_validate_and_sources_list(ndjson_source, tmp_path):
             "status": "awaiting_first_event",
             "last_event_at": None,
             "cursor": None,
+            "fresh": False,
+            "freshness": {"maxLagMinutes": 1440},
         }
     ]
     bad = tmp_path / "bad.yaml"

@@ -144,7 +144,8 @@ def _sl_rows(url, users, folder) -> tuple[int, int]:
         path.parent.mkdir(parents=True, exist_ok=True)
         client.download_file(BUCKET, key, str(path))
     return duckdb.sql(
-        f"SELECT count(*), count(DISTINCT metadata.original_event_uid) FROM read_parquet('{folder}/**/*.parquet')"
+        # OCSF 1.3.0 (security_lake's default) has no metadata.original_event_uid: the down-level keeps it in unmapped
+        f"SELECT count(*), count(DISTINCT unmapped.original_event_uid) FROM read_parquet('{folder}/**/*.parquet')"
     ).fetchall()[0]
 
 

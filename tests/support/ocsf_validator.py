@@ -13,17 +13,14 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
-
-def _schema_dir() -> Path:
-    """The committed OCSF 1.8.0 API Activity subset (``tests/fixtures/ocsf/README.md`` says what and whence)."""
-    return Path(__file__).resolve().parents[1] / "fixtures" / "ocsf" / "1.8.0"
+VERSIONS = ("1.3.0", "1.8.0")  # the committed schema subsets (Security Lake's newest accepted, the marts')
 
 
-_EVENT_FILES = {
-    "base_event": "events/base_event.json",
-    "application": "events/application/application.json",
-    "api_activity": "events/application/api_activity.json",
-}
+def _schema_dir(version: str = "1.8.0") -> Path:
+    """A committed OCSF API Activity subset (``tests/fixtures/ocsf/README.md`` says what and whence)."""
+    return Path(__file__).resolve().parents[1] / "fixtures" / "ocsf" / version
+
+
 _PLACEHOLDER_ENUMS = {"class_uid", "category_uid", "type_uid"}
 
 
@@ -40,6 +37,11 @@ def _merge_attr(base: dict, local: dict) -> dict:
 class Schema:
     def __init__(self, root: Path | None = None):
         self.root = Path(root) if root else _schema_dir()
+        # event classes by name (API Activity is events/application/api.json in 1.3.0, api_activity.json later)
+        self.event_files = {
+            json.loads(f.read_text())["name"]: str(f.relative_to(self.root))
+            for f in (self.root / "events").rglob("*.json")
+        }
         self.version = json.loads((self.root / "version.json").read_text())["version"]
         dictionary = json.loads((self.root / "dictionary.json").read_text())
         self.dictionary = dictionary["attributes"]
@@ -58,7 +60,8 @@ class Schema:
             prof = self._load(inc)
             notes = prof.get("annotations", {})
             for name, entry in prof.get("attributes", {}).items():
-                attrs[name] = {**notes, **entry, "profile": prof["name"]}
+                # a profile's attributes exist only with the profile; a plain include (1.3.0's includes/) always
+                attrs[name] = {**notes, **entry, "profile": prof["name"]} if "name" in prof else {**notes, **entry}
         for name, entry in raw.get("attributes", {}).items():
             if name != "$include":
                 attrs[name] = _merge_attr(attrs.get(name, {}), entry)
@@ -69,7 +72,7 @@ class Schema:
         key = ("event:" if is_event else "object:") + name
         if key in self._items:
             return self._items[key]
-        raw = self._load(_EVENT_FILES[name] if is_event else f"objects/{name}.json")
+        raw = self._load(self.event_files[name] if is_event else f"objects/{name}.json")
         own = self._attributes(raw)
         if raw.get("extends"):
             parent = self.item(raw["extends"], is_event)
@@ -92,9 +95,9 @@ class Schema:
         return resolved
 
 
-@lru_cache(maxsize=1)
-def default_schema() -> Schema:
-    return Schema()
+@lru_cache(maxsize=len(VERSIONS))
+def default_schema(version: str = "1.8.0") -> Schema:
+    return Schema(_schema_dir(version))
 
 
 class _Checker:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from datetime import datetime, timedelta
 from functools import lru_cache
 
 import orjson
@@ -25,6 +26,7 @@ class BackfillNotSupported(PullError, PermanentError):
 
 
 BATCH_ROWS = 5_000  # pages are mapped and written together up to this many records (fewer, larger Arrow calls)
+SETTLE = timedelta(minutes=5)  # how late an audit API may index an event (a day completes this long after it ends)
 MAP_THREADS = 2  # batches mapped at once: the block mapping releases the GIL while the next page is fetched
 
 
@@ -134,6 +136,7 @@ class HttpPollingAdapter(Adapter):
     type_name = "http_polling"
     Config = HttpPollingConfig
     trigger = "schedule"
+    default_max_lag_minutes = 120  # an audit log in use records something every hour or two
 
     @classmethod
     def check_config(cls, config: HttpPollingConfig, entry, credentials: dict) -> Iterable[tuple[str, str]]:
@@ -144,6 +147,10 @@ class HttpPollingAdapter(Adapter):
                 return
             if ref in credentials and key not in credentials[ref]:
                 yield where, f"credential set '{ref}' has no key '{key}'"
+
+    def complete_before(self, cursor: str | None, started_at: datetime) -> datetime | None:
+        """Paged to the end: whatever the API held when the pull began is in, save ``SETTLE`` of indexing lag."""
+        return started_at - SETTLE
 
     def stream(self, cursor: str | None, window: Window | None) -> Iterator[Batch]:
         config: HttpPollingConfig = self.config

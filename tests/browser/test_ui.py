@@ -1,0 +1,257 @@
+"""The Dagster UI as a person uses it, in Chromium: lineage, partitions, a backfill launched by a click, the report.
+
+One demo-like instance for the module: an HTTP audit source (events on 2 of its 10 complete days) and a folder
+source (no watermark: only the days it wrote), pulled with ``govpipe pull``; the marts and the report built
+with ``govpipe marts``; ``dagster-webserver`` and ``dagster-daemon`` (for backfills) on loopback.
+``GOVPIPE_SCREENSHOTS=<dir>`` keeps the partition-view screenshot there (docs/img/partitions.png comes from it).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.conftest import REPO
+from tests.support.http import Response, serve
+
+BIN = Path(sys.executable).parent
+TODAY = datetime.now(UTC).date()
+
+
+def day(n: int) -> str:
+    return (TODAY - timedelta(days=n)).isoformat()
+
+
+AUDIT_EVENTS = [
+    {"id": f"a{i}", "at": f"{d}T{10 + i}:00:00Z", "who": f"user{i % 2}@example.com", "model": "gpt-4o", "cost": 0.02}
+    for i, d in enumerate([day(8), day(8), day(3)])
+]
+FILE_EVENTS = [
+    {"id": f"f{i}", "ts": f"{d}T09:00:00Z", "user": {"email": "ops@example.com"}, "model": "claude-3-5", "cost": 0.5}
+    for i, d in enumerate([day(9), day(6), day(2)])
+]
+BACKFILL = (day(5), day(3))  # three days the folder source never wrote
+
+
+def _audit(req):
+    if req.headers.get("authorization") != "Bearer tok-browser-1":
+        return Response(401, {"error": "unauthorized"})
+    since, until = req.q("since"), req.q("until")
+    if since:
+        return Response(200, {"events": [e for e in AUDIT_EVENTS if since <= e["at"] < until], "next_cursor": None})
+    return Response(200, {"events": [] if req.q("cursor") else AUDIT_EVENTS, "next_cursor": "done"})
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_http(url: str, proc: subprocess.Popen, log: Path, seconds: float = 90) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{proc.args[0]} exited: {log.read_text()[-2000:]}")
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except OSError:
+            time.sleep(0.5)
+    raise RuntimeError(f"{url} did not answer: {log.read_text()[-2000:]}")
+
+
+def _run(cmd: list[str], env: dict) -> str:
+    out = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO, env=env, timeout=180)
+    assert out.returncode == 0, out.stderr[-2000:]
+    return out.stdout
+
+
+@pytest.fixture(scope="module")
+def ui(tmp_path_factory, browser):
+    root = tmp_path_factory.mktemp("ui")
+    inbox = root / "inbox"
+    inbox.mkdir()
+    (inbox / "a.ndjson").write_text("".join(json.dumps(e) + "\n" for e in FILE_EVENTS))
+    home = root / "dagster_home"
+    home.mkdir()
+    (home / "dagster.yaml").write_text((REPO / "dagster.yaml").read_text())
+    with serve(_audit) as (base, _):
+        sources = {
+            "credentials": {"audit": {"token": "tok-browser-1"}},
+            "sources": [
+                {
+                    "id": "acme_audit",
+                    "type": "http_polling",
+                    "startDate": day(10),
+                    "config": {
+                        "url": f"{base}/audit",
+                        "authMode": "bearer",
+                        "headers": {"Authorization": "Bearer ${{credentials.token}}"},
+                        "credentialRef": "audit",
+                        "params": {"since": "${{window.start}}", "until": "${{window.end}}"},
+                        "cursorJsonPath": "$.next_cursor",
+                        "eventsJsonPath": "$.events",
+                        "schedule": "0 0 1 1 *",
+                        "eventMapping": {
+                            "source_event_id": "$.id",
+                            "event_timestamp": "$.at",
+                            "actor": "$.who",
+                            "target": "$.model",
+                            "cost_usd": "$.cost",
+                        },
+                    },
+                },
+                {
+                    "id": "team_files",
+                    "type": "local_ndjson",
+                    "startDate": day(10),
+                    "config": {
+                        "path": str(inbox),
+                        "eventMapping": {
+                            "source_event_id": "$.id",
+                            "event_timestamp": "$.ts",
+                            "actor": "$.user.email",
+                            "target": "$.model",
+                            "cost_usd": "$.cost",
+                        },
+                    },
+                },
+            ],
+        }
+        (root / "sources.yaml").write_text(yaml.safe_dump(sources))
+        env = dict(
+            os.environ,
+            DAGSTER_HOME=str(home),
+            GOVERNANCE_SOURCES=str(root / "sources.yaml"),
+            GOVERNANCE_LAKE=str(root / "lake"),
+            GOVERNANCE_DUCKDB=str(root / "governance.duckdb"),
+            GOVERNANCE_REPORTS=str(root / "reports"),
+        )
+        for source_id in ("acme_audit", "team_files"):
+            _run([str(BIN / "govpipe"), "pull", source_id], env)
+        _run([str(BIN / "govpipe"), "marts", "build"], env)
+        report = Path(_run([str(BIN / "govpipe"), "marts", "report"], env).strip().splitlines()[-1])
+        port = _free_port()
+        web_log, daemon_log = root / "webserver.log", root / "daemon.log"
+        procs = []
+        try:
+            with web_log.open("wb") as wl, daemon_log.open("wb") as dl:
+                procs.append(
+                    subprocess.Popen(
+                        [str(BIN / "dagster-webserver"), "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(port)],
+                        cwd=REPO,
+                        env=env,
+                        stdout=wl,
+                        stderr=subprocess.STDOUT,
+                        start_new_session=True,
+                    )
+                )
+                procs.append(
+                    subprocess.Popen(
+                        [str(BIN / "dagster-daemon"), "run", "-w", "workspace.yaml"],
+                        cwd=REPO,
+                        env=env,
+                        stdout=dl,
+                        stderr=subprocess.STDOUT,
+                        start_new_session=True,
+                    )
+                )
+            url = f"http://127.0.0.1:{port}"
+            _wait_http(f"{url}/server_info", procs[0], web_log)
+            yield {"url": url, "report": report, "root": root}
+        finally:
+            for proc in procs:
+                if proc.poll() is None:
+                    os.killpg(proc.pid, signal.SIGTERM)
+            for proc in procs:
+                try:
+                    proc.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    os.killpg(proc.pid, signal.SIGKILL)
+
+
+@pytest.fixture
+def page(browser):
+    page = browser.new_page()
+    yield page
+    page.close()
+
+
+def _open(page, url: str) -> None:
+    page.goto(url, wait_until="networkidle", timeout=60_000)
+    skip = page.get_by_role("button", name="Skip")  # the first-visit newsletter dialog
+    if skip.count():
+        skip.click()
+
+
+def _partition_counts(page) -> dict[str, int]:
+    text = page.inner_text("body")
+    return {k: int(v) for k, v in re.findall(r"(Materialized|Missing|Failed) \((\d+)\)", text)}
+
+
+def test_lineage_shows_every_source_and_mart(ui, page):
+    # the report's upstream lineage: the report, both marts and every source asset
+    _open(page, f"{ui['url']}/assets/governance_report?view=lineage&lineageScope=upstream&lineageDepth=3")
+    for name in ("acme_audit", "team_files", "governance_kpis", "governance_ocsf_events", "governance_report"):
+        page.get_by_text(name, exact=True).first.wait_for(timeout=30_000)
+
+
+def test_partition_view_shows_every_complete_day_and_leaves_today_open(ui, page):
+    _open(page, f"{ui['url']}/assets/events/acme_audit?view=partitions")
+    page.get_by_text("Materialized (10)").wait_for(timeout=30_000)
+    assert _partition_counts(page) == {"Failed": 0, "Materialized": 10, "Missing": 1}
+    # the quiet days are materialized too, with rows=0
+    page.get_by_text(day(5), exact=True).first.click()
+    page.get_by_text("dagster/row_count").first.wait_for(timeout=30_000)
+    shots = os.environ.get("GOVPIPE_SCREENSHOTS")
+    target = Path(shots) if shots else ui["root"]
+    target.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(target / "partitions.png"))
+
+
+def test_a_three_day_backfill_launched_from_the_ui_completes(ui, page):
+    url = f"{ui['url']}/assets/events/team_files?view=partitions"
+    _open(page, url)
+    page.get_by_text("Materialized (3)").wait_for(timeout=30_000)
+    page.get_by_text(re.compile(r"^Materialize")).first.click()
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_role("button", name="Custom").click()
+    box = dialog.locator("input").first
+    box.fill(f"[{BACKFILL[0]}...{BACKFILL[1]}]")
+    box.press("Enter")
+    dialog.get_by_text("3 partitions").wait_for(timeout=10_000)
+    dialog.get_by_role("button", name="Launch backfill").click()
+    dialog.wait_for(state="hidden", timeout=30_000)
+    deadline = time.monotonic() + 100
+    while time.monotonic() < deadline:
+        page.reload(wait_until="networkidle")
+        if _partition_counts(page).get("Materialized") == 6:
+            break
+        page.wait_for_timeout(2_000)
+    assert _partition_counts(page) == {"Failed": 0, "Materialized": 6, "Missing": 5}
+
+
+def test_the_report_renders_its_charts(ui, page):
+    page.goto(ui["report"].as_uri())
+    page.get_by_text("Spend per day").wait_for()
+    bars = page.locator("svg[aria-label='spend per day'] rect.spend")
+    assert bars.count() == 5  # one per day with events: day 9, 8, 6, 3, 2
+    box = page.locator("svg[aria-label='spend per day']").bounding_box()
+    assert box is not None and box["width"] > 300 and box["height"] > 40
+    xs = sorted(float(bars.nth(i).get_attribute("x")) for i in range(bars.count()))
+    # a date axis: day 9 -> day 8 is one slot, day 6 -> day 3 three slots
+    slot = xs[1] - xs[0]
+    assert abs((xs[3] - xs[2]) - 3 * slot) < 0.01
