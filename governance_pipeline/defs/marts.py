@@ -80,7 +80,7 @@ def _daily_evaluations(key: dg.AssetKey, mart: str, dates: list[str]) -> list[dg
     """The mart's per-day check (its sums against the lake), one evaluation per partition built."""
     con = connect_read_only(settings.duckdb_path())
     try:
-        register_lake(con, settings.lake_root(), dates)
+        register_counted_lake(con, settings.lake_root(), dates)
         outcomes = _DAILY_FNS[mart](con, dates)
     finally:
         con.close()
