@@ -40,7 +40,10 @@ COPY (
   WITH base AS (
     SELECT i,
            ['otel_app', 'openai_compliance', 'claude_audit', 'http_audit', 'langsmith'][1 + i % 5] AS source_id,
-           TIMESTAMPTZ '2026-09-01 00:00:00+00' + to_microseconds((hash(i) % (86400000000 * $days)::UBIGINT)::BIGINT) AS ts,
+           -- the spans of one trace (otel_app: trace i // 8) start within milliseconds of each other
+           TIMESTAMPTZ '2026-09-01 00:00:00+00' + to_microseconds(CASE WHEN i % 5 = 0
+               THEN (hash(i // 8) % (86400000000 * $days - 8000)::UBIGINT)::BIGINT + i % 8 * 1000
+               ELSE (hash(i) % (86400000000 * $days)::UBIGINT)::BIGINT END) AS ts,
            (hash(i * 7) % 500)::BIGINT AS u,
            ['gpt-4o', 'gpt-4o-mini', 'claude-sonnet-4-5', 'claude-haiku-4-5', 'gemini-2.5-pro', 'o3',
             'mistral-large', 'llama-3.1-70b'][(1 + (hash(i * 7) % 500 + hash(i * 13) % 2) % 8)::BIGINT] AS m,

@@ -20,9 +20,9 @@ from governance_pipeline.defs.resources import LakeResource, MartsResource
 from governance_pipeline.marts import checks
 from governance_pipeline.marts.build import build_marts
 from governance_pipeline.marts.dbfile import connect_read_only
-from governance_pipeline.marts.lake_scan import register_lake
 from governance_pipeline.marts.query import scalar
 from governance_pipeline.marts.report import build_report
+from governance_pipeline.marts.usage import register_counted_lake
 
 POOL = "duckdb_writer"
 GROUP = "governance_marts"
@@ -48,7 +48,7 @@ def _with_lake(fn, lake: LakeResource, marts: MartsResource):
     if con is None:
         return checks.CheckOutcome(False, f"{db} does not exist yet")
     try:
-        register_lake(con, lake.resolved_root())
+        register_counted_lake(con, lake.resolved_root())
         return fn(con)
     finally:
         con.close()
@@ -84,7 +84,7 @@ def _daily_evaluations(
     """The mart's per-day check (its sums against the lake), one evaluation per partition built."""
     con = connect_read_only(marts.db_path())
     try:
-        register_lake(con, lake.resolved_root(), dates)
+        register_counted_lake(con, lake.resolved_root(), dates)
         outcomes = _DAILY_FNS[mart](con, dates)
     finally:
         con.close()

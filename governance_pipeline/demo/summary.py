@@ -6,7 +6,7 @@ from pathlib import Path
 
 import duckdb
 
-from governance_pipeline.marts.lake_scan import register_lake
+from governance_pipeline.marts.usage import register_counted_lake
 
 
 def kpi_summary(lake_root: str, duckdb_file: Path | None = None) -> str:
@@ -22,7 +22,7 @@ def kpi_summary(lake_root: str, duckdb_file: Path | None = None) -> str:
         rel, label = "marts.governance_kpis", "governance_kpis"
         count = "sum(event_count)"
     else:
-        register_lake(con, lake_root, name="lake_events")
+        register_counted_lake(con, lake_root, name="lake_events")
         rel, label, count = "lake_events", "the lake", "count(*)"
     by_source = con.execute(
         f"select source_id, {count} n, sum(cost_usd) cost, sum(tokens_input) tin, sum(tokens_output) tout, "

@@ -37,6 +37,7 @@ from genai_prices.data_snapshot import DataSnapshot
 from genai_prices.types import ModelInfo, ModelPrice, StartDateConstraint, TieredPrices, Usage
 
 from governance_pipeline.config.models import PriceOverride
+from governance_pipeline.mapping.providers import normalize_provider, prices_provider_id
 
 NO_MODEL = "(no model)"
 """The ``unpriced_models`` key for rows with tokens but no model."""
@@ -125,7 +126,8 @@ def override_rates(o: PriceOverride) -> Rates:
 @lru_cache(maxsize=4096)
 def library_model(model: str, provider: str | None = None) -> ModelInfo | None:
     """The library's model for ``model`` (at ``provider`` when the library knows it, else any), or None."""
-    for provider_id in (provider, None) if provider else (None,):
+    # our provider names are the GenAI semconv's (mapping/providers.py); the library has its own ids
+    for provider_id in (prices_provider_id(provider), None) if provider else (None,):
         try:
             return _snapshot().find_provider_model(model, None, provider_id, None)[1]
         except (LookupError, ValueError):
@@ -168,7 +170,9 @@ class PriceBook:
 
     def override(self, model: str, provider: str | None, day: date) -> PriceOverride | None:
         for o in self._overrides.get(model.lower(), ()):
-            if o.provider is not None and (provider is None or o.provider.lower() != provider.lower()):
+            if o.provider is not None and (
+                provider is None or normalize_provider(o.provider) != normalize_provider(provider)
+            ):
                 continue
             if o.from_ is None or o.from_ <= day:
                 return o

@@ -73,6 +73,12 @@ OCSF_API_ACTIVITY = pa.schema(
                 tokens_output=I64,
                 conversation_id=S,
                 spend_anomaly=pa.bool_(),
+                tokens_cache_read=I64,
+                tokens_cache_write=I64,
+                tokens_cache_write_1h=I64,
+                tokens_reasoning=I64,
+                content_redacted=pa.list_(S),  # what content policy removed (docs/content.md)
+                usage_role=S,  # call | rollup | duplicate (marts/usage.py)
             ),
         ),
     ]

@@ -47,10 +47,20 @@ EVENT_SCHEMA = pa.schema(
         pa.field("tokens_cache_write_1h", pa.int64()),  # of which with Anthropic's 1-hour lifetime
         pa.field("tokens_reasoning", pa.int64()),  # output tokens spent on reasoning (part of tokens_output)
         pa.field("redacted", pa.string()),  # JSON list of what was removed from raw_payload (docs/content.md)
+        # call | rollup | null: what the record itself declares (mapping/usage_kind.py); the marts decide whose
+        # usage counts from it and the trace (docs/marts.md, "Usage: one model call, one count")
+        pa.field("usage_kind", pa.string()),
     ]
 )
 
-ADDED_COLUMNS = ("tokens_cache_read", "tokens_cache_write", "tokens_cache_write_1h", "tokens_reasoning", "redacted")
+ADDED_COLUMNS = (
+    "tokens_cache_read",
+    "tokens_cache_write",
+    "tokens_cache_write_1h",
+    "tokens_reasoning",
+    "redacted",
+    "usage_kind",
+)
 """Columns files written before them lack; they read as null there."""
 
 EVENT_COLUMNS = tuple(EVENT_SCHEMA.names)

@@ -265,7 +265,7 @@ class LakeWriter:
             return None, 0
         self._seq += 1
         rel = f"{paths.staging_dir(self.source_id, self.txn)}/date={day}/{paths.part_name(self.txn, self._seq)}"
-        self.store.write_parquet(rel, carried.cast(EVENT_SCHEMA))
+        self.store.write_parquet(rel, to_event_schema(carried))  # old files lack the added columns
         return rel, carried.num_rows
 
     def _merge_rewrite(self, day: str, old: list[str], staged: list[str]) -> str:

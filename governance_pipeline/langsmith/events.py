@@ -2,7 +2,11 @@
 
 By default only ``llm`` runs become events: they are the model calls that carry usage. Other run types can be
 included (``eventRunTypes``) for an audit of tool and chain activity, but their cost and tokens are always
-left out, because a root chain run carries the roll-up of its llm children and would count spend twice.
+left out of the lake's columns (they stay in ``raw_payload``), because a root chain run carries the roll-up of
+its llm children and would count spend twice. ``usage_kind`` says the same as for LangSmith's OpenTelemetry
+spans (``call`` for llm runs, ``rollup`` for the others), so the marts apply one rule to both
+(docs/marts.md, "Usage: one model call, one count"); the provider is ``ls_provider`` in the
+``gen_ai.provider.name`` vocabulary (mapping/providers.py).
 """
 
 from __future__ import annotations
@@ -14,6 +18,8 @@ import pyarrow as pa
 from governance_pipeline.langsmith import runs as R
 from governance_pipeline.mapping.coerce import to_micros, to_text
 from governance_pipeline.mapping.event_mapping import build_table
+from governance_pipeline.mapping.providers import normalize_provider
+from governance_pipeline.mapping.usage_kind import langsmith_run_kind
 
 SPEND_RUN_TYPES = frozenset({"llm"})
 _STATUS = {"success": "ok", "error": "error", "pending": "unset"}
@@ -53,6 +59,7 @@ def events_table(records: Sequence[dict], raws: Sequence[str], run_types: frozen
             "trace_id",
             "span_id",
             "parent_span_id",
+            "usage_kind",
         )
     }
     for r in records:
@@ -67,7 +74,7 @@ def events_table(records: Sequence[dict], raws: Sequence[str], run_types: frozen
         cols["action"].append(R.action(r))
         cols["target"].append(model or (None if spend else to_text(r.get("name"))))
         cols["model"].append(model)
-        cols["provider"].append(R.provider(r) if spend else None)
+        cols["provider"].append(normalize_provider(R.provider(r)) if spend else None)
         cols["tool_name"].append(to_text(r.get("name")) if rtype == "tool" else None)
         cols["cost_usd"].append(R.cost(r) if spend else None)
         cols["tokens_input"].append(R.tokens_in(r) if spend else None)
@@ -84,4 +91,5 @@ def events_table(records: Sequence[dict], raws: Sequence[str], run_types: frozen
         cols["trace_id"].append(to_text(r.get("trace_id")))
         cols["span_id"].append(run_id)
         cols["parent_span_id"].append(to_text(r.get("parent_run_id")))
+        cols["usage_kind"].append(langsmith_run_kind(rtype))
     return build_table(cols, records, list(raws))

@@ -9,9 +9,10 @@ from pathlib import Path
 
 from governance_pipeline.marts.dbfile import write_session
 from governance_pipeline.marts.kpis import build_kpis
-from governance_pipeline.marts.lake_scan import governance_events_view_sql, register_lake
+from governance_pipeline.marts.lake_scan import governance_events_view_sql
 from governance_pipeline.marts.ocsf import build_ocsf
 from governance_pipeline.marts.query import scalar
+from governance_pipeline.marts.usage import register_counted_lake, trace_dates
 
 MARTS = ("kpis", "ocsf")
 
@@ -32,7 +33,8 @@ def build_marts(
     marts: Iterable[str] = MARTS,
     threads: int | None = None,
 ) -> BuildStats:
-    """Rebuild ``marts`` for ``dates`` (None: every date; a date's rows are deleted, then re-inserted)."""
+    """Rebuild ``marts`` for ``dates`` (None: every date; a date's rows are deleted, then re-inserted), and for
+    the dates of other spans of the traces on those dates (marts/usage.py)."""
     dates = None if dates is None else sorted({str(d) for d in dates})
     marts = tuple(marts)
     unknown = set(marts) - set(MARTS)
@@ -42,7 +44,9 @@ def build_marts(
     with write_session(db_path) as con:
         if threads:
             con.execute(f"SET threads = {int(threads)}")
-        stats.lake_files = register_lake(con, lake_root, dates)
+        if dates is not None:  # the dates of the same traces too: a late span can change what counts there
+            dates = stats.dates = trace_dates(con, lake_root, dates)
+        stats.lake_files = register_counted_lake(con, lake_root, dates)
         stats.lake_events = scalar(con, "SELECT count(*) FROM lake_events")
         view = governance_events_view_sql(lake_root)
         if view:

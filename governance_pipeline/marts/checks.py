@@ -45,7 +45,8 @@ def _compare_by_date(con: duckdb.DuckDBPyConnection, mart_sql: str, lake_sql: st
 
 
 def kpis_match_lake(con: duckdb.DuckDBPyConnection) -> CheckOutcome:
-    """Per date: events, tokens in/out and cost in ``governance_kpis`` equal the lake's."""
+    """Per date: events, tokens in/out and cost in ``governance_kpis`` equal the lake's (``lake_events``, with
+    usage counted once per model call: marts/usage.py)."""
     if not _table_exists(con, "governance_kpis"):
         return CheckOutcome(False, "governance_kpis does not exist yet")
     key = "(count(*), sum(tokens_input), sum(tokens_output), round(sum(cost_usd), 6))::VARCHAR"

@@ -104,6 +104,7 @@ def ocsf_json_sql() -> str:
     has_trace = "trace_id IS NOT NULL"
     end_time = "time + coalesce(round(duration_ms)::BIGINT, 0)"
     in_int32 = "BETWEEN 0 AND 2147483647"
+    counts = "usage_role IS DISTINCT FROM 'rollup' AND usage_role IS DISTINCT FROM 'duplicate'"  # marts/usage.py
     severity = " ".join(f'WHEN {k} THEN \'"severity_id":{k},"severity":"{v}"\'' for k, v in SEVERITY_CAPTIONS.items())
     status = " ".join(f'WHEN {k} THEN \'"status_id":{k},"status":"{v}"\'' for k, v in STATUS_CAPTIONS.items())
     return obj(
@@ -170,10 +171,13 @@ def ocsf_json_sql() -> str:
                 {
                     "service": "j_service",
                     "uid": text("conversation_id"),
-                    "prompt_tokens": integer(f"CASE WHEN tokens_input {in_int32} THEN tokens_input END"),
-                    "completion_tokens": integer(f"CASE WHEN tokens_output {in_int32} THEN tokens_output END"),
+                    "prompt_tokens": integer(f"CASE WHEN {counts} AND tokens_input {in_int32} THEN tokens_input END"),
+                    "completion_tokens": integer(
+                        f"CASE WHEN {counts} AND tokens_output {in_int32} THEN tokens_output END"
+                    ),
                     "total_tokens": integer(
-                        f"CASE WHEN tokens_input + tokens_output {in_int32} THEN tokens_input + tokens_output END"
+                        f"CASE WHEN {counts} AND tokens_input + tokens_output {in_int32} "
+                        "THEN tokens_input + tokens_output END"
                     ),
                 },
                 when=has_model,
@@ -200,8 +204,9 @@ def ocsf_json_sql() -> str:
                     "cost_usd": number("cost_usd"),
                     "cost_source": text("cost_source"),
                     "tool_name": text("tool_name"),
-                    "tokens_input": integer(f"CASE WHEN NOT ({has_model}) THEN tokens_input END"),
-                    "tokens_output": integer(f"CASE WHEN NOT ({has_model}) THEN tokens_output END"),
+                    "tokens_input": integer(f"CASE WHEN {counts} AND NOT ({has_model}) THEN tokens_input END"),
+                    "tokens_output": integer(f"CASE WHEN {counts} AND NOT ({has_model}) THEN tokens_output END"),
+                    "usage_role": text("usage_role"),
                     "conversation_id": text(f"CASE WHEN NOT ({has_model}) THEN conversation_id END"),
                     "spend_anomaly": "CASE WHEN is_anomaly THEN 'true' END",
                     # token detail (parts of the prompt/completion counts; message_context has no place for it)

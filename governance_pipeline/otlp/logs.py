@@ -24,6 +24,8 @@ from opentelemetry.proto.logs.v1.logs_pb2 import LogRecord, SeverityNumber
 
 from governance_pipeline.lake.schema import EVENT_SCHEMA, TS
 from governance_pipeline.mapping.precedence import first_float, first_int, first_text
+from governance_pipeline.mapping.providers import first_provider, normalize_provider
+from governance_pipeline.mapping.usage_kind import usage_kind_of
 from governance_pipeline.otlp.agents import agent_fields
 from governance_pipeline.otlp.json_decode import (
     OtlpDecodeError,
@@ -263,6 +265,7 @@ def _append_agent(cols: dict[str, list], r: LogRow, fields: dict[str, Any]) -> N
         "trace_id": r.trace_id or None,
         "span_id": r.span_id or None,
     }
+    row["provider"] = normalize_provider(fields.get("provider"))  # one vocabulary (mapping/providers.py)
     for name in LOG_COLUMNS:
         cols[name].append(row[name] if name in row else fields.get(name))
 
@@ -291,7 +294,7 @@ def normalize_logs(rows: list[LogRow]) -> pa.Table:
         cols["raw_payload"].append(orjson.dumps(r.raw(), option=orjson.OPT_NON_STR_KEYS, default=str).decode())
         cols["event_type"].append("api.call" if model else "tool.invocation" if tool else "agent.action")
         cols["model"].append(model)
-        cols["provider"].append(first_text(a, PROVIDER))
+        cols["provider"].append(first_provider(a, PROVIDER))
         cols["tool_name"].append(tool)
         cols["status"].append("error" if r.severity_number >= SEVERITY_ERROR else "unset")
         cols["error_type"].append(first_text(a, ("error.type", "exception.type")))
@@ -302,6 +305,7 @@ def normalize_logs(rows: list[LogRow]) -> pa.Table:
         cols["parent_span_id"].append(None)
         cols["organization_id"].append(None)
         cols["tokens_cache_write_1h"].append(None)
+        cols["usage_kind"].append(usage_kind_of(a))
     arrays = [
         pa.array(cols[n], pa.int64()).cast(TS)
         if n == "event_timestamp"

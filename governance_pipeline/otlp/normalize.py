@@ -16,6 +16,8 @@ import pyarrow as pa
 from governance_pipeline.lake.schema import EVENT_SCHEMA, TS
 from governance_pipeline.mapping.coerce import to_float, to_text
 from governance_pipeline.mapping.precedence import first_float, first_int, first_text
+from governance_pipeline.mapping.providers import first_provider
+from governance_pipeline.mapping.usage_kind import usage_kind_of
 from governance_pipeline.otlp.spans import STATUS_NAMES, SpanRecord
 
 ACTOR = (
@@ -81,7 +83,14 @@ REASONING_TOKENS = (
 )
 COST_BEFORE_AMOUNT = ("gen_ai.usage.cost_usd", "gen_ai.usage.cost")
 COST_AFTER_AMOUNT = ("llm.cost.usd", "llm.cost.total", "langwatch.cost.usd", "langwatch.span.cost")
-PROVIDER = ("gen_ai.provider.name", "gen_ai.system", "llm.provider", "llm.system")
+PROVIDER = (
+    "gen_ai.provider.name",
+    "gen_ai.system",
+    "ai.model.provider",
+    "llm.provider",
+    "llm.system",
+    "langsmith.metadata.ls_provider",
+)
 CONVERSATION = ("gen_ai.conversation.id", "session.id", "langwatch.thread.id", "langfuse.session.id")
 
 
@@ -141,7 +150,7 @@ def normalize(spans: Iterable[SpanRecord]) -> pa.Table:
         cols["raw_payload"].append(orjson.dumps(s.raw(), option=orjson.OPT_NON_STR_KEYS, default=str).decode())
         cols["event_type"].append("api.call" if model else "tool.invocation" if tool else "agent.action")
         cols["model"].append(model)
-        cols["provider"].append(first_text(a, PROVIDER))
+        cols["provider"].append(first_provider(a, PROVIDER))
         cols["tool_name"].append(tool)
         cols["status"].append(STATUS_NAMES.get(s.status_code, "unset"))
         cols["error_type"].append(error_type_of(s))
@@ -151,6 +160,7 @@ def normalize(spans: Iterable[SpanRecord]) -> pa.Table:
         cols["trace_id"].append(s.trace_id or None)
         cols["span_id"].append(s.span_id)
         cols["parent_span_id"].append(s.parent_span_id)
+        cols["usage_kind"].append(usage_kind_of(a))
     arrays = [
         pa.array(cols[n], pa.int64()).cast(TS)
         if n == "event_timestamp"
@@ -184,4 +194,5 @@ _COLUMNS = (
     "trace_id",
     "span_id",
     "parent_span_id",
+    "usage_kind",
 )

@@ -10,7 +10,7 @@ import pyarrow as pa
 import pytest
 
 from governance_pipeline.marts.build import build_marts
-from governance_pipeline.marts.lake_scan import register_lake
+from governance_pipeline.marts.usage import register_counted_lake
 from tests.marts.lakes import DAY0, lake_totals, ndjson_records, pull_ndjson, span_rows, write_rows
 from tests.support.ocsf_validator import validate
 
@@ -61,12 +61,17 @@ def test_kpis_sum_to_the_lake_and_every_ocsf_row_is_valid(lake, tmp_path):
     stats = build_marts(db, lake)
     assert stats.lake_events == 26
     with ro(db) as con:
-        register_lake(con, lake)
+        register_counted_lake(con, lake)
         by_group = """SELECT date, source_id, count(*), sum(tokens_input), sum(tokens_output), round(sum(cost_usd), 9)
                       FROM lake_events GROUP BY ALL ORDER BY ALL"""
         mart = """SELECT date, source_id, sum(event_count), sum(tokens_input), sum(tokens_output), round(sum(cost_usd), 9)
                   FROM governance_kpis GROUP BY ALL ORDER BY ALL"""
         assert con.execute(mart).fetchall() == con.execute(by_group).fetchall()
+        # the root span says nothing of its kind and its children carry usage: its own figures are a roll-up
+        roles = con.execute(
+            "SELECT usage_role, count(*), sum(tokens_input) FROM lake_events WHERE source_id = 'otel_app' GROUP BY 1"
+        ).fetchall()
+        assert sorted(roles) == [("call", 7, sum(200 + i for i in range(1, 8))), ("rollup", 1, 0)]
         dupes = con.execute(
             "SELECT count(*) FROM (SELECT date, source_id, actor, target FROM governance_kpis "
             "GROUP BY ALL HAVING count(*) > 1)"

@@ -12,8 +12,8 @@ from governance_pipeline.lake.store import LakeStore
 from governance_pipeline.marts import checks
 from governance_pipeline.marts.build import build_marts
 from governance_pipeline.marts.dbfile import connect_read_only, write_session
-from governance_pipeline.marts.lake_scan import register_lake
 from governance_pipeline.marts.report import build_report
+from governance_pipeline.marts.usage import register_counted_lake
 from tests.marts.lakes import ndjson_records, pull_ndjson, span_rows, write_rows
 
 
@@ -30,7 +30,7 @@ def built(tmp_path):
 def _run(db, lake, fn):
     con = connect_read_only(db)
     try:
-        register_lake(con, lake)
+        register_counted_lake(con, lake)
         return fn(con)
     finally:
         con.close()

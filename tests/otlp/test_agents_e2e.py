@@ -157,7 +157,7 @@ def test_each_model_call_is_one_api_call_with_its_tokens_and_cost(landed, lake):
         "tokens_reasoning, cost_source, conversation_id from EVENTS where event_type = 'api.call' order by actor",
     )
     assert calls == [
-        ("ana@example.com", "gemini-2.5-flash", "google", 2100, 114, 1024, None, 50, "computed", "sess-g"),
+        ("ana@example.com", "gemini-2.5-flash", "gcp.gen_ai", 2100, 114, 1024, None, 50, "computed", "sess-g"),
         ("bo@example.com", "gpt-5", "openai", 1500, 80, 1000, None, 20, "computed", "conv-x"),
         ("li.wei@example.com", "claude-sonnet-4-5", "anthropic", 2234, 56, 700, 300, None, "given", "sess-c"),
     ]

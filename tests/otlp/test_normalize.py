@@ -118,7 +118,11 @@ CASES = [
     ("tokens_reasoning", {"ai.usage.reasoningTokens": 55}, 55),
     ("provider", {"gen_ai.provider.name": "openai", "gen_ai.system": "x"}, "openai"),
     ("provider", {"gen_ai.system": "anthropic", "llm.provider": "x"}, "anthropic"),
-    ("provider", {"llm.provider": "azure", "llm.system": "openai"}, "azure"),
+    (
+        "provider",
+        {"llm.provider": "azure", "llm.system": "openai"},
+        "azure.ai.openai",
+    ),  # normalized (mapping/providers.py)
     ("provider", {"llm.system": "openai"}, "openai"),
     ("conversation_id", {"gen_ai.conversation.id": "c", "session.id": "s"}, "c"),
     ("conversation_id", {"session.id": "s", "langwatch.thread.id": "t"}, "s"),
