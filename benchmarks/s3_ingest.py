@@ -35,7 +35,7 @@ INGEST_CHILD = """
 import os, sys, time, resource
 t0 = time.perf_counter()
 from governance_pipeline.config.loader import load_sources
-from governance_pipeline.adapters.base import Runtime
+from governance_pipeline.pull_types import Runtime
 from governance_pipeline.config.credentials import resolve_credentials
 from governance_pipeline.ingest import run_pull
 sf = load_sources(os.environ["GOVERNANCE_SOURCES"])

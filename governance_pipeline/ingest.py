@@ -15,13 +15,13 @@ from datetime import UTC, datetime
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from governance_pipeline.adapters.base import Runtime, Window
 from governance_pipeline.config.models import Source
 from governance_pipeline.enrich.content import ContentPolicy
 from governance_pipeline.enrich.cost import PriceBook, price_data_version
 from governance_pipeline.lake.schema import TS
 from governance_pipeline.lake.store import LakeStore
 from governance_pipeline.lake.writer import LakeWriter
+from governance_pipeline.pull_types import Runtime, Window
 
 
 @dataclass

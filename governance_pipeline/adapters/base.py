@@ -7,91 +7,24 @@ big pulls stay in bounded memory and rows are never built one by one.
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeVar, cast
 
-import pyarrow as pa
 from pydantic import BaseModel
 
 from governance_pipeline.config.models import DEFAULT_MAX_LAG_MINUTES
 from governance_pipeline.mapping.event_mapping import build_table
+from governance_pipeline.pull_types import Batch, PullResult, Runtime, SensorPoll, Window
 
 if TYPE_CHECKING:
     from governance_pipeline.config.models import Source, SourceEntry
 
 
-@dataclass(frozen=True)
-class Window:
-    """A backfill window ``[start, end)`` in UTC."""
-
-    start: datetime
-    end: datetime
-
-    @classmethod
-    def for_dates(cls, first: date, last: date) -> Window:
-        start = datetime(first.year, first.month, first.day, tzinfo=UTC)
-        end = datetime(last.year, last.month, last.day, tzinfo=UTC) + timedelta(days=1)
-        return cls(start, end)
-
-    def dates(self) -> list[date]:
-        d, out = self.start.date(), []
-        while datetime(d.year, d.month, d.day, tzinfo=UTC) < self.end:
-            out.append(d)
-            d += timedelta(days=1)
-        return out
-
-    def iso(self) -> tuple[str, str]:
-        fmt = "%Y-%m-%dT%H:%M:%SZ"
-        return self.start.astimezone(UTC).strftime(fmt), self.end.astimezone(UTC).strftime(fmt)
+ConfigT = TypeVar("ConfigT", bound=BaseModel)
 
 
-@dataclass
-class Batch:
-    """Normalized events from one page or file.
-
-    ``raw_count`` counts records before any filtering; ``cursor`` (when not None) is the cursor that is safe
-    to commit once this batch and every earlier one are durable.
-    """
-
-    table: pa.Table
-    raw_count: int | None = None
-    errors: int = 0
-    quarantine: list[dict] = field(default_factory=list)
-    cursor: str | None = None
-
-
-@dataclass
-class PullResult:
-    """What a plug-in's ``run_once`` returns: normalized events as dicts, the next cursor, the error count."""
-
-    events: list[dict[str, Any]]
-    cursor: str | None
-    errors: int = 0
-
-
-@dataclass
-class SensorPoll:
-    """What a sensor found: run keys to request (empty: skip) and the sensor's next cursor."""
-
-    run_keys: list[str]
-    cursor: str | None
-    skip_reason: str | None = None
-
-
-@dataclass
-class Runtime:
-    """What an adapter may use at run time; credentials are resolved on each call."""
-
-    credentials: Callable[[str], dict[str, str]]
-    lake_root: str
-    log: logging.Logger = field(default_factory=lambda: logging.getLogger("governance_pipeline"))
-    run_id: str = "local"
-
-
-class Adapter:
+class Adapter(Generic[ConfigT]):
     """Base class of every adapter; one instance serves one run."""
 
     type_name: ClassVar[str]
@@ -104,7 +37,7 @@ class Adapter:
 
     def __init__(self, source: Source, runtime: Runtime):
         self.source = source
-        self.config = source.config
+        self.config: ConfigT = cast(ConfigT, source.config)  # validated as ``Config`` when the file loaded
         self.runtime = runtime
         self.log = runtime.log
 

@@ -15,7 +15,6 @@ from typing import Any
 
 import orjson
 
-from governance_pipeline.adapters.base import Batch, Window
 from governance_pipeline.adapters.pages import Page, page_batch
 from governance_pipeline.adapters.reference import (
     FieldSpec,
@@ -29,6 +28,7 @@ from governance_pipeline.errors import PullError
 from governance_pipeline.http.client import HttpClient
 from governance_pipeline.http.paginators import JSONCursorPaginator, PageRequest, PageView, paginate
 from governance_pipeline.http.redact import redact_url
+from governance_pipeline.pull_types import Batch, Window
 
 DEFAULT_BASE_URL = "https://api.anthropic.com"
 API_VERSION = "2023-06-01"
@@ -67,7 +67,7 @@ def _iso(dt: datetime) -> str:
     return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-class ClaudeComplianceAdapter(ReferenceAdapter):
+class ClaudeComplianceAdapter(ReferenceAdapter[ClaudeComplianceConfig]):
     type_name = "claude_compliance"
     Config = ClaudeComplianceConfig
     credential_keys = ("apiKey",)

@@ -17,7 +17,6 @@ from typing import Any
 
 import orjson
 
-from governance_pipeline.adapters.base import Batch, Window
 from governance_pipeline.adapters.pages import Page, page_batch
 from governance_pipeline.adapters.reference import (
     FieldSpec,
@@ -38,6 +37,7 @@ from governance_pipeline.http.paginators import (
     paginate,
 )
 from governance_pipeline.http.redact import redact_url
+from governance_pipeline.pull_types import Batch, Window
 
 CONTENT_TYPE = "Audit.General"
 COPILOT_RECORD_TYPES = frozenset({261})
@@ -76,7 +76,7 @@ def windows(start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
     return out
 
 
-class CopilotStudioAdapter(ReferenceAdapter):
+class CopilotStudioAdapter(ReferenceAdapter[CopilotStudioConfig]):
     type_name = "copilot_studio"
     Config = CopilotStudioConfig
     credential_keys = ("tenantId", "clientId", "clientSecret")

@@ -50,7 +50,7 @@ class LangSmithConfig(StrictModel):
         return v.rstrip("/")
 
 
-class LangSmithAdapter(Adapter):
+class LangSmithAdapter(Adapter[LangSmithConfig]):
     type_name = "langsmith"
     Config = LangSmithConfig
     trigger = "schedule"

@@ -17,7 +17,6 @@ from datetime import UTC, datetime
 import orjson
 from pydantic import Field
 
-from governance_pipeline.adapters.base import Batch, Window
 from governance_pipeline.adapters.reference import (
     FieldSpec,
     ReferenceAdapter,
@@ -30,6 +29,7 @@ from governance_pipeline.errors import PullError
 from governance_pipeline.http.client import HttpClient
 from governance_pipeline.http.paginators import JSONCursorPaginator, PageRequest, PageView, as_cursor, paginate
 from governance_pipeline.http.redact import redact_url
+from governance_pipeline.pull_types import Batch, Window
 
 PAGE_LIMIT = 100
 CHUNK_LINES = 20_000
@@ -84,7 +84,7 @@ def parse_jsonl(body: bytes, name: str) -> tuple[list[dict], list[str], list[dic
     return records, raws, bad, total
 
 
-class OpenAIComplianceApiAdapter(ReferenceAdapter):
+class OpenAIComplianceApiAdapter(ReferenceAdapter[OpenAIComplianceApiConfig]):
     type_name = "openai_compliance_api"
     Config = OpenAIComplianceApiConfig
     credential_keys = ("apiKey",)

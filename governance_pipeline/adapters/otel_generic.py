@@ -28,7 +28,7 @@ from governance_pipeline.otlp.normalize import normalize
 from governance_pipeline.otlp.spans import iter_spans
 from governance_pipeline.read_ahead import ordered_map
 from governance_pipeline.receiver import landing
-from governance_pipeline.receiver.cursor import LandingCursor
+from governance_pipeline.receiver.cursor import LandingCursor, prune_landing
 
 MAX_FILES_PER_RUN = 5_000
 BATCH_SPANS = 50_000
@@ -63,7 +63,7 @@ class OtelGenericAdapter(Adapter):
 
     @classmethod
     def prune_consumed(cls, lake_root: str, source_id: str, older_than: datetime, cursor: str | None) -> int:
-        return landing.prune_landing(lake_root, source_id, older_than, cursor)
+        return prune_landing(lake_root, source_id, older_than, cursor)
 
     def _store(self) -> LakeStore:
         return LakeStore(self.runtime.lake_root)

@@ -12,9 +12,9 @@ from typing import Any
 import orjson
 import pyarrow as pa
 
-from governance_pipeline.adapters.base import Batch, Window
 from governance_pipeline.mapping.arrow_json import ArrowJsonMapping
 from governance_pipeline.mapping.event_mapping import EventMapping
+from governance_pipeline.pull_types import Batch, Window
 from governance_pipeline.read_ahead import ordered_map
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 import orjson
 import pyarrow as pa
@@ -36,7 +36,10 @@ class ReferenceConfig(StrictModel):
         return self.baseUrl.rstrip("/")
 
 
-class ReferenceAdapter(Adapter):
+RefConfigT = TypeVar("RefConfigT", bound=ReferenceConfig)
+
+
+class ReferenceAdapter(Adapter[RefConfigT]):
     """A vendor source on a schedule that filters by time at the source and reads ``credential_keys``."""
 
     trigger = "schedule"

@@ -111,8 +111,8 @@ class Source:
     organization_id: str | None
     start_date: date
     retention_days: int | None
-    config: Any
-    adapter_cls: builtins.type[Adapter] = field(repr=False)  # `type` is also a field name here
+    config: BaseModel  # the adapter's validated Config model (``adapter_cls.Config``)
+    adapter_cls: builtins.type[Adapter[Any]] = field(repr=False)  # `type` is also a field name here
     raw_config: dict[str, Any] = field(repr=False, default_factory=dict)
     pricing: tuple[PriceOverride, ...] = ()  # the file's ``pricing:`` list, the same for every source
     capture_content: bool = False  # keep prompt and response text in raw_payload (docs/content.md)

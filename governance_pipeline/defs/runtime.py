@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import logging
 
-from governance_pipeline.adapters.base import Runtime
 from governance_pipeline.config.credentials import resolve_credentials
 from governance_pipeline.config.models import SourcesFile
 from governance_pipeline.defs.resources import LakeResource
+from governance_pipeline.pull_types import Runtime
 
 
 def make_runtime(

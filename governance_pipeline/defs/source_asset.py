@@ -1,7 +1,6 @@
 """The asset ``events/<id>``: one daily partition per event date; materializing a range is a backfill."""
 
 import dagster as dg
-from governance_pipeline.adapters.base import Window
 from governance_pipeline.config.models import Source, SourcesFile
 from governance_pipeline.defs import freshness, state
 from governance_pipeline.defs.dead_runs import worker_heartbeat
@@ -13,6 +12,7 @@ from governance_pipeline.defs.pull_job import PULL_RETRY, source_pool
 from governance_pipeline.defs.resources import LakeResource
 from governance_pipeline.defs.runtime import make_runtime
 from governance_pipeline.ingest import run_pull
+from governance_pipeline.pull_types import Window
 
 
 def build_source_asset(sources_file: SourcesFile, source: Source) -> dg.AssetsDefinition:

@@ -18,11 +18,12 @@ one cursor entry per receiver process that landed within it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import orjson
 
-from governance_pipeline.receiver.landing import landed_at, time_key
+from governance_pipeline.lake.store import LakeStore
+from governance_pipeline.receiver.landing import landed_at, source_dir, time_key
 
 SETTLE = timedelta(minutes=10)  # the longest a landing write (name chosen .. file listed) may take
 MAX_CLOCK_SKEW = timedelta(hours=1)  # the largest difference between two receivers' clocks that loses nothing
@@ -91,3 +92,22 @@ class LandingCursor:
         if before is not None:
             writers = {w: v for w, v in writers.items() if v[1] >= before}
         return LandingCursor(before, writers)
+
+
+def prune_landing(lake_root: str, source_id: str, older_than: datetime, cursor: str | None) -> int:
+    """Delete landing hour folders older than ``older_than`` that the pull ``cursor`` has fully consumed.
+
+    For a retention job: consumed files are only needed again by backfills, so keep them as long as the
+    source's events are kept. Returns the number of hour folders deleted.
+    """
+    consumed_before = LandingCursor.parse(cursor).before
+    if consumed_before is None:
+        return 0
+    limit = min(time_key(older_than), consumed_before)[:11]
+    store = LakeStore(lake_root)
+    deleted = 0
+    for hour in store.list_dirs(source_dir(source_id)):
+        if hour < limit:  # every file in it is named before `limit`, so before the cursor's watermark
+            store.delete_dir(f"{source_dir(source_id)}/{hour}")
+            deleted += 1
+    return deleted

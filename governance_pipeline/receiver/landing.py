@@ -74,24 +74,3 @@ def last_landed_at(lake_root: str, source_id: str) -> datetime | None:
         if names:
             return landed_at(max(names))
     return None
-
-
-def prune_landing(lake_root: str, source_id: str, older_than: datetime, cursor: str | None) -> int:
-    """Delete landing hour folders older than ``older_than`` that the pull ``cursor`` has fully consumed.
-
-    For a retention job: consumed files are only needed again by backfills, so keep them as long as the
-    source's events are kept. Returns the number of hour folders deleted.
-    """
-    from governance_pipeline.receiver.cursor import LandingCursor
-
-    consumed_before = LandingCursor.parse(cursor).before
-    if consumed_before is None:
-        return 0
-    limit = min(time_key(older_than), consumed_before)[:11]
-    store = LakeStore(lake_root)
-    deleted = 0
-    for hour in store.list_dirs(source_dir(source_id)):
-        if hour < limit:  # every file in it is named before `limit`, so before the cursor's watermark
-            store.delete_dir(f"{source_dir(source_id)}/{hour}")
-            deleted += 1
-    return deleted

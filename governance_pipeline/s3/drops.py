@@ -22,11 +22,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from botocore.exceptions import BotoCoreError, ClientError
 
-from governance_pipeline.adapters.base import Batch, SensorPoll, Window
 from governance_pipeline.mapping.arrow_json import ArrowJsonMapping
 from governance_pipeline.mapping.coerce import text_column
 from governance_pipeline.mapping.event_mapping import EventMapping
 from governance_pipeline.mapping.jsonpath import compile_path
+from governance_pipeline.pull_types import Batch, SensorPoll, Window
 from governance_pipeline.read_ahead import ordered_map, read_ahead
 from governance_pipeline.s3.client import S3Location, access_error, make_client
 from governance_pipeline.s3.cursor import DEFAULT_OVERLAP, KeyCursor

@@ -8,10 +8,10 @@ from pathlib import Path
 import duckdb
 import yaml
 
-from governance_pipeline.adapters.base import Runtime, Window
 from governance_pipeline.config.credentials import resolve_credentials
 from governance_pipeline.config.loader import parse_sources
 from governance_pipeline.ingest import run_pull
+from governance_pipeline.pull_types import Runtime, Window
 from tests.support.mappings import NESTED_MAPPING
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"

@@ -8,9 +8,9 @@ from datetime import date
 
 import pytest
 
-from governance_pipeline.adapters.base import Window
 from governance_pipeline.adapters.http_polling.adapter import BackfillNotSupported
 from governance_pipeline.errors import PullError
+from governance_pipeline.pull_types import Window
 from tests.http_polling.helpers import AUDIT_MAPPING, FAST_RETRY, fixture, lake_rows, pull, sources
 from tests.support.http import Response, serve
 

@@ -8,8 +8,8 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from governance_pipeline.adapters.base import Window
 from governance_pipeline.demo.fakes.vendors import MicrosoftManagementApi
+from governance_pipeline.pull_types import Window
 from tests.http_polling.helpers import FAST_RETRY, FIXTURES, fixture, lake_rows, pull, sources
 from tests.support.http import Response, serve
 

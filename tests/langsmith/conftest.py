@@ -5,10 +5,10 @@ from dataclasses import dataclass
 import duckdb
 import pytest
 
-from governance_pipeline.adapters.base import Runtime
 from governance_pipeline.config.credentials import resolve_credentials
 from governance_pipeline.config.loader import parse_sources
 from governance_pipeline.config.models import SourcesFile
+from governance_pipeline.pull_types import Runtime
 from tests.langsmith.fake_server import FakeLangSmith
 from tests.support.http import serve
 

@@ -9,10 +9,10 @@ from email.utils import format_datetime
 import duckdb
 import pytest
 
-from governance_pipeline.adapters.base import Window
 from governance_pipeline.ingest import run_pull
 from governance_pipeline.langsmith.api import LangSmithAuthError, LangSmithError
 from governance_pipeline.langsmith.marts import materialize
+from governance_pipeline.pull_types import Window
 from tests.langsmith.conftest import API_KEY, TENANT
 
 LLM_COST = 0.0387835

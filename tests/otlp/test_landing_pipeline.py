@@ -8,13 +8,13 @@ import duckdb
 import orjson
 import pytest
 
-from governance_pipeline.adapters.base import Runtime, Window
 from governance_pipeline.config.loader import load_sources
 from governance_pipeline.ingest import run_pull
 from governance_pipeline.lake.store import LakeStore
 from governance_pipeline.otlp.json_decode import request_from_json
+from governance_pipeline.pull_types import Runtime, Window
 from governance_pipeline.receiver import landing
-from governance_pipeline.receiver.cursor import WATERMARK_LAG, LandingCursor
+from governance_pipeline.receiver.cursor import WATERMARK_LAG, LandingCursor, prune_landing
 from tests.otlp.conftest import fixture_bytes
 
 NOW = datetime.now(UTC)
@@ -180,9 +180,9 @@ def test_prune_landing_deletes_only_old_consumed_hours(pull, lake):
     old = _land(lake, _request("a"), NOW - timedelta(days=3), seq=1)
     cursor_before = pull(None).cursor
     recent = _land(lake, _request("b"), NOW, seq=2)
-    assert landing.prune_landing(lake, "agents", NOW - timedelta(days=1), None) == 0  # nothing consumed yet
+    assert prune_landing(lake, "agents", NOW - timedelta(days=1), None) == 0  # nothing consumed yet
     cursor = pull(cursor_before).cursor
-    assert landing.prune_landing(lake, "agents", NOW - timedelta(days=1), cursor) == 1
+    assert prune_landing(lake, "agents", NOW - timedelta(days=1), cursor) == 1
     assert landing.list_landed(LakeStore(lake), "agents") == [recent] and old != recent
     assert pull(cursor).events == 0 and len(lake_ids(lake)) == 8
 

@@ -8,10 +8,10 @@ import pyarrow.parquet as pq
 import pytest
 import requests
 
-from governance_pipeline.adapters.base import Runtime
 from governance_pipeline.cli.ingest_tail import newest_events
 from governance_pipeline.config.loader import load_sources
 from governance_pipeline.ingest import run_pull
+from governance_pipeline.pull_types import Runtime
 from governance_pipeline.receiver import landing_has_data
 from governance_pipeline.receiver.server import build_app, running
 from tests.otlp.conftest import SECRET, fixture_bytes

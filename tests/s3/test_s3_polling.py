@@ -211,7 +211,7 @@ def test_default_credential_chain(moto, aws_env, tmp_path):
 def test_backfill_rereads_every_object_and_keeps_the_window(moto, aws_env, tmp_path):
     from datetime import date
 
-    from governance_pipeline.adapters.base import Window
+    from governance_pipeline.pull_types import Window
 
     bucket = moto.bucket()
     moto.put(bucket, "drops/1.ndjson", _events("d1", 2, "2026-10-01"))

@@ -24,7 +24,7 @@ class BackfillNotSupported(PullError, PermanentError):
 SETTLE = timedelta(minutes=5)  # how late an audit API may index an event (a day completes this long after it ends)
 
 
-class HttpPollingAdapter(Adapter):
+class HttpPollingAdapter(Adapter[HttpPollingConfig]):
     """Pulls pages until an empty page, has-more false, no next page, or a cursor cycle."""
 
     type_name = "http_polling"
