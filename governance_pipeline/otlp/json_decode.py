@@ -16,6 +16,12 @@ from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 from opentelemetry.proto.trace.v1.trace_pb2 import Span, Status
 
 
+# Levels of arrayValue/kvlistValue nesting one attribute value may have. Protobuf parsers stop at 100 nested
+# messages; a kvlist level costs 3 of them and the deepest attribute (a span event's) starts 6 deep, so 31 levels
+# is the most a landed request can hold and still be read back. 24 leaves room.
+MAX_VALUE_DEPTH = 24
+
+
 class OtlpDecodeError(ValueError):
     """The body is not an OTLP trace request."""
 
