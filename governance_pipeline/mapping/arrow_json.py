@@ -21,8 +21,15 @@ import pyarrow.json as pajson
 
 from governance_pipeline.lake.schema import EVENT_SCHEMA, FLOAT_FIELDS, INT_FIELDS, MAPPABLE_FIELDS, TS
 from governance_pipeline.mapping.bytescan import positions_of
-from governance_pipeline.mapping.coerce import float_column, int_column, iso_timestamps, text_column, timestamp_column
-from governance_pipeline.mapping.event_mapping import EventMapping, stable_id
+from governance_pipeline.mapping.coerce import (
+    float_column,
+    in_range,
+    int_column,
+    iso_timestamps,
+    text_column,
+    timestamp_column,
+)
+from governance_pipeline.mapping.event_mapping import STRICT_FIELDS, EventMapping, stable_id
 from governance_pipeline.mapping.json_leaves import JsonText, LeafExtractor
 from governance_pipeline.mapping.jsonpath import plain_steps
 
@@ -156,35 +163,49 @@ def _coerce(name: str, col: pa.Array | JsonText | None, n: int) -> pa.Array:
     if col is None or pa.types.is_null(col.type):
         return pa.nulls(n, target)
     t = col.type
+    strict = name in STRICT_FIELDS
+    problems: dict[int, str] = {}
     if target == TS:
         if pa.types.is_timestamp(t):
-            return col.cast(pa.timestamp(t.unit, tz=t.tz or "UTC")).cast(TS)
-        if pa.types.is_integer(t):
-            return _epoch_int(col.cast(pa.int64()))
-        if pa.types.is_floating(t):
-            return _epoch_float(col.cast(pa.float64()))
-        if pa.types.is_string(t):
+            out = col.cast(pa.timestamp(t.unit, tz=t.tz or "UTC")).cast(TS)
+        elif pa.types.is_integer(t):
+            out = _epoch_int(col.cast(pa.int64()))
+        elif pa.types.is_floating(t):
+            out = _epoch_float(col.cast(pa.float64()))
+        elif pa.types.is_string(t):
             parsed = iso_timestamps(col) if len(col) and not col.null_count else None
-            return parsed if parsed is not None else timestamp_column(col.to_pylist())
-        raise _Inexact()
+            out = parsed if parsed is not None else timestamp_column(col.to_pylist(), problems, name)
+        else:
+            raise _Inexact()
+        if problems or not in_range(out):
+            raise _Inexact()  # the row path quarantines those records
+        return out
     if target == pa.float64():
         if pa.types.is_floating(t) or pa.types.is_integer(t):
-            return col.cast(pa.float64())
+            out = col.cast(pa.float64())
+            if pc.any(pc.invert(pc.is_finite(out))).as_py():
+                raise _Inexact()
+            return out
         if pa.types.is_string(t):
-            return float_column(col.to_pylist())
-        if pa.types.is_boolean(t):
+            out = float_column(col.to_pylist(), problems, name)
+        elif pa.types.is_boolean(t) and not strict:
             return pa.nulls(len(col), pa.float64())
-        raise _Inexact()
+        else:
+            raise _Inexact()
+        if strict and problems:
+            raise _Inexact()
+        return out
     if target == pa.int64():
         if pa.types.is_integer(t):
             return col.cast(pa.int64())
         if pa.types.is_floating(t):
-            return pc.trunc(col).cast(pa.int64())
+            return pc.trunc(col).cast(pa.int64())  # beyond int64: ArrowInvalid, and the block declines
         if pa.types.is_string(t):
-            return int_column(col.to_pylist())
-        if pa.types.is_boolean(t):
-            return pa.nulls(len(col), pa.int64())
-        raise _Inexact()
+            out = int_column(col.to_pylist(), problems, name)
+            if problems:
+                raise _Inexact()
+            return out
+        raise _Inexact()  # booleans, objects: the row path decides
     if pa.types.is_string(t):
         return col
     if pa.types.is_integer(t) or pa.types.is_boolean(t):

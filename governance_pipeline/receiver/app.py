@@ -146,7 +146,11 @@ class OtlpApp:
 
 
 def _decode_and_admit(body: bytes, ctype: str, allowed_label: str | None) -> Admission:
-    return admit(decode(body, ctype), allowed_label, body if ctype == PROTOBUF else None)
+    undecodable: list[str] = []  # spans the pull could not read: rejected in partial_success, the rest lands
+    req = decode(body, ctype, undecodable)
+    if undecodable and not any(ss.spans for rs in req.resource_spans for ss in rs.scope_spans):
+        raise OtlpDecodeError("; ".join(undecodable[:3]))  # nothing in it can be landed: 400, as OTLP says
+    return admit(req, allowed_label, body if ctype == PROTOBUF else None, undecodable)
 
 
 async def _chunks(receive: Any) -> AsyncIterator[bytes]:

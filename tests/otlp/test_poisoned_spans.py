@@ -9,6 +9,7 @@ import duckdb
 import orjson
 import pytest
 import requests
+from google.protobuf.message import DecodeError
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
 from governance_pipeline.adapters.base import Runtime
@@ -166,7 +167,7 @@ def _deep_request_bytes() -> bytes:
 
 def test_an_unreadable_landed_file_does_not_stop_the_source(lake, pull):
     payload = _deep_request_bytes()
-    with pytest.raises(Exception):
+    with pytest.raises(DecodeError):
         ExportTraceServiceRequest.FromString(payload)
     _land(lake, payload, 1)
     out = pull(None)
@@ -178,3 +179,13 @@ def test_an_unreadable_landed_file_does_not_stop_the_source(lake, pull):
     _land(lake, request_from_json(_doc()).SerializeToString(), 2)
     again = pull(out.cursor)
     assert (again.events, again.new, again.duplicates, again.errors) == (4, 1, 3, 0)
+
+
+def test_a_request_whose_every_span_is_undecodable_is_a_400_with_the_reason(receiver, lake):
+    url, _ = receiver
+    doc = _doc()
+    _spans(doc)[:] = [s for s in _spans(with_attribute(doc, POISON, "deep", nested(50))) if s["spanId"] == POISON]
+    r = post(url, doc)
+    assert r.status_code == 400
+    assert r.json()["error"] == "bad_request" and "nested deeper than 24 levels" in r.json()["message"]
+    assert landing.list_landed(LakeStore(lake), "agents") == []
