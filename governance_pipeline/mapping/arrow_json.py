@@ -30,7 +30,7 @@ from governance_pipeline.mapping.coerce import (
     timestamp_column,
 )
 from governance_pipeline.mapping.event_mapping import STRICT_FIELDS, EventMapping, stable_id
-from governance_pipeline.mapping.json_leaves import JsonText, LeafExtractor
+from governance_pipeline.mapping.json_leaves import JsonText, LeafExtractor, objects_only
 from governance_pipeline.mapping.jsonpath import plain_steps
 
 _PARSE = pajson.ParseOptions(newlines_in_values=False)
@@ -65,6 +65,9 @@ class ArrowJsonMapping:
         found = self._leaves.extract(raws) if self._leaves.active else None
         if found is not None:
             return dict(zip(self._paths, found)).__getitem__
+        if not objects_only(raws):
+            return None  # the row path quarantines what is not an object (and Arrow's reader can crash on a
+            # block whose first line is `null`: pyarrow 2x segfaults, found by tests/fuzz)
         try:
             parsed = pajson.read_json(pa.BufferReader(block), read_options=_READ, parse_options=_PARSE)
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
@@ -73,7 +76,7 @@ class ArrowJsonMapping:
 
     def map_block(self, block: bytes) -> pa.Table | None:
         """The normalized table of ``block`` (complete ``\\n``-terminated NDJSON lines), or None."""
-        if not self.supported or b"\r" in block:
+        if not self.supported or b"\r" in block or _deeply_nested(block):
             return None
         raws = _lines(block)
         if raws is None:
@@ -99,6 +102,20 @@ class ArrowJsonMapping:
         columns["raw_payload"] = raws
         fields = [EVENT_SCHEMA.field(k) for k in columns]
         return pa.Table.from_arrays(list(columns.values()), schema=pa.schema(fields))
+
+
+# A line with this many '{' or '[' may nest deeper than orjson reads (1024 levels): the row path decides on it
+# (DuckDB and Arrow would take it, the row path quarantines it).
+MAX_OPENERS_PER_LINE = 1000
+
+
+def _deeply_nested(block: bytes) -> bool:
+    data = np.frombuffer(block, np.uint8)
+    opens = positions_of(data, ord("{"), fold=0x20)  # '{' (0x7b) and '[' (0x5b)
+    if len(opens) < MAX_OPENERS_PER_LINE:
+        return False
+    per_line = np.bincount(np.searchsorted(positions_of(data, ord("\n")), opens))
+    return bool(per_line.max() >= MAX_OPENERS_PER_LINE)
 
 
 def _lines(block: bytes) -> pa.Array | None:
