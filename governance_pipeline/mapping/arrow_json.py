@@ -216,7 +216,9 @@ def _coerce(name: str, col: pa.Array | JsonText | None, n: int) -> pa.Array:
         if pa.types.is_integer(t):
             return col.cast(pa.int64())
         if pa.types.is_floating(t):
-            return pc.trunc(col).cast(pa.int64())  # beyond int64: ArrowInvalid, and the block declines
+            if pc.any(pc.greater_equal(pc.abs(col), 2.0**63)).as_py():
+                raise _Inexact()  # beyond int64 (or rounded onto its edge): the row path quarantines it
+            return pc.trunc(col).cast(pa.int64())
         if pa.types.is_string(t):
             out = int_column(col.to_pylist(), problems, name)
             if problems:

@@ -95,7 +95,8 @@ def to_int(v: Any) -> int | None:
 
 
 def _int64_of(f: float | None) -> int | None:
-    if f is None or not (INT64_MIN <= f < 2.0**63):
+    # -2.0**63 itself is excluded: a JSON integer just beyond int64 (-9223372036854775809) parses to that double
+    if f is None or not (-(2.0**63) < f < 2.0**63):
         return None
     return int(f)
 
