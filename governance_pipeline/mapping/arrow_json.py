@@ -76,7 +76,7 @@ class ArrowJsonMapping:
 
     def map_block(self, block: bytes) -> pa.Table | None:
         """The normalized table of ``block`` (complete ``\\n``-terminated NDJSON lines), or None."""
-        if not self.supported or b"\r" in block or _deeply_nested(block):
+        if not self.supported or b"\r" in block:
             return None
         raws = _lines(block)
         if raws is None:
@@ -109,19 +109,20 @@ class ArrowJsonMapping:
 MAX_OPENERS_PER_LINE = 1000
 
 
-def _deeply_nested(block: bytes) -> bool:
-    data = np.frombuffer(block, np.uint8)
+def _deeply_nested(data: np.ndarray, ends: np.ndarray, lengths: np.ndarray) -> bool:
+    if lengths.max() < MAX_OPENERS_PER_LINE:  # the usual case: no line is long enough to hold that many
+        return False
     opens = positions_of(data, ord("{"), fold=0x20)  # '{' (0x7b) and '[' (0x5b)
     if len(opens) < MAX_OPENERS_PER_LINE:
         return False
-    per_line = np.bincount(np.searchsorted(positions_of(data, ord("\n")), opens))
-    return bool(per_line.max() >= MAX_OPENERS_PER_LINE)
+    return bool(np.bincount(np.searchsorted(ends, opens)).max() >= MAX_OPENERS_PER_LINE)
 
 
 def _lines(block: bytes) -> pa.Array | None:
     """The lines of ``block`` as a string array. Arrow string views point into ``block`` (built with numpy,
     no per-line Python), then one cast packs them. None when the block has blank lines (the row path keeps
-    the line bookkeeping exact), is not UTF-8, or is too big for 32-bit offsets."""
+    the line bookkeeping exact), a line that may nest deeper than orjson reads, is not UTF-8, or is too big for
+    32-bit offsets."""
     if not block.endswith(b"\n") or len(block) >= 2**31:
         return None
     data = np.frombuffer(block, np.uint8)
@@ -130,7 +131,7 @@ def _lines(block: bytes) -> pa.Array | None:
     starts[0] = 0
     starts[1:] = ends[:-1] + 1
     lengths = ends - starts
-    if not lengths.all():
+    if not lengths.all() or _deeply_nested(data, ends, lengths):
         return None
     # A view is 16 bytes: length, then either the value itself (12 bytes or fewer) or its first 4 bytes,
     # the buffer index (0) and the offset.
