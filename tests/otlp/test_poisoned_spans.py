@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import copy
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime
+from pathlib import Path
 
 import duckdb
 import orjson
@@ -189,3 +193,25 @@ def test_a_request_whose_every_span_is_undecodable_is_a_400_with_the_reason(rece
     assert r.status_code == 400
     assert r.json()["error"] == "bad_request" and "nested deeper than 24 levels" in r.json()["message"]
     assert landing.list_landed(LakeStore(lake), "agents") == []
+
+
+def test_govpipe_pull_reports_the_poisoned_span_and_succeeds(receiver, sources_file, lake, tmp_path):
+    url, _ = receiver
+    doc = with_attribute(_doc(), POISON, "deep", nested(50))  # refused by the receiver
+    doc = with_attribute(doc, GOOD[0], "gen_ai.usage.input_tokens", {"doubleValue": 1e30})  # quarantined by the pull
+    for s in _spans(doc):
+        if s["spanId"] == GOOD[0]:
+            s["attributes"] = [a for a in s["attributes"] if a["key"] != "gen_ai.usage.input_tokens"]
+            s["attributes"].append({"key": "gen_ai.usage.input_tokens", "value": {"doubleValue": 1e30}})
+    assert post(url, doc).json()["partialSuccess"]["rejectedSpans"] == "1"
+    env = {
+        **os.environ,
+        "GOVERNANCE_SOURCES": str(sources_file),
+        "GOVERNANCE_LAKE": lake,
+        "DAGSTER_HOME": str(tmp_path / "dagster_home"),
+    }
+    govpipe = [str(Path(sys.executable).parent / "govpipe"), "pull", "agents"]
+    pulled = subprocess.run(govpipe, env=env, capture_output=True, text=True, timeout=120)
+    assert pulled.returncode == 0, pulled.stderr
+    assert pulled.stdout.strip() == "events=3 new=2 errors=1"
+    assert lake_ids(lake) == sorted(GOOD[1:])
