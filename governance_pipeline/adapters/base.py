@@ -11,6 +11,7 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeVar, cast
 
+import pyarrow as pa
 from pydantic import BaseModel
 
 from governance_pipeline.config.models import DEFAULT_MAX_LAG_MINUTES
@@ -65,9 +66,13 @@ class Adapter(Generic[ConfigT]):
             raw_texts = [
                 e["raw_payload"] if isinstance(e["raw_payload"], str) else _dump(e["raw_payload"]) for e in events
             ]
-        yield Batch(
-            build_table(values, events, raw_texts), raw_count=len(events), errors=result.errors, cursor=result.cursor
-        )
+        rejects: list[tuple[int, str]] = []
+        table = build_table(values, events, raw_texts, rejects)
+        bad = [
+            {"record": i, "error": reason, "raw": raw_texts[i] if raw_texts else _dump(events[i])}
+            for i, reason in rejects
+        ]
+        yield Batch(table, raw_count=len(events), errors=result.errors + len(bad), quarantine=bad, cursor=result.cursor)
 
     @classmethod
     def has_landed_data(cls, lake_root: str, source_id: str) -> bool:
@@ -96,3 +101,11 @@ def _dump(obj: Any) -> str:
     from governance_pipeline.mapping.event_mapping import dump_json
 
     return dump_json(obj)
+
+
+def map_records(mapping: Any, records: list, raws: list[str], where: str) -> tuple[pa.Table, list[dict]]:
+    """``mapping.to_table`` with poisoned records left out: (the table, their quarantine records naming ``where``,
+    the record's position and the reason)."""
+    rejects: list[tuple[int, str]] = []
+    table = mapping.to_table(records, raws, rejects)
+    return table, [{"file": where, "record": i + 1, "error": reason, "raw": raws[i]} for i, reason in rejects]

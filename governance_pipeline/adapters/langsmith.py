@@ -96,6 +96,12 @@ class LangSmithAdapter(Adapter[LangSmithConfig]):
             bounds = (window.start, window.end) if window else None
             for item in sync(api, writer, state, options, bounds, self.stats):
                 table = item.events if item.events is not None else EVENT_SCHEMA.empty_table()
-                yield Batch(table, raw_count=item.raw_count, cursor=item.cursor)
+                yield Batch(
+                    table,
+                    raw_count=item.raw_count,
+                    errors=len(item.quarantine),
+                    quarantine=item.quarantine,
+                    cursor=item.cursor,
+                )
         finally:
             api.close()

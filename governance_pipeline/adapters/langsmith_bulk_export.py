@@ -22,7 +22,9 @@ from governance_pipeline.config.models import StrictModel
 from governance_pipeline.lake.schema import EVENT_SCHEMA
 from governance_pipeline.lake.store import LakeStore
 from governance_pipeline.langsmith.events import events_table
+from governance_pipeline.langsmith.export_tree import BATCH_ROWS as READ_BATCH_ROWS
 from governance_pipeline.langsmith.export_tree import ExportFile, parse_key, read_runs
+from governance_pipeline.langsmith.runs import split_poisoned
 from governance_pipeline.langsmith.table_store import TableWriter
 from governance_pipeline.langsmith.tables import has_end_time, run_table
 from governance_pipeline.mapping.event_mapping import dump_json
@@ -87,7 +89,10 @@ class LangSmithBulkExportAdapter(Adapter):
             if seen.get(f.key) == etag:
                 continue
             body = client.get_object(Bucket=self.config.bucket, Key=f.key)["Body"].read()
-            for rows in read_runs(body, f):
+            for n, batch_rows in enumerate(read_runs(body, f)):
+                rows, bad = split_poisoned(batch_rows, f.key)
+                for b in bad:
+                    b["line"] += n * READ_BATCH_ROWS  # the row's position in the file
                 keep = []
                 for r in rows:
                     rid, ended = r.get("id"), has_end_time(r)
@@ -99,7 +104,9 @@ class LangSmithBulkExportAdapter(Adapter):
                 writer.add_runs(
                     run_table(keep, raws, {}, self.source.id, synced_at, origin=f"bulk_export:{f.export_id}")
                 )
-                yield Batch(events_table(keep, raws, run_types), raw_count=len(rows))
+                yield Batch(
+                    events_table(keep, raws, run_types), raw_count=len(batch_rows), errors=len(bad), quarantine=bad
+                )
         writer.flush()
         self.newest_written = max((written for _, _, written in listing), default=None)
         files = {f.key: etag for f, etag, _ in listing}  # keys gone from the bucket leave the cursor

@@ -15,7 +15,7 @@ from pathlib import Path
 import orjson
 from pydantic import Field
 
-from governance_pipeline.adapters.base import Adapter, Batch, SensorPoll, Window
+from governance_pipeline.adapters.base import Adapter, Batch, SensorPoll, Window, map_records
 from governance_pipeline.adapters.common import EventMappingConfig
 from governance_pipeline.config.models import StrictModel
 
@@ -44,9 +44,9 @@ class LocalNdjsonAdapter(Adapter):
             if cursor is not None and path.name <= cursor:
                 continue
             for records, raws, bad in _read_chunks(path):
-                yield Batch(
-                    mapping.to_table(records, raws), raw_count=len(records) + len(bad), errors=len(bad), quarantine=bad
-                )
+                table, poisoned = map_records(mapping, records, raws, os.fspath(path))
+                bad = bad + poisoned
+                yield Batch(table, raw_count=len(records) + len(bad) - len(poisoned), errors=len(bad), quarantine=bad)
             yield Batch(mapping.to_table([], []), raw_count=0, cursor=path.name)
 
     def sensor_poll(self, cursor: str | None) -> SensorPoll:

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 import orjson
 from pydantic import Field
 
+from governance_pipeline.adapters.base import map_records
 from governance_pipeline.adapters.reference import (
     FieldSpec,
     ReferenceAdapter,
@@ -144,11 +145,15 @@ class OpenAIComplianceApiAdapter(ReferenceAdapter[OpenAIComplianceApiConfig]):
         records, raws, bad, _total = parse_jsonl(resp.content, shown)
         for i in range(0, max(len(records), 1), CHUNK_LINES):
             first = i == 0
+            table, poisoned = map_records(mapping, records[i : i + CHUNK_LINES], raws[i : i + CHUNK_LINES], shown)
+            for p in poisoned:
+                p["record"] += i
+            quarantine = (bad if first else []) + poisoned
             yield Batch(
-                mapping.to_table(records[i : i + CHUNK_LINES], raws[i : i + CHUNK_LINES]),
+                table,
                 raw_count=(len(records[i : i + CHUNK_LINES]) + (len(bad) if first else 0)),
-                errors=len(bad) if first else 0,
-                quarantine=bad if first else [],
+                errors=len(quarantine),
+                quarantine=quarantine,
             )
 
 

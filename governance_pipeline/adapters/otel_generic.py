@@ -14,18 +14,20 @@ import re
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 
+import orjson
 import pyarrow as pa
+from google.protobuf.message import DecodeError
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
-from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from pydantic import field_validator
 
 from governance_pipeline.adapters.base import Adapter, Batch, SensorPoll, Window
 from governance_pipeline.config.models import StrictModel
 from governance_pipeline.lake.store import LakeStore
 from governance_pipeline.otlp import envelope
+from governance_pipeline.otlp.landed import read_request
 from governance_pipeline.otlp.logs import iter_logs, normalize_logs
 from governance_pipeline.otlp.normalize import normalize
-from governance_pipeline.otlp.spans import iter_spans
+from governance_pipeline.otlp.spans import SpanRecord, iter_spans
 from governance_pipeline.read_ahead import ordered_map
 from governance_pipeline.receiver import landing
 from governance_pipeline.receiver.cursor import LandingCursor, prune_landing
@@ -80,31 +82,46 @@ class OtelGenericAdapter(Adapter):
         state = LandingCursor() if window is not None else LandingCursor.parse(cursor)
         pending = state.pending(landing.list_landed(store, self.source.id, since=state.before))
         todo = pending[:MAX_FILES_PER_RUN] if window is None else pending
-        spans: list = []
+        spans: list[SpanRecord] = []
+        files: list[str] = []  # the landing file of each span
         logs: list = []
 
-        def read(name: str) -> dict[int, bytes]:
-            return envelope.split(store.read_bytes(landing.file_path(self.source.id, name)))
+        def read(name: str) -> tuple[str, dict[int, bytes]]:
+            return name, envelope.split(store.read_bytes(landing.file_path(self.source.id, name)))
 
-        for parts in ordered_map(read, iter(todo), workers=READ_THREADS, ahead=READ_THREADS):
+        for name, parts in ordered_map(read, iter(todo), workers=READ_THREADS, ahead=READ_THREADS):
             if envelope.TRACES in parts:
-                for span in iter_spans(ExportTraceServiceRequest.FromString(parts[envelope.TRACES])):
+                try:
+                    req, unreadable = read_request(parts[envelope.TRACES])
+                except DecodeError as exc:  # not even its outer structure: the file's spans are quarantined
+                    yield _unreadable(name, [(None, f"landed file could not be decoded: {exc}")])
+                    req, unreadable = None, []
+                if unreadable:
+                    yield _unreadable(name, unreadable)
+                for span in iter_spans(req) if req is not None else ():
                     spans.append(span)
+                    files.append(name)
                     if len(spans) >= BATCH_SPANS:  # bounded memory, even for one large group-committed file
-                        yield Batch(normalize(spans), raw_count=len(spans))
-                        spans = []
+                        yield _batch(spans, files)
+                        spans, files = [], []
             if envelope.LOGS in parts:
-                for row in iter_logs(ExportLogsServiceRequest.FromString(parts[envelope.LOGS])):
+                try:
+                    log_req = ExportLogsServiceRequest.FromString(parts[envelope.LOGS])
+                except DecodeError as exc:
+                    yield _unreadable(name, [(None, f"landed log records could not be decoded: {exc}")])
+                    continue
+                for row in iter_logs(log_req):
                     logs.append(row)
                     if len(logs) >= BATCH_SPANS:
                         yield Batch(normalize_logs(logs), raw_count=len(logs))
                         logs = []
         # run_pull commits the cursor only after the whole run is durable: one cursor, on the last batch
         next_cursor = None if window is not None else state.advance(todo, pending).dump()
-        table = normalize(spans)
+        last = _batch(spans, files, next_cursor)
         if logs:
-            table = pa.concat_tables([table, normalize_logs(logs)], promote_options="default")
-        yield Batch(table, raw_count=len(spans) + len(logs), cursor=next_cursor)
+            last.table = pa.concat_tables([last.table, normalize_logs(logs)], promote_options="default")
+            last.raw_count = (last.raw_count or 0) + len(logs)
+        yield last
 
     def sensor_poll(self, cursor: str | None) -> SensorPoll:
         state = LandingCursor.parse(cursor)
@@ -114,3 +131,25 @@ class OtelGenericAdapter(Adapter):
         # one run consumes at most MAX_FILES_PER_RUN files: ask for exactly those, the rest on the next tick
         batch = pending[:MAX_FILES_PER_RUN]
         return SensorPoll([f"{len(batch)}:{max(batch)}"], state.advance(batch, pending).dump())
+
+
+def _batch(spans: list[SpanRecord], files: list[str], cursor: str | None = None) -> Batch:
+    """Normalized spans; a poisoned one (``normalize``) is quarantined with its landing file and reason."""
+    rejects: list[tuple[int, str]] = []
+    table = normalize(spans, rejects)
+    bad = [
+        {
+            "file": files[i],
+            "span_id": spans[i].span_id,
+            "trace_id": spans[i].trace_id,
+            "error": reason,
+            "raw": orjson.dumps(spans[i].raw(), option=orjson.OPT_NON_STR_KEYS, default=str).decode(),
+        }
+        for i, reason in rejects
+    ]
+    return Batch(table, raw_count=len(spans), errors=len(bad), quarantine=bad, cursor=cursor)
+
+
+def _unreadable(name: str, spans: list[tuple[str | None, str]]) -> Batch:
+    bad = [{"file": name, "span_id": span_id, "error": reason} for span_id, reason in spans]
+    return Batch(normalize([]), raw_count=len(bad), errors=len(bad), quarantine=bad)

@@ -40,6 +40,7 @@ class _Pending:
         self.raws: list[str] = []
         self.lines: list[bytes] = []
         self.bad: list[dict] = []
+        self.where: list[tuple[str, int]] = []  # (page URL, position on the page) of each record or line
         self.raw_count = 0
         self.errors = 0
         self.cursor: str | None = None
@@ -57,11 +58,13 @@ class _Pending:
     def add(self, page: Page) -> None:
         if page.lines is not None:
             self.lines.extend(page.lines)
+            self.where.extend((page.url, i + 1) for i in range(len(page.lines)))
         dumps = orjson.dumps
         for i, rec in enumerate(page.records):
             if isinstance(rec, dict):
                 self.records.append(rec)
-                self.raws.append(dumps(rec).decode())
+                self.raws.append(dumps(rec, option=orjson.OPT_NON_STR_KEYS, default=str).decode())
+                self.where.append((page.url, i + 1))
             else:
                 self.bad.append(
                     {
@@ -76,25 +79,46 @@ class _Pending:
         self.cursor = page.cursor
 
     def batch(self, mapping, window: Window | None) -> Batch:
+        rejects: list[tuple[int, str]] = []
         if self.lines:
-            table = _map_lines(self.lines, mapping)
+            table = _map_lines(self.lines, mapping, rejects)
+            raw_of = lambda i: self.lines[i].decode("utf-8", "replace")  # noqa: E731
         else:
-            table = mapping.to_table(self.records, self.raws)
+            table = mapping.to_table(self.records, self.raws, rejects)
+            raw_of = self.raws.__getitem__
+        bad = self.bad + [
+            {"file": self.where[i][0], "line": self.where[i][1], "error": reason, "raw": raw_of(i)}
+            for i, reason in rejects
+        ]
         return Batch(
             table,
             raw_count=self.raw_count,
-            errors=len(self.bad) + self.errors,
-            quarantine=self.bad,
+            errors=len(bad) + self.errors,
+            quarantine=bad,
             cursor=None if window is not None else self.cursor,
         )
 
 
-def _map_lines(lines: list[bytes], mapping: EventMapping) -> pa.Table:
+def _map_lines(lines: list[bytes], mapping: EventMapping, rejects: list[tuple[int, str]]) -> pa.Table:
     """Events that arrived as compact JSON lines: mapped as one NDJSON block (the same path as S3
-    drops), or decoded and mapped record by record when that path declines."""
+    drops), or decoded and mapped record by record when that path declines; a line that does not decode or map
+    is added to ``rejects`` (index, reason) and the others land."""
     table = block_mapping(mapping).map_block(b"\n".join([*lines, b""]))  # one copy, newline-terminated
-    if table is None:
-        table = mapping.to_table([orjson.loads(line) for line in lines], [line.decode() for line in lines])
+    if table is not None:
+        return table
+    records, raws, index = [], [], []
+    for i, line in enumerate(lines):
+        try:
+            records.append(orjson.loads(line))
+        except orjson.JSONDecodeError as exc:
+            rejects.append((i, f"invalid JSON: {exc}"))
+            continue
+        raws.append(line.decode())
+        index.append(i)
+    found: list[tuple[int, str]] = []
+    table = mapping.to_table(records, raws, found)
+    rejects.extend((index[i], reason) for i, reason in found)
+    rejects.sort()
     return table
 
 

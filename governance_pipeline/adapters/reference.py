@@ -72,9 +72,14 @@ class ReferenceMapping:
             else:
                 self.getters[name] = _first_of([compile_path(p) for p in spec])
 
-    def to_table(self, records: Sequence[Any], raw_texts: Sequence[str] | None = None) -> pa.Table:
+    def to_table(
+        self,
+        records: Sequence[Any],
+        raw_texts: Sequence[str] | None = None,
+        rejects: list[tuple[int, str]] | None = None,
+    ) -> pa.Table:
         values = {name: [get(r) for r in records] for name, get in self.getters.items()}
-        return build_table(values, records, raw_texts)
+        return build_table(values, records, raw_texts, rejects)
 
 
 def _first_of(getters: list[Callable[[Any], Any]]) -> Callable[[Any], Any]:

@@ -15,6 +15,7 @@ import io
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 import orjson
 import pyarrow as pa
@@ -83,6 +84,36 @@ def _decode(v):
 
 
 BATCH_ROWS = 10_000
+_DATETIME_MAX_US = (datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC) - datetime(1970, 1, 1, tzinfo=UTC)) // (
+    timedelta(microseconds=1)
+)
+_DATETIME_MIN_US = (datetime(1, 1, 1, tzinfo=UTC) - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1)
+
+
+def _rows(table: pa.Table) -> list[dict]:
+    """``table.to_pylist()``, except that a time Python cannot hold (beyond 9999) becomes a text saying so, which
+    ``runs.poisoned`` then quarantines instead of the whole file failing."""
+    try:
+        return table.to_pylist()
+    except (ValueError, OverflowError):
+        pass
+    columns = {}
+    for name, col in zip(table.column_names, table.columns):
+        if pa.types.is_timestamp(col.type):
+            micros = col.cast(pa.int64()).to_pylist()
+            columns[name] = [
+                None
+                if m is None
+                else (
+                    datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=m)
+                    if _DATETIME_MIN_US <= m <= _DATETIME_MAX_US
+                    else f"{m} microseconds after 1970 (beyond year 9999)"
+                )
+                for m in micros
+            ]
+        else:
+            columns[name] = col.to_pylist()
+    return [dict(zip(columns, values)) for values in zip(*columns.values())] if columns else []
 
 
 def read_runs(data: bytes, file: ExportFile, batch_rows: int = BATCH_ROWS) -> Iterator[list[dict]]:
@@ -92,7 +123,8 @@ def read_runs(data: bytes, file: ExportFile, batch_rows: int = BATCH_ROWS) -> It
     for batch in pf.iter_batches(batch_size=batch_rows):
         table = normalize_timestamps(pa.Table.from_batches([batch]))
         drop = [c for c in ("year", "month", "day", "resource") if c in table.column_names]
-        rows = (table.drop_columns(drop) if drop else table).to_pylist()
+        table = table.drop_columns(drop) if drop else table
+        rows = _rows(table)
         for row in rows:
             for k in JSON_FIELDS:
                 if k in row:

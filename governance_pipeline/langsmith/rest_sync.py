@@ -10,7 +10,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-import orjson
 import pyarrow as pa
 
 from governance_pipeline.langsmith import runs as R
@@ -34,6 +33,7 @@ class SyncItem:
     events: pa.Table | None
     raw_count: int
     cursor: str | None = None
+    quarantine: list[dict] = field(default_factory=list)  # poisoned runs (``runs.poisoned``), with their reason
 
 
 @dataclass
@@ -80,14 +80,15 @@ def sync(
         pid = str(project["id"])
         tracker = MarkTracker(cursor.projects.get(pid))
         start = window[0] if window else cursor.lower_bound(pid)
-        for page in api.runs(pid, start, window[1] if window else None):
-            raws = [orjson.dumps(r).decode() for r in page]
+        for n, raw_page in enumerate(api.runs(pid, start, window[1] if window else None)):
+            page, bad = R.split_poisoned(raw_page, f"project {pid} page {n + 1}")
+            raws = [R.dump_run(r) for r in page]
             for r in page:
                 tracker.see(to_micros(r.get("start_time")), R.status(r) != "pending" and r.get("end_time") is not None)
             writer.add_runs(run_table(page, raws, project_names, source_id, synced_at))
-            stats.runs += len(page)
+            stats.runs += len(raw_page)
             stats.pages += 1
-            yield SyncItem(events_table(page, raws, options.event_run_types), len(page))
+            yield SyncItem(events_table(page, raws, options.event_run_types), len(raw_page), quarantine=bad)
         if window is None:
             cursor.projects[pid] = tracker.mark()
     writer.flush()

@@ -7,16 +7,21 @@ OpenAI ``user`` invocation parameter, then the conversation (thread) id, then th
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import orjson
 
-from governance_pipeline.mapping.coerce import to_float, to_int, to_text
+from governance_pipeline.mapping.coerce import INTEGER, NUMBER, TIMESTAMP, present, to_float, to_int, to_micros, to_text
 
 ACTOR_KEYS = ("user_id",)
 THREAD_KEYS = ("thread_id", "session_id", "conversation_id")
 COST_QUANTUM = Decimal("1e-10")
+COST_LIMIT = Decimal("1e10")  # the tables' decimal(20,10) holds 10 integer digits
+TOKEN_KEYS = ("prompt_tokens", "completion_tokens", "total_tokens", "input_tokens", "output_tokens")
+COST_KEYS = ("total_cost", "prompt_cost", "completion_cost")
+TIME_KEYS = ("start_time", "end_time", "first_token_time")
 
 
 def _dict(v: Any) -> dict:
@@ -131,3 +136,47 @@ def error_type(run: dict) -> str | None:
         return None
     head = err.strip().split("(", 1)[0].split(":", 1)[0].strip()
     return head if head and head.replace(".", "").replace("_", "").isalnum() and " " not in head else "error"
+
+
+def poisoned(run: dict) -> str | None:
+    """Why ``run`` cannot be landed (README, "Poisoned records"): a token count, cost or time that is present but
+    does not coerce (not a number, beyond int64 or decimal(20,10), not finite, not a time in 1970..9999)."""
+    if not isinstance(run, dict):
+        return f"expected a JSON object, got {type(run).__name__}"
+    for key in TOKEN_KEYS:
+        v = run.get(key)
+        if present(v) and to_int(v) is None:
+            return f"{key}: {v!r:.60} is not {INTEGER}"
+    for key in COST_KEYS:
+        v = run.get(key)
+        if present(v):
+            d = decimal(v)
+            if d is None or abs(d) >= COST_LIMIT:
+                return f"{key}: {v!r:.60} is not {NUMBER} below 1e10"
+    for key in TIME_KEYS:
+        v = run.get(key)
+        if present(v) and to_micros(v) is None:
+            return f"{key}: {v!r:.60} is not {TIMESTAMP}"
+    return None
+
+
+def split_poisoned(runs: list, where: str) -> tuple[list[dict], list[dict]]:
+    """(the runs that can land, quarantine records of the others with ``where``, their position and reason)."""
+    good: list[dict] = []
+    bad: list[dict] = []
+    for i, run in enumerate(runs):
+        why = poisoned(run)
+        if why is None:
+            good.append(run)
+        else:
+            run_id = to_text(run.get("id")) if isinstance(run, dict) else None
+            bad.append({"file": where, "line": i + 1, "run_id": run_id, "error": why, "raw": dump_run(run)})
+    return good, bad
+
+
+def dump_run(run: Any) -> str:
+    """A run as JSON text (``raw``)."""
+    try:
+        return orjson.dumps(run, default=str).decode()
+    except TypeError:  # e.g. an integer beyond 64 bits, which orjson refuses
+        return json.dumps(run, default=str)

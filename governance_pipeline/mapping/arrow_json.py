@@ -22,9 +22,16 @@ import pyarrow.json as pajson
 
 from governance_pipeline.lake.schema import EVENT_SCHEMA, FLOAT_FIELDS, INT_FIELDS, MAPPABLE_FIELDS, TS
 from governance_pipeline.mapping.bytescan import positions_of
-from governance_pipeline.mapping.coerce import float_column, int_column, iso_timestamps, text_column, timestamp_column
-from governance_pipeline.mapping.event_mapping import EventMapping, stable_id
-from governance_pipeline.mapping.json_leaves import JsonText, LeafExtractor
+from governance_pipeline.mapping.coerce import (
+    float_column,
+    in_range,
+    int_column,
+    iso_timestamps,
+    text_column,
+    timestamp_column,
+)
+from governance_pipeline.mapping.event_mapping import STRICT_FIELDS, EventMapping, stable_id
+from governance_pipeline.mapping.json_leaves import JsonText, LeafExtractor, objects_only
 from governance_pipeline.mapping.jsonpath import plain_steps
 
 _PARSE = pajson.ParseOptions(newlines_in_values=False)
@@ -73,6 +80,9 @@ class ArrowJsonMapping:
         found = self._leaves.extract(raws) if self._leaves.active else None
         if found is not None:
             return dict(zip(self._paths, found)).__getitem__
+        if not objects_only(raws) and not all(line.lstrip(" \t").startswith("{") for line in raws.to_pylist()):
+            return None  # the row path quarantines what is not an object (and Arrow's reader can crash on a
+            # block whose first line is `null`: pyarrow 2x segfaults, found by tests/fuzz)
         try:
             parsed = pajson.read_json(pa.BufferReader(block), read_options=_READ, parse_options=_PARSE)
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
@@ -109,10 +119,25 @@ class ArrowJsonMapping:
         return pa.Table.from_arrays(list(columns.values()), schema=pa.schema(fields))
 
 
+# A line with this many '{' or '[' may nest deeper than orjson reads (1024 levels): the row path decides on it
+# (DuckDB and Arrow would take it, the row path quarantines it).
+MAX_OPENERS_PER_LINE = 1000
+
+
+def _deeply_nested(data: np.ndarray, ends: np.ndarray, lengths: np.ndarray) -> bool:
+    if lengths.max() < MAX_OPENERS_PER_LINE:  # the usual case: no line is long enough to hold that many
+        return False
+    opens = positions_of(data, ord("{"), fold=0x20)  # '{' (0x7b) and '[' (0x5b)
+    if len(opens) < MAX_OPENERS_PER_LINE:
+        return False
+    return bool(np.bincount(np.searchsorted(ends, opens)).max() >= MAX_OPENERS_PER_LINE)
+
+
 def _lines(block: bytes) -> pa.Array | None:
     """The lines of ``block`` as a string array. Arrow string views point into ``block`` (built with numpy,
     no per-line Python), then one cast packs them. None when the block has blank lines (the row path keeps
-    the line bookkeeping exact), is not UTF-8, or is too big for 32-bit offsets."""
+    the line bookkeeping exact), a line that may nest deeper than orjson reads, is not UTF-8, or is too big for
+    32-bit offsets."""
     if not block.endswith(b"\n") or len(block) >= 2**31:
         return None
     data = np.frombuffer(block, np.uint8)
@@ -121,7 +146,7 @@ def _lines(block: bytes) -> pa.Array | None:
     starts[0] = 0
     starts[1:] = ends[:-1] + 1
     lengths = ends - starts
-    if not lengths.all():
+    if not lengths.all() or _deeply_nested(data, ends, lengths):
         return None
     # A view is 16 bytes: length, then either the value itself (12 bytes or fewer) or its first 4 bytes,
     # the buffer index (0) and the offset.
@@ -171,35 +196,51 @@ def _coerce(name: str, col: pa.Array | JsonText | None, n: int) -> pa.Array:
     if col is None or pa.types.is_null(col.type):
         return pa.nulls(n, target)
     t = col.type
+    strict = name in STRICT_FIELDS
+    problems: dict[int, str] = {}
     if target == TS:
         if pa.types.is_timestamp(t):
-            return col.cast(pa.timestamp(t.unit, tz=t.tz or "UTC")).cast(TS)
-        if pa.types.is_integer(t):
-            return _epoch_int(col.cast(pa.int64()))
-        if pa.types.is_floating(t):
-            return _epoch_float(col.cast(pa.float64()))
-        if pa.types.is_string(t):
+            out = col.cast(pa.timestamp(t.unit, tz=t.tz or "UTC")).cast(TS)
+        elif pa.types.is_integer(t):
+            out = _epoch_int(col.cast(pa.int64()))
+        elif pa.types.is_floating(t):
+            out = _epoch_float(col.cast(pa.float64()))
+        elif pa.types.is_string(t):
             parsed = iso_timestamps(col) if len(col) and not col.null_count else None
-            return parsed if parsed is not None else timestamp_column(col.to_pylist())
-        raise _Inexact()
+            out = parsed if parsed is not None else timestamp_column(col.to_pylist(), problems, name)
+        else:
+            raise _Inexact()
+        if problems or not in_range(out):
+            raise _Inexact()  # the row path quarantines those records
+        return out
     if target == pa.float64():
         if pa.types.is_floating(t) or pa.types.is_integer(t):
-            return col.cast(pa.float64())
+            out = col.cast(pa.float64())
+            if pc.any(pc.invert(pc.is_finite(out))).as_py():
+                raise _Inexact()
+            return out
         if pa.types.is_string(t):
-            return float_column(col.to_pylist())
-        if pa.types.is_boolean(t):
+            out = float_column(col.to_pylist(), problems, name)
+        elif pa.types.is_boolean(t) and not strict:
             return pa.nulls(len(col), pa.float64())
-        raise _Inexact()
+        else:
+            raise _Inexact()
+        if strict and problems:
+            raise _Inexact()
+        return out
     if target == pa.int64():
         if pa.types.is_integer(t):
             return col.cast(pa.int64())
         if pa.types.is_floating(t):
+            if pc.any(pc.greater_equal(pc.abs(col), 2.0**63)).as_py():
+                raise _Inexact()  # beyond int64 (or rounded onto its edge): the row path quarantines it
             return pc.trunc(col).cast(pa.int64())
         if pa.types.is_string(t):
-            return int_column(col.to_pylist())
-        if pa.types.is_boolean(t):
-            return pa.nulls(len(col), pa.int64())
-        raise _Inexact()
+            out = int_column(col.to_pylist(), problems, name)
+            if problems:
+                raise _Inexact()
+            return out
+        raise _Inexact()  # booleans, objects: the row path decides
     if pa.types.is_string(t):
         return col
     if pa.types.is_integer(t) or pa.types.is_boolean(t):

@@ -99,13 +99,19 @@ class LeafExtractor:
             return None
 
 
+def objects_only(lines: pa.Array) -> bool:
+    """Every line starts with ``{``."""
+    data = np.frombuffer(lines.buffers()[2], np.uint8)
+    starts = np.frombuffer(lines.buffers()[1], np.int32, len(lines), lines.offset * 4)
+    return bool((data[starts] == _OPEN_BRACE).all())
+
+
 def _plain_text(lines: pa.Array) -> bool:
     """Every line starts with ``{`` and no ``}`` or ``]`` follows a comma or a blank, so DuckDB's leniencies
     (trailing commas, a top-level value that is not an object) cannot hide a line the row path rejects."""
-    data = np.frombuffer(lines.buffers()[2], np.uint8)
-    starts = np.frombuffer(lines.buffers()[1], np.int32, len(lines), lines.offset * 4)
-    if not (data[starts] == _OPEN_BRACE).all():
+    if not objects_only(lines):
         return False
+    data = np.frombuffer(lines.buffers()[2], np.uint8)
     closers = positions_of(data, ord("}"), fold=0x20)  # '}' (0x7d) and ']' (0x5d)
     before = data[closers[closers > 0] - 1]
     return not ((before == ord(",")) | (before == ord(" ")) | (before == ord("\t"))).any()

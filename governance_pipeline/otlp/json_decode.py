@@ -15,6 +15,11 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 from opentelemetry.proto.trace.v1.trace_pb2 import Span, Status
 
+# Levels of arrayValue/kvlistValue nesting one attribute value may have. Protobuf parsers stop at 100 nested
+# messages; a kvlist level costs 3 of them and the deepest attribute (a span event's) starts 6 deep, so 31 levels
+# is the most a landed request can hold and still be read back. 24 leaves room.
+MAX_VALUE_DEPTH = 24
+
 
 class OtlpDecodeError(ValueError):
     """The body is not an OTLP trace request."""
@@ -56,6 +61,13 @@ def _uint(v: Any, where: str) -> int:
     if isinstance(v, float) and v.is_integer():
         return int(v)
     raise OtlpDecodeError(f"{where}: expected an integer, got {v!r:.40}")
+
+
+def _int64(v: Any, where: str) -> int:
+    n = _uint(v, where)
+    if not -(2**63) <= n < 2**63:
+        raise OtlpDecodeError(f"{where}: {v!r:.40} is beyond int64")
+    return n
 
 
 def _double(v: Any, where: str) -> float:
@@ -104,22 +116,24 @@ def _enum(v: Any, names: dict[str, int], where: str) -> Any:  # an int, typed as
     return _uint(v, where)
 
 
-def _any_value(dst: AnyValue, v: Any, where: str) -> None:
+def _any_value(dst: AnyValue, v: Any, where: str, depth: int = 0) -> None:
     v = _obj(v, where)
     if (s := _get(v, "stringValue", "string_value")) is not None:
         dst.string_value = s if isinstance(s, str) else str(s)
     elif (b := _get(v, "boolValue", "bool_value")) is not None:
         dst.bool_value = b if isinstance(b, bool) else str(b).lower() == "true"
     elif (i := _get(v, "intValue", "int_value")) is not None:
-        dst.int_value = _uint(i, where + ".intValue")
+        dst.int_value = _int64(i, where + ".intValue")
     elif (d := _get(v, "doubleValue", "double_value")) is not None:
         dst.double_value = _double(d, where + ".doubleValue")
     elif (a := _get(v, "arrayValue", "array_value")) is not None:
+        _check_depth(depth, where)
         arr = dst.array_value
         for n, item in enumerate(_list(_obj(a, where).get("values"), where + ".arrayValue.values")):
-            _any_value(arr.values.add(), item, f"{where}.arrayValue.values[{n}]")
+            _any_value(arr.values.add(), item, f"{where}.arrayValue.values[{n}]", depth + 1)
     elif (kv := _get(v, "kvlistValue", "kvlist_value")) is not None:
-        _attributes(dst.kvlist_value.values, _obj(kv, where).get("values"), where + ".kvlistValue.values")
+        _check_depth(depth, where)
+        _attributes(dst.kvlist_value.values, _obj(kv, where).get("values"), where + ".kvlistValue.values", depth + 1)
     elif (by := _get(v, "bytesValue", "bytes_value")) is not None:
         try:
             dst.bytes_value = base64.b64decode(by)
@@ -127,7 +141,15 @@ def _any_value(dst: AnyValue, v: Any, where: str) -> None:
             raise OtlpDecodeError(f"{where}.bytesValue: not base64") from None
 
 
-def _attributes(dst: Any, items: Any, where: str) -> None:
+def _check_depth(depth: int, where: str) -> None:
+    if depth >= MAX_VALUE_DEPTH:
+        raise OtlpDecodeError(
+            f"{where.split('.arrayValue', 1)[0].split('.kvlistValue', 1)[0]}: value nested deeper than "
+            f"{MAX_VALUE_DEPTH} levels of arrayValue/kvlistValue"
+        )
+
+
+def _attributes(dst: Any, items: Any, where: str, depth: int = 0) -> None:
     for n, item in enumerate(_list(items, where)):
         if type(item) is not dict:
             raise OtlpDecodeError(f"{where}[{n}]: expected an object")
@@ -144,7 +166,7 @@ def _attributes(dst: Any, items: Any, where: str) -> None:
             if type(text) is str:
                 kv.value.string_value = text
                 continue
-        _any_value(kv.value, value, f"{where}[{n}].value")
+        _any_value(kv.value, value, f"{where}[{n}].value", depth)
 
 
 def _span(dst: Span, s: dict, where: str) -> None:
@@ -178,8 +200,12 @@ def _span(dst: Span, s: dict, where: str) -> None:
         dst.status.message = str(status.get("message") or "")
 
 
-def request_from_json(doc: Any) -> ExportTraceServiceRequest:
-    """An ``ExportTraceServiceRequest`` from parsed OTLP/JSON (``orjson.loads`` output)."""
+def request_from_json(doc: Any, rejected: list[str] | None = None) -> ExportTraceServiceRequest:
+    """An ``ExportTraceServiceRequest`` from parsed OTLP/JSON (``orjson.loads`` output).
+
+    With ``rejected``, a span that cannot be decoded (a value beyond its type, nesting beyond ``MAX_VALUE_DEPTH``,
+    a wrong shape inside it) is left out and its reason added there; the rest of the request is kept. Without,
+    it raises ``OtlpDecodeError`` like any other shape error."""
     if not isinstance(doc, dict):
         raise OtlpDecodeError("body: expected a JSON object")
     req = ExportTraceServiceRequest()
@@ -202,5 +228,11 @@ def request_from_json(doc: Any) -> ExportTraceServiceRequest:
             if (surl := _get(ss, "schemaUrl", "schema_url")) is not None:
                 sout.schema_url = str(surl)
             for n, span in enumerate(_list(ss.get("spans"), swhere + ".spans")):
-                _span(sout.spans.add(), _obj(span, f"{swhere}.spans[{n}]"), f"{swhere}.spans[{n}]")
+                try:
+                    _span(sout.spans.add(), _obj(span, f"{swhere}.spans[{n}]"), f"{swhere}.spans[{n}]")
+                except ValueError as exc:  # OtlpDecodeError, or protobuf refusing a value out of its range
+                    if rejected is None:
+                        raise OtlpDecodeError(str(exc)) from None
+                    del sout.spans[-1]
+                    rejected.append(str(exc) if isinstance(exc, OtlpDecodeError) else f"{swhere}.spans[{n}]: {exc}")
     return req

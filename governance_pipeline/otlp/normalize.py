@@ -1,20 +1,22 @@
 """Span records -> normalized lake events, by the attribute precedence lists (docs/otlp.md, "How a span becomes an event").
 
-Each list is tried in order; a key whose value does not parse is skipped and the next one tried. The event
-time is ``startTimeUnixNano`` in integer arithmetic (never through a float); 0 means "unknown" and the lake
-writer then uses the ingest time.
+Each list is tried in order; a key whose value does not parse is skipped and the next one tried. When no key of
+the token or cost lists parses but one was present (``1e30`` tokens, a cost that is not a number), the span is
+poisoned: it is left out and reported, never landed with 0 (README, "Poisoned records"). The event time is
+``startTimeUnixNano`` in integer arithmetic (never through a float); 0 means "unknown" and the lake writer then
+uses the ingest time.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import orjson
 import pyarrow as pa
 
 from governance_pipeline.lake.schema import EVENT_SCHEMA, TS
-from governance_pipeline.mapping.coerce import to_float, to_text
+from governance_pipeline.mapping.coerce import INTEGER, NUMBER, present, to_float, to_text
 from governance_pipeline.mapping.precedence import first_float, first_int, first_text
 from governance_pipeline.mapping.providers import first_provider
 from governance_pipeline.mapping.usage_kind import usage_kind_of
@@ -130,20 +132,53 @@ def error_type_of(span: SpanRecord) -> str | None:
     return err
 
 
-def normalize(spans: Iterable[SpanRecord]) -> pa.Table:
-    """One Arrow table of normalized events (a subset of the lake columns) for a batch of spans."""
+def _unparsed(attrs: Mapping[str, Any], keys: Sequence[str], name: str, what: str) -> str | None:
+    """Why ``name`` is poisoned: a key of ``keys`` was present but none parsed (called only when none did)."""
+    for key in keys:
+        if key in attrs and present(attrs[key]):
+            return f"{name}: {key} = {attrs[key]!r:.60} is not {what}"
+    return None
+
+
+def _cost_keys(attrs: Mapping[str, Any]) -> tuple[str, ...]:
+    currency = to_text(attrs.get("gen_ai.usage.cost.currency"))
+    amount = ("gen_ai.usage.cost.amount",) if currency is None or currency.upper() == "USD" else ()
+    return (*COST_BEFORE_AMOUNT, *amount, *COST_AFTER_AMOUNT)
+
+
+def usage(a: Mapping[str, Any]) -> tuple[int | None, int | None, float | None, str | None]:
+    """(input tokens, output tokens, cost, why the span is poisoned or None)."""
+    tin, tout, cost = first_int(a, INPUT_TOKENS), first_int(a, OUTPUT_TOKENS), cost_of(a)
+    why = None
+    if tin is None:
+        why = _unparsed(a, INPUT_TOKENS, "tokens_input", INTEGER)
+    if why is None and tout is None:
+        why = _unparsed(a, OUTPUT_TOKENS, "tokens_output", INTEGER)
+    if why is None and cost is None:
+        why = _unparsed(a, _cost_keys(a), "cost_usd", NUMBER)
+    return tin, tout, cost, why
+
+
+def normalize(spans: Iterable[SpanRecord], rejects: list[tuple[int, str]] | None = None) -> pa.Table:
+    """One Arrow table of normalized events (a subset of the lake columns) for a batch of spans. A poisoned span
+    (see ``usage``) is left out, and ``(its index, the reason)`` added to ``rejects`` when given."""
     cols: dict[str, list] = {name: [] for name in _COLUMNS}
-    for s in spans:
+    for i, s in enumerate(spans):
         a = s.attrs
+        tin, tout, cost, why = usage(a)
+        if why is not None:
+            if rejects is not None:
+                rejects.append((i, why))
+            continue
         model, tool, target = model_tool_target(a)
         cols["source_event_id"].append(s.span_id)
         cols["event_timestamp"].append(s.start_ns // 1000 if s.start_ns > 0 else None)
         cols["actor"].append(first_text(a, ACTOR))
         cols["action"].append(action_of(a, s.name))
         cols["target"].append(target)
-        cols["cost_usd"].append(cost_of(a))
-        cols["tokens_input"].append(first_int(a, INPUT_TOKENS))
-        cols["tokens_output"].append(first_int(a, OUTPUT_TOKENS))
+        cols["cost_usd"].append(cost)
+        cols["tokens_input"].append(tin)
+        cols["tokens_output"].append(tout)
         cols["tokens_cache_read"].append(first_int(a, CACHE_READ_TOKENS))
         cols["tokens_cache_write"].append(first_int(a, CACHE_WRITE_TOKENS))
         cols["tokens_reasoning"].append(first_int(a, REASONING_TOKENS))

@@ -20,8 +20,9 @@ def media_type(header: str | None) -> str:
     return (header or "").split(";", 1)[0].strip().lower()
 
 
-def decode(body: bytes, content_type: str) -> ExportTraceServiceRequest:
-    """Raises ``OtlpDecodeError`` when the body is not an OTLP trace request."""
+def decode(body: bytes, content_type: str, rejected: list[str] | None = None) -> ExportTraceServiceRequest:
+    """Raises ``OtlpDecodeError`` when the body is not an OTLP trace request. With ``rejected`` (JSON bodies), a
+    span that cannot be decoded is left out and its reason added there (``request_from_json``)."""
     if content_type == PROTOBUF:
         req = ExportTraceServiceRequest()
         try:
@@ -35,7 +36,7 @@ def decode(body: bytes, content_type: str) -> ExportTraceServiceRequest:
         doc = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
         raise OtlpDecodeError(f"not valid JSON: {exc}") from None
-    return request_from_json(doc)
+    return request_from_json(doc, rejected)
 
 
 @dataclass
@@ -48,13 +49,19 @@ class Admission:
     message: str = ""
 
 
-def admit(req: ExportTraceServiceRequest, allowed_label: str | None, body: bytes | None = None) -> Admission:
+def admit(
+    req: ExportTraceServiceRequest,
+    allowed_label: str | None,
+    body: bytes | None = None,
+    undecodable: list[str] | None = None,
+) -> Admission:
     """Keep spans with an 8-byte span id whose resource carries ``allowed_label`` (when set).
 
     ``body``, when given, is the protobuf encoding of ``req``: landed as it is if every span is accepted.
+    ``undecodable``: reasons of spans the decoder already left out, counted as rejected.
     """
-    accepted = rejected = 0
-    reasons: set[str] = set()
+    accepted, rejected = 0, len(undecodable or ())
+    reasons = set((undecodable or [])[:3])
     for r in range(len(req.resource_spans) - 1, -1, -1):
         rs = req.resource_spans[r]
         if allowed_label is not None and resource_source_type(rs.resource.attributes) != allowed_label:
@@ -74,7 +81,7 @@ def admit(req: ExportTraceServiceRequest, allowed_label: str | None, body: bytes
             accepted += len(ss.spans)
     if not accepted:
         payload = None
-    elif rejected or body is None:
+    elif rejected or body is None:  # (a body with undecodable spans is JSON: body is None)
         payload = req.SerializeToString()
     else:
         payload = body

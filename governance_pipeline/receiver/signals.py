@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import orjson
 
 from governance_pipeline.otlp import envelope
+from governance_pipeline.otlp.json_decode import OtlpDecodeError
 from governance_pipeline.otlp.logs import admit_logs, decode_logs
 from governance_pipeline.otlp.metrics import count_points
 from governance_pipeline.receiver import responses
@@ -32,7 +33,11 @@ class Outcome:
 def decode_and_admit(signal: str, body: bytes, ctype: str, allowed_label: str | None) -> Outcome:
     """Raises ``OtlpDecodeError`` when ``body`` is not a request of ``signal`` in ``ctype``."""
     if signal == TRACES:
-        admission = admit(decode(body, ctype), allowed_label, body if ctype == PROTOBUF else None)
+        undecodable: list[str] = []  # spans the pull could not read: rejected in partial_success, the rest lands
+        req = decode(body, ctype, undecodable)
+        if undecodable and not any(ss.spans for rs in req.resource_spans for ss in rs.scope_spans):
+            raise OtlpDecodeError("; ".join(undecodable[:3]))  # nothing in it can be landed: 400, as OTLP says
+        admission = admit(req, allowed_label, body if ctype == PROTOBUF else None, undecodable)
         if admission.payload is not None:
             admission.payload = envelope.wrap(admission.payload, envelope.TRACES)
         return Outcome(admission)

@@ -24,7 +24,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from governance_pipeline.mapping.arrow_json import ArrowJsonMapping
 from governance_pipeline.mapping.coerce import text_column
-from governance_pipeline.mapping.event_mapping import EventMapping
+from governance_pipeline.mapping.event_mapping import EventMapping, PoisonedRecords
 from governance_pipeline.mapping.jsonpath import compile_path
 from governance_pipeline.pull_types import Batch, SensorPoll, Window
 from governance_pipeline.read_ahead import ordered_map, read_ahead
@@ -147,7 +147,7 @@ class S3Drops:
             yield from self._ndjson_blocks(content(), obj.key)
         else:
             for parsed in parse(self.parser, (piece.data for piece in content()), obj.key, self.batch_rows):
-                yield self._batch(parsed)
+                yield self._batch(parsed, obj.key)
         for _ in content():  # a parser may stop early (e.g. a broken CSV); the ETag comes with the last piece
             pass
         return etag
@@ -169,18 +169,16 @@ class S3Drops:
                     line += table.num_rows
                 else:
                     for parsed in parse_ndjson([piece.data], key, self.batch_rows, first_line=line):
-                        yield self._batch(parsed)
+                        yield self._batch(parsed, key)
                     line += piece.data.count(b"\n")
         except StreamError as exc:
             yield Batch(self._table([], []), raw_count=1, errors=1, quarantine=[bad_record(key, line, str(exc))])
 
-    def _batch(self, parsed: Parsed) -> Batch:
-        return Batch(
-            self._table(parsed.records, parsed.raws),
-            raw_count=parsed.raw_count,
-            errors=len(parsed.bad),
-            quarantine=parsed.bad,
-        )
+    def _batch(self, parsed: Parsed, key: str = "") -> Batch:
+        rejects: list[tuple[int, str]] = []
+        table = self._table(parsed.records, parsed.raws, rejects)
+        bad = parsed.bad + [bad_record(key, parsed.lines[i], reason, parsed.raws[i]) for i, reason in rejects]
+        return Batch(table, raw_count=parsed.raw_count, errors=len(bad), quarantine=bad)
 
     @cached_property
     def _arrow(self) -> ArrowJsonMapping:
@@ -191,9 +189,17 @@ class S3Drops:
         """NDJSON that the block mapping can take: read in line-aligned blocks, mapped on worker threads."""
         return self.parser == "ndjson" and self._arrow.supported
 
-    def _table(self, records: list, raws: list[str]) -> pa.Table:
-        """Row path: map parsed records (and apply the fallbacks) to a normalized table."""
-        table = self.mapping.to_table(records, raws)
+    def _table(self, records: list, raws: list[str], rejects: list[tuple[int, str]] | None = None) -> pa.Table:
+        """Row path: map parsed records (and apply the fallbacks) to a normalized table; poisoned records are left
+        out and added to ``rejects`` (index, reason)."""
+        found: list[tuple[int, str]] = []
+        table = self.mapping.to_table(records, raws, found)
+        if found:
+            if rejects is None:
+                raise PoisonedRecords(found)
+            rejects.extend(found)
+            dropped = {i for i, _ in found}
+            records = [r for i, r in enumerate(records) if i not in dropped]
         for name, path in self.fallbacks.items():
             if name in table.column_names and table.column(name).null_count:
                 get = compile_path(path)

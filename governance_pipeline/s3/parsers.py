@@ -27,6 +27,7 @@ class Parsed:
     records: list[dict] = field(default_factory=list)
     raws: list[str] = field(default_factory=list)
     bad: list[dict] = field(default_factory=list)
+    lines: list[int] = field(default_factory=list)  # where each record starts in its file
 
     @property
     def raw_count(self) -> int:
@@ -81,6 +82,7 @@ def parse_ndjson(
                     continue
                 records.append(obj)
                 raws.append(line.decode())
+                out.lines.append(lineno)
                 if len(records) >= batch_rows:
                     yield out
                     out = Parsed()
@@ -135,6 +137,7 @@ def parse_csv(chunks: Iterable[bytes], key: str, batch_rows: int = BATCH_ROWS) -
         record = {h: (v if v != "" else None) for h, v in zip(header, row)}
         out.records.append(record)
         out.raws.append(dump_json(record))
+        out.lines.append(line)
         if len(out.records) >= batch_rows:
             yield out
             out = Parsed()
@@ -152,6 +155,7 @@ def parse_json_array(chunks: Iterable[bytes], key: str, batch_rows: int = BATCH_
                 continue
             out.records.append(obj)
             out.raws.append(dump_json(obj))
+            out.lines.append(line)
             if len(out.records) >= batch_rows:
                 yield out
                 out = Parsed()

@@ -238,9 +238,11 @@ def test_a_large_body_is_decoded_off_the_event_loop_and_landed(receiver, lake):
     body = orjson.dumps(doc)
     assert len(body) > app.offload_bytes
     assert post(url, body=body).json() == {"events": 160, "bytes": len(body)}
-    bad = body.replace(b'"spanId":"00000000', b'"spanId":"zz000000', 1)
+    bad = b'{"resourceSpans": "' + b"x" * len(body) + b'"}'  # not an array: the whole request is invalid
     assert post(url, body=bad).status_code == 400  # errors from the worker thread are still a 400
-    assert len(span_ids(landed(lake))) == 160
+    partly = body.replace(b'"spanId":"00000000', b'"spanId":"zz000000', 1)  # one span is invalid: the rest lands
+    assert post(url, body=partly).json()["partialSuccess"]["rejectedSpans"] == "1"
+    assert len(span_ids(landed(lake))) == 160 + 159
 
 
 def test_chunked_uploads_are_streamed_and_limited(receiver, lake):

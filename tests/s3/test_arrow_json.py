@@ -222,16 +222,29 @@ def test_keys_are_matched_with_their_case():
 
 def test_booleans_and_numbers_map_to_every_target_like_the_row_path():
     block = ndjson(
-        {"id": "a", "ts": "2026-10-01T10:00:00Z", "n": True, "cost": True, "tin": "7", "tout": 2.9, "model": 3},
+        {"id": "a", "ts": "2026-10-01T10:00:00Z", "n": True, "cost": 1, "tin": "7", "tout": 2.9, "model": 3},
         {
             "id": "b",
             "ts": "2026-10-01T11:00:00.123456+01:00",
             "n": False,
-            "cost": False,
-            "tin": "x",
+            "cost": 0.5,
+            "tin": None,
             "tout": -1.5,
             "model": 4,
         },
     )
     fast = ArrowJsonMapping(GENERIC).map_block(block)
     assert fast is not None and fast.equals(row_path(GENERIC, block))
+
+
+@pytest.mark.parametrize("bad", [{"cost": True}, {"tin": "x"}, {"tout": False}, {"ts": "yesterday"}, {"tin": 1e30}])
+def test_a_strict_value_that_does_not_coerce_declines_the_block_and_the_row_path_rejects_it(bad):
+    block = ndjson(
+        {"id": "a", "ts": "2026-10-01T10:00:00Z", "tin": 1}, {"id": "b", "ts": "2026-10-01T10:00:00Z", **bad}
+    )
+    assert ArrowJsonMapping(GENERIC).map_block(block) is None
+    lines = [line for line in block.split(b"\n") if line]
+    rejects: list = []
+    table = GENERIC.to_table([orjson.loads(x) for x in lines], [x.decode() for x in lines], rejects)
+    assert table.column("source_event_id").to_pylist() == ["a"]
+    assert [i for i, _ in rejects] == [1]

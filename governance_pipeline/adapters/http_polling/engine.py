@@ -45,7 +45,7 @@ class _Split:
         """(event lines, the paginator's body values by name), or None to take the orjson path."""
         try:
             doc = simdjson.Parser().parse(body)
-        except ValueError:
+        except (ValueError, RuntimeError):  # RuntimeError: e.g. BIGINT_ERROR, an integer beyond 64 bits
             return None
         events = _walk(doc, self.events)
         if events is None:
