@@ -85,6 +85,7 @@ class OtelGenericAdapter(Adapter):
         spans: list[SpanRecord] = []
         files: list[str] = []  # the landing file of each span
         logs: list = []
+        log_files: list[str] = []
 
         def read(name: str) -> tuple[str, dict[int, bytes]]:
             return name, envelope.split(store.read_bytes(landing.file_path(self.source.id, name)))
@@ -112,15 +113,19 @@ class OtelGenericAdapter(Adapter):
                     continue
                 for row in iter_logs(log_req):
                     logs.append(row)
+                    log_files.append(name)
                     if len(logs) >= BATCH_SPANS:
-                        yield Batch(normalize_logs(logs), raw_count=len(logs))
-                        logs = []
+                        yield _log_batch(logs, log_files)
+                        logs, log_files = [], []
         # run_pull commits the cursor only after the whole run is durable: one cursor, on the last batch
         next_cursor = None if window is not None else state.advance(todo, pending).dump()
         last = _batch(spans, files, next_cursor)
         if logs:
-            last.table = pa.concat_tables([last.table, normalize_logs(logs)], promote_options="default")
-            last.raw_count = (last.raw_count or 0) + len(logs)
+            logged = _log_batch(logs, log_files)
+            last.table = pa.concat_tables([last.table, logged.table], promote_options="default")
+            last.raw_count = (last.raw_count or 0) + (logged.raw_count or 0)
+            last.errors += logged.errors
+            last.quarantine.extend(logged.quarantine)
         yield last
 
     def sensor_poll(self, cursor: str | None) -> SensorPoll:
@@ -148,6 +153,22 @@ def _batch(spans: list[SpanRecord], files: list[str], cursor: str | None = None)
         for i, reason in rejects
     ]
     return Batch(table, raw_count=len(spans), errors=len(bad), quarantine=bad, cursor=cursor)
+
+
+def _log_batch(logs: list, files: list[str]) -> Batch:
+    """Normalized log records; a poisoned one is quarantined with its landing file and reason, as spans are."""
+    rejects: list[tuple[int, str]] = []
+    table = normalize_logs(logs, rejects)
+    bad = [
+        {
+            "file": files[i],
+            "event_id": logs[i].event_id,
+            "error": reason,
+            "raw": orjson.dumps(logs[i].raw(), option=orjson.OPT_NON_STR_KEYS, default=str).decode(),
+        }
+        for i, reason in rejects
+    ]
+    return Batch(table, raw_count=len(logs), errors=len(bad), quarantine=bad)
 
 
 def _unreadable(name: str, spans: list[tuple[str | None, str]]) -> Batch:

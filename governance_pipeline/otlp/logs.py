@@ -51,6 +51,7 @@ from governance_pipeline.otlp.normalize import (
     action_of,
     cost_of,
     model_tool_target,
+    usage,
 )
 from governance_pipeline.otlp.spans import any_value, attributes, resource_source_type
 
@@ -270,11 +271,17 @@ def _append_agent(cols: dict[str, list], r: LogRow, fields: dict[str, Any]) -> N
         cols[name].append(row[name] if name in row else fields.get(name))
 
 
-def normalize_logs(rows: list[LogRow]) -> pa.Table:
-    """One Arrow table of normalized events (the same columns as ``otlp.normalize.normalize``)."""
+def normalize_logs(rows: list[LogRow], rejects: list[tuple[int, str]] | None = None) -> pa.Table:
+    """One Arrow table of normalized events (the same columns as ``otlp.normalize.normalize``). A record whose
+    token count or cost is present but does not coerce is left out, as a span would be (``normalize.usage``),
+    and ``(its index, the reason)`` added to ``rejects`` when given."""
     cols: dict[str, list] = {name: [] for name in LOG_COLUMNS}
-    for r in rows:
+    for i, r in enumerate(rows):
         a = r.attrs
+        if (why := usage(a)[3]) is not None:
+            if rejects is not None:
+                rejects.append((i, why))
+            continue
         if (agent := agent_fields(a, r.body, r.time_ns)) is not None:  # coding agents (otlp/agents.py)
             _append_agent(cols, r, agent)
             continue

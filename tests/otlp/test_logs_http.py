@@ -275,3 +275,30 @@ def test_a_failed_landing_write_fails_log_exports_over_http_and_grpc(sources_fil
                 req, metadata=(("authorization", f"Bearer {SECRET}"), ("x-governance-source", "agents")), timeout=10
             )
     assert failed.value.code() == grpc.StatusCode.UNAVAILABLE
+
+
+@pytest.mark.parametrize(
+    "value",
+    [{"stringValue": "99999999999999999999"}, {"doubleValue": 1e30}, {"stringValue": "lots"}],
+    ids=["int-beyond-int64", "1e30", "not-a-number"],
+)
+def test_a_log_record_with_a_poisoned_token_count_is_quarantined_and_the_rest_lands(
+    receiver, sources_file, lake, value
+):
+    url, _ = receiver
+    doc = _logs_doc()
+    poisoned = doc["resourceLogs"][0]["scopeLogs"][0]["logRecords"][0]
+    poisoned["attributes"].append({"key": "gen_ai.usage.input_tokens", "value": value})
+    r = _post(url, "agents/v1/logs", orjson.dumps(doc))
+    assert r.status_code == 200, r.text
+    outcome = _pull(sources_file, lake)
+    assert (outcome.new, outcome.errors) == (1, 1)  # never landed as a count of 0
+    assert _rows(lake, "action") == [("claude_code.api_error",)]
+    quarantined = [
+        orjson.loads(line)
+        for f in Path(lake, "quarantine").rglob("*.ndjson")
+        if f.is_file()
+        for line in f.read_bytes().splitlines()
+        if line.strip()
+    ]
+    assert any("tokens_input" in q["error"] for q in quarantined), quarantined
