@@ -8,7 +8,7 @@ import pytest
 
 from governance_pipeline.mapping.arrow_json import ArrowJsonMapping, _lines
 from governance_pipeline.mapping.json_leaves import JsonText, LeafExtractor, json_path
-from tests.s3.test_arrow_json import GENERIC, ndjson, row_path
+from tests.mapping.test_arrow_json import GENERIC, ndjson, row_path
 
 
 def leaves(block: bytes, *paths: str):

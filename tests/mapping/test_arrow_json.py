@@ -15,7 +15,7 @@ from governance_pipeline.s3.client import S3Location
 from governance_pipeline.s3.drops import S3Drops, _Piece
 from governance_pipeline.s3.listing import ObjectInfo
 from governance_pipeline.s3.stream import decoded, line_aligned
-from tests.s3.conftest import FIXTURES
+from tests.conftest import FIXTURES
 from tests.support.mappings import NESTED_MAPPING
 
 GENERIC = EventMapping(
