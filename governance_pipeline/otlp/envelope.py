@@ -12,6 +12,7 @@ splits a file back into one request per signal without decoding any record.
 from __future__ import annotations
 
 from governance_pipeline.otlp.json_decode import OtlpDecodeError
+from governance_pipeline.otlp.wire import encode_varint, read_varint
 
 TRACES, LOGS, METRICS = 1, 2, 3
 SIGNALS = {"traces": TRACES, "logs": LOGS, "metrics": METRICS}
@@ -21,44 +22,19 @@ class EnvelopeError(OtlpDecodeError):
     """The bytes are not a sequence of length-delimited top-level fields."""
 
 
-def _varint(data: bytes | memoryview, pos: int) -> tuple[int, int]:
-    result = shift = 0
-    while True:
-        if pos >= len(data) or shift > 63:
-            raise EnvelopeError("truncated or overlong varint")
-        byte = data[pos]
-        pos += 1
-        result |= (byte & 0x7F) << shift
-        if not byte & 0x80:
-            return result, pos
-        shift += 7
-
-
-def _encode_varint(n: int) -> bytes:
-    out = bytearray()
-    while True:
-        byte = n & 0x7F
-        n >>= 7
-        if n:
-            out.append(byte | 0x80)
-        else:
-            out.append(byte)
-            return bytes(out)
-
-
 def _entries(data: bytes) -> list[tuple[int, int, int, int]]:
     """(field number, wire type, start of the value, end of the value) of each top-level field."""
     view = memoryview(data)
     out = []
     pos = 0
     while pos < len(view):
-        key, pos = _varint(view, pos)
+        key, pos = read_varint(view, pos, EnvelopeError)
         wire_type = key & 7
         if wire_type == 2:
-            size, pos = _varint(view, pos)
+            size, pos = read_varint(view, pos, EnvelopeError)
         elif wire_type == 0:
             start = pos
-            _, pos = _varint(view, pos)
+            _, pos = read_varint(view, pos, EnvelopeError)
             size, pos = pos - start, start
         elif wire_type in (1, 5):
             size = 8 if wire_type == 1 else 4
@@ -80,9 +56,9 @@ def wrap(request: bytes, field: int) -> bytes:
     entries = _entries(request)
     if field == 1 and all(f == 1 and w == 2 for f, w, _, _ in entries):
         return request
-    tag = _encode_varint(field << 3 | 2)
+    tag = encode_varint(field << 3 | 2)
     return b"".join(
-        tag + _encode_varint(end - start) + request[start:end] for f, w, start, end in entries if f == 1 and w == 2
+        tag + encode_varint(end - start) + request[start:end] for f, w, start, end in entries if f == 1 and w == 2
     )
 
 
@@ -94,5 +70,5 @@ def split(data: bytes) -> dict[int, bytes]:
     parts: dict[int, list[bytes]] = {}
     for f, w, start, end in entries:
         if w == 2:
-            parts.setdefault(f, []).append(b"\x0a" + _encode_varint(end - start) + data[start:end])
+            parts.setdefault(f, []).append(b"\x0a" + encode_varint(end - start) + data[start:end])
     return {f: b"".join(chunks) for f, chunks in parts.items()}

@@ -16,6 +16,8 @@ from opentelemetry.proto.common.v1.common_pb2 import InstrumentationScope
 from opentelemetry.proto.resource.v1.resource_pb2 import Resource
 from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, ScopeSpans, Span
 
+from governance_pipeline.otlp.wire import read_varint
+
 # field numbers (opentelemetry/proto/trace/v1/trace.proto, collector/trace/v1/trace_service.proto)
 _REQ_RESOURCE_SPANS = 1
 _RS_RESOURCE, _RS_SCOPE_SPANS, _RS_SCHEMA_URL = 1, 2, 3
@@ -74,33 +76,20 @@ def _scope_spans(data: bytes, bad: list[tuple[str | None, str]]) -> ScopeSpans:
     return out
 
 
-def _varint(buf: bytes, pos: int) -> tuple[int, int]:
-    result = shift = 0
-    while True:
-        if pos >= len(buf) or shift > 63:
-            raise DecodeError("truncated or malformed varint")
-        b = buf[pos]
-        pos += 1
-        result |= (b & 0x7F) << shift
-        if not b & 0x80:
-            return result, pos
-        shift += 7
-
-
 def _fields(buf: bytes) -> Iterator[tuple[int, bytes]]:
     """``(field number, bytes)`` of each length-delimited field of one message; other fields are skipped."""
     pos = 0
     while pos < len(buf):
-        key, pos = _varint(buf, pos)
+        key, pos = read_varint(buf, pos, DecodeError)
         wire = key & 7
         if wire == 0:
-            _, pos = _varint(buf, pos)
+            _, pos = read_varint(buf, pos, DecodeError)
         elif wire == 1:
             pos += 8
         elif wire == 5:
             pos += 4
         elif wire == 2:
-            size, pos = _varint(buf, pos)
+            size, pos = read_varint(buf, pos, DecodeError)
             if pos + size > len(buf):
                 raise DecodeError("truncated length-delimited field")
             yield key >> 3, buf[pos : pos + size]

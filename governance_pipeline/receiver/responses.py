@@ -5,6 +5,7 @@ from __future__ import annotations
 import orjson
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceResponse
 
+from governance_pipeline.otlp.wire import encode_varint
 from governance_pipeline.receiver.decode import PROTOBUF
 
 # HTTP status -> google.rpc.Code
@@ -33,21 +34,9 @@ def error(content_type: str, status: int, slug: str, message: str) -> tuple[str,
     return "application/json", orjson.dumps({"code": code, "message": message, "error": slug})
 
 
-def _varint(n: int) -> bytes:
-    out = bytearray()
-    while True:
-        byte = n & 0x7F
-        n >>= 7
-        if n:
-            out.append(byte | 0x80)
-        else:
-            out.append(byte)
-            return bytes(out)
-
-
 def _varint_field(number: int, value: int) -> bytes:
-    return _varint(number << 3) + _varint(value)
+    return encode_varint(number << 3) + encode_varint(value)
 
 
 def _bytes_field(number: int, value: bytes) -> bytes:
-    return _varint(number << 3 | 2) + _varint(len(value)) + value
+    return encode_varint(number << 3 | 2) + encode_varint(len(value)) + value
