@@ -18,11 +18,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import pyarrow as pa
 
-from governance_pipeline.config import parse_sources
 from governance_pipeline.export.run import export_day
 from governance_pipeline.lake.store import LakeStore
 from governance_pipeline.lake.writer import LakeWriter
 from governance_pipeline.marts.build import build_marts
+from governance_pipeline.sources_file import parse_sources
 from tests.export.helpers import make_bucket
 from tests.support.moto import moto_server
 

@@ -32,9 +32,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from governance_pipeline.adapters.http_polling import HttpPollingAdapter
 from governance_pipeline.config.credentials import resolve_credentials
-from governance_pipeline.config.loader import parse_sources
 from governance_pipeline.ingest import run_pull
 from governance_pipeline.pull_types import Runtime
+from governance_pipeline.sources_file import parse_sources
 
 MODELS = ["gpt-4o", "gpt-4o-mini", "claude-sonnet-4-5", None]
 ACTIONS = ["completion", "embedding", "audit.update"]

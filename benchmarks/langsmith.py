@@ -117,10 +117,10 @@ def main() -> None:
     args = ap.parse_args()
 
     from governance_pipeline.adapters.langsmith import LangSmithAdapter
-    from governance_pipeline.config.loader import parse_sources
     from governance_pipeline.ingest import run_pull
     from governance_pipeline.langsmith.marts import materialize
     from governance_pipeline.pull_types import Runtime
+    from governance_pipeline.sources_file import parse_sources
 
     q: mp.Queue = mp.Queue()
     proc = mp.Process(target=serve, args=(args.runs, args.page_size, q), daemon=True)

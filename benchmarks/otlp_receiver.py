@@ -267,9 +267,9 @@ def pct(values: list[float], q: float) -> float:
 
 
 def lake_count(workdir: str) -> tuple[int, float]:
-    from governance_pipeline.config.loader import load_sources
     from governance_pipeline.ingest import run_pull
     from governance_pipeline.pull_types import Runtime
+    from governance_pipeline.sources_file import load_sources
 
     source = load_sources(f"{workdir}/sources.yaml").source("bench")
     started = time.perf_counter()
@@ -333,9 +333,9 @@ def run_scenario(name: str, args, req: ExportTraceServiceRequest) -> dict:
 def pull_loop(workdir: str, every: float) -> None:
     """Run ``run_pull`` every ``every`` seconds until ``<workdir>/stop`` exists and nothing is left; one JSON
     line per pull in ``<workdir>/pulls.ndjson``."""
-    from governance_pipeline.config.loader import load_sources
     from governance_pipeline.ingest import run_pull
     from governance_pipeline.pull_types import Runtime
+    from governance_pipeline.sources_file import load_sources
 
     source = load_sources(f"{workdir}/sources.yaml").source("bench")
     runtime = Runtime(credentials=lambda r: {}, lake_root=f"{workdir}/lake")

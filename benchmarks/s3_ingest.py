@@ -34,7 +34,7 @@ ROLE = "arn:aws:iam::123456789012:role/compliance-reader"
 INGEST_CHILD = """
 import os, sys, time, resource
 t0 = time.perf_counter()
-from governance_pipeline.config.loader import load_sources
+from governance_pipeline.sources_file import load_sources
 from governance_pipeline.pull_types import Runtime
 from governance_pipeline.config.credentials import resolve_credentials
 from governance_pipeline.ingest import run_pull

@@ -16,8 +16,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import dagster as dg
-from governance_pipeline.config import load_sources
 from governance_pipeline.config.models import SourcesFile
+from governance_pipeline.sources_file import load_sources
 
 
 class GovernancePipeline(dg.Component, dg.Model, dg.Resolvable):

@@ -19,7 +19,7 @@ def register(sub) -> None:
 
 def _destinations(ids: list[str] | None = None):
     from governance_pipeline.cli import CommandError
-    from governance_pipeline.config import load_sources
+    from governance_pipeline.sources_file import load_sources
 
     sources_file = load_sources()
     dests = {d.id: d for d in sources_file.destinations}

@@ -32,9 +32,9 @@ def run(args) -> int:
     from governance_pipeline.cli import CommandError
     from governance_pipeline.cli.instance import get_instance
     from governance_pipeline.cli.pull import _failure_message
-    from governance_pipeline.config import load_sources
     from governance_pipeline.defs.build import build_definitions
     from governance_pipeline.defs.exports import export_job_name
+    from governance_pipeline.sources_file import load_sources
 
     sources_file = load_sources()
     if args.destination_id not in {d.id for d in sources_file.destinations}:

@@ -44,8 +44,8 @@ def run_build(args) -> int:
 
 
 def run_report(args) -> int:
-    from governance_pipeline.config import load_sources
     from governance_pipeline.marts.report import build_report
+    from governance_pipeline.sources_file import load_sources
 
     sources = {s.id: s.type for s in load_sources().sources}
     report = build_report(settings.duckdb_path(), settings.lake_root(), sources, settings.reports_dir())

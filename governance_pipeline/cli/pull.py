@@ -14,10 +14,10 @@ def register(sub) -> None:
 def run(args) -> int:
     from governance_pipeline.cli import CommandError
     from governance_pipeline.cli.instance import get_instance
-    from governance_pipeline.config import load_sources
     from governance_pipeline.defs.build import quiet_dagster_warnings
     from governance_pipeline.defs.dead_runs import SOURCE_TAG, heal_dead_runs, worker_tags
     from governance_pipeline.defs.pull_job import build_pull_job, pull_op_name
+    from governance_pipeline.sources_file import load_sources
 
     sources_file = load_sources()
     try:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 
-from governance_pipeline.config import load_sources
+from governance_pipeline.sources_file import load_sources
 
 
 def register(sub) -> None:

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import sys
 
-from governance_pipeline.config import load_sources
 from governance_pipeline.config.credentials import env_problems
+from governance_pipeline.sources_file import load_sources
 
 
 def register(sub) -> None:

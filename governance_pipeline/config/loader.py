@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -20,6 +21,9 @@ from governance_pipeline.config.models import (
     SourceEntry,
     SourcesFile,
 )
+
+if TYPE_CHECKING:
+    from governance_pipeline.adapters.base import Adapter
 
 _TOP_KEYS = {"credentials", "sources", "destinations", "pricing"}
 
@@ -66,14 +70,22 @@ def _credentials(file: str, raw: Any, problems: list[ConfigProblem]) -> dict[str
     return out
 
 
-def _adapter_config(
-    file: str, entry: SourceEntry, credentials: dict[str, Any], problems: list[ConfigProblem]
-) -> tuple[type | None, Any]:
-    from governance_pipeline.adapters.registry import UnknownAdapterError, get_adapter
+@dataclass(frozen=True)
+class Resolvers:
+    """What the loader needs from the layers above ``config/`` (``governance_pipeline.sources_file`` gives it):
+    the adapter class of a source type (raising ``LookupError`` that names the known types), and the parser of
+    the ``destinations:`` list. ``config/`` itself imports neither the adapters nor the exports."""
 
+    adapter: Callable[[str], type[Adapter[Any]]]
+    destinations: Callable[[str, Any, dict[str, Any], list[ConfigProblem]], tuple[Any, ...]]
+
+
+def _adapter_config(
+    file: str, entry: SourceEntry, credentials: dict[str, Any], problems: list[ConfigProblem], resolvers: Resolvers
+) -> tuple[type | None, Any]:
     try:
-        adapter_cls = get_adapter(entry.type)
-    except UnknownAdapterError as exc:
+        adapter_cls = resolvers.adapter(entry.type)
+    except LookupError as exc:
         problems.append(ConfigProblem(file, entry.id, "type", str(exc)))
         return None, None
     try:
@@ -92,7 +104,7 @@ def _adapter_config(
     return adapter_cls, config
 
 
-def parse_sources(text: str, file: str = "sources.yaml", today: date | None = None) -> SourcesFile:
+def parse_document(text: str, file: str, today: date | None, resolvers: Resolvers) -> SourcesFile:
     """Parse and validate sources-file text; raises ``ConfigError`` listing every problem."""
     problems: list[ConfigProblem] = []
     try:
@@ -132,7 +144,7 @@ def parse_sources(text: str, file: str = "sources.yaml", today: date | None = No
             continue
         seen.add(entry.id)
         problems.extend(_redact_problems(file, entry))
-        adapter_cls, config = _adapter_config(file, entry, credentials, problems)
+        adapter_cls, config = _adapter_config(file, entry, credentials, problems, resolvers)
         if adapter_cls is None or config is None:
             continue
         sources.append(
@@ -158,7 +170,7 @@ def parse_sources(text: str, file: str = "sources.yaml", today: date | None = No
                 ),
             )
         )
-    destinations = _destinations(file, doc.get("destinations"), credentials, problems)
+    destinations = _destinations(file, doc.get("destinations"), credentials, problems, resolvers)
     if problems:
         raise ConfigError(problems)
     return SourcesFile(
@@ -208,22 +220,10 @@ def _pricing(file: str, raw: Any, problems: list[ConfigProblem]) -> tuple[PriceO
     return tuple(out)
 
 
-def _destinations(file: str, raw: Any, credentials: dict[str, Any], problems: list[ConfigProblem]) -> tuple[Any, ...]:
-    """Validated by the export module when it is installed; an empty tuple when the key is absent."""
+def _destinations(
+    file: str, raw: Any, credentials: dict[str, Any], problems: list[ConfigProblem], resolvers: Resolvers
+) -> tuple[Any, ...]:
+    """Validated by the destinations parser; an empty tuple when the key is absent."""
     if not raw:
         return ()
-    from governance_pipeline.export.config import parse_destinations
-
-    return parse_destinations(file, raw, credentials, problems)
-
-
-def load_sources(path: str | Path | None = None) -> SourcesFile:
-    """Load the sources file (default: ``GOVERNANCE_SOURCES``)."""
-    from governance_pipeline.settings import sources_path
-
-    p = Path(path) if path is not None else sources_path()
-    try:
-        text = p.read_text()
-    except OSError as exc:
-        raise ConfigError([ConfigProblem(str(p), None, "", f"cannot read: {exc.strerror}")]) from None
-    return parse_sources(text, file=str(p) if path is not None else p.name if p.parent == Path(".") else str(p))
+    return resolvers.destinations(file, raw, credentials, problems)

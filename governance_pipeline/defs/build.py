@@ -6,10 +6,10 @@ import importlib
 import warnings
 
 import dagster as dg
-from governance_pipeline.config import load_sources
 from governance_pipeline.config.models import SourcesFile
 from governance_pipeline.defs import BUILDERS
 from governance_pipeline.defs.resources import default_resources
+from governance_pipeline.sources_file import load_sources
 
 
 def quiet_dagster_warnings() -> None:

@@ -84,10 +84,10 @@ def build_marts(defs, instance, sources_file) -> None:
 
 def main() -> int:
     from governance_pipeline.cli.instance import get_instance
-    from governance_pipeline.config import load_sources
     from governance_pipeline.defs.build import build_definitions
     from governance_pipeline.demo.summary import kpi_summary
     from governance_pipeline.demo.upstreams import PortsBusy, Upstreams, busy_ports
+    from governance_pipeline.sources_file import load_sources
 
     warnings.filterwarnings("ignore")
     ui = os.environ.get("DEMO_UI", "1") != "0"

@@ -37,8 +37,8 @@ class SourcesWatcher:
     def check(self) -> bool:
         """Reload if the file changed since the last look; True when new routes are in force."""
         from governance_pipeline.config.errors import ConfigError
-        from governance_pipeline.config.loader import load_sources
         from governance_pipeline.receiver.app import routes_from
+        from governance_pipeline.sources_file import load_sources
 
         stamp = self._stat()
         if stamp == self._stamp or stamp is None:

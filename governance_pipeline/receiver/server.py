@@ -17,12 +17,12 @@ from pathlib import Path
 
 import uvicorn
 
-from governance_pipeline.config.loader import load_sources
 from governance_pipeline.receiver.app import DEFAULT_MAX_BODY, OtlpApp, routes_from
 from governance_pipeline.receiver.guarded import GuardedApp
 from governance_pipeline.receiver.limits import Guard, ReceiverLimits
 from governance_pipeline.receiver.protocol import protocol_class
 from governance_pipeline.receiver.reload import SourcesWatcher
+from governance_pipeline.sources_file import load_sources
 
 RELOAD_INTERVAL_S = 1.0
 

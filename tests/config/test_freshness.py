@@ -6,7 +6,8 @@ from datetime import timedelta
 
 import pytest
 
-from governance_pipeline.config import ConfigError, parse_sources
+from governance_pipeline.config import ConfigError
+from governance_pipeline.sources_file import parse_sources
 from tests.config.test_sources_file import MAPPING, _src
 
 

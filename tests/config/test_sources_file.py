@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from governance_pipeline.config import ConfigError, parse_sources
+from governance_pipeline.config import ConfigError
 from governance_pipeline.config.credentials import CredentialError, resolve_credentials
+from governance_pipeline.sources_file import parse_sources
 
 GOOD = """
 credentials:

@@ -10,8 +10,8 @@ from datetime import UTC, datetime, timedelta
 import yaml
 
 import dagster as dg
-from governance_pipeline.config.loader import parse_sources
 from governance_pipeline.defs.build import build_definitions
+from governance_pipeline.sources_file import parse_sources
 from tests.support.http import Response, serve
 
 ASSET = dg.AssetKey(["events", "acme_audit"])

@@ -8,7 +8,7 @@ import sys
 
 import duckdb
 
-from governance_pipeline.config import load_sources
+from governance_pipeline.sources_file import load_sources
 from tests.conftest import REPO
 
 

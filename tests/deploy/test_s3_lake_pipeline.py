@@ -7,8 +7,8 @@ import json
 import duckdb
 
 import dagster as dg
-from governance_pipeline.config import load_sources
 from governance_pipeline.defs.build import build_definitions
+from governance_pipeline.sources_file import load_sources
 from tests.support.moto import moto_server, use_for_lake
 
 

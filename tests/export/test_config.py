@@ -6,10 +6,10 @@ import json
 
 import pytest
 
-from governance_pipeline.config import parse_sources
 from governance_pipeline.config.errors import ConfigError
 from governance_pipeline.export import layout
 from governance_pipeline.export.config import Destination
+from governance_pipeline.sources_file import parse_sources
 
 BASE = {"id": "lake_copy", "bucket": "gov-exports", "prefix": "/governance/", "region": "eu-west-1"}
 

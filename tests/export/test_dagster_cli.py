@@ -9,8 +9,8 @@ import pytest
 
 import dagster as dg
 from governance_pipeline.cli import main
-from governance_pipeline.config import load_sources
 from governance_pipeline.defs.build import build_definitions
+from governance_pipeline.sources_file import load_sources
 from tests.export.helpers import build_lake, build_ocsf, keys, make_bucket, sources_yaml
 
 

@@ -9,11 +9,11 @@ import duckdb
 import pyarrow.parquet as pq
 import pytest
 
-from governance_pipeline.config import parse_sources
 from governance_pipeline.export.ocsf_schema import OCSF_API_ACTIVITY
 from governance_pipeline.export.readers import _parse_json_lines
 from governance_pipeline.export.run import export_day
 from governance_pipeline.lake.schema import EVENT_SCHEMA
+from governance_pipeline.sources_file import parse_sources
 from tests.export.helpers import DAYS, download, keys, make_bucket, sources_yaml
 from tests.support.ocsf_validator import default_schema, validate
 

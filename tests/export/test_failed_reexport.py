@@ -13,9 +13,9 @@ from datetime import date
 import duckdb
 import pytest
 
-from governance_pipeline.config.loader import parse_sources
 from governance_pipeline.export.errors import DestinationError
 from governance_pipeline.export.run import export_day
+from governance_pipeline.sources_file import parse_sources
 from tests.export.helpers import make_bucket, sources_yaml
 from tests.support.moto import moto_server
 

@@ -8,9 +8,10 @@ import orjson
 import pyarrow.parquet as pq
 import pytest
 
-from governance_pipeline.config import ConfigError, parse_sources
+from governance_pipeline.config import ConfigError
 from governance_pipeline.export.ocsf_schema import schema_for
 from governance_pipeline.export.ocsf_version import downlevel
+from governance_pipeline.sources_file import parse_sources
 from tests.export.helpers import download, sources_yaml
 from tests.export.test_export_s3 import _drop_nulls, destination, export_all
 from tests.support.ocsf_validator import default_schema, validate

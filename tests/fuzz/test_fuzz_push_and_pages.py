@@ -16,11 +16,11 @@ from hypothesis import strategies as st
 
 from governance_pipeline.adapters.base import Runtime
 from governance_pipeline.adapters.http_polling import engine
-from governance_pipeline.config.loader import parse_sources
 from governance_pipeline.ingest import run_pull
 from governance_pipeline.otlp.json_decode import request_from_json
 from governance_pipeline.receiver.auth import new_secret, secret_sha256
 from governance_pipeline.receiver.server import build_app, running
+from governance_pipeline.sources_file import parse_sources
 from tests.fuzz.helpers import check
 from tests.fuzz.strategies import fuzz_settings, mixed, not_a_cost, not_an_integer
 from tests.http_polling.helpers import audit_config, sources

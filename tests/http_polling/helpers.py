@@ -9,9 +9,9 @@ import duckdb
 import yaml
 
 from governance_pipeline.config.credentials import resolve_credentials
-from governance_pipeline.config.loader import parse_sources
 from governance_pipeline.ingest import run_pull
 from governance_pipeline.pull_types import Runtime, Window
+from governance_pipeline.sources_file import parse_sources
 from tests.support.mappings import NESTED_MAPPING
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"

@@ -71,8 +71,8 @@ def test_seed_config_pulls_once_resumes_and_backfills(env, monkeypatch):
             f"    config: {json.dumps(backfill_config)}\n"
         )
         monkeypatch.setenv("GOVERNANCE_SOURCES", str(sources))
-        from governance_pipeline.config import load_sources
         from governance_pipeline.defs.build import build_definitions
+        from governance_pipeline.sources_file import load_sources
 
         defs = build_definitions(load_sources(sources))
         schedules = {s.job_name: s for s in defs.schedules}

@@ -7,9 +7,9 @@ from datetime import UTC, date, datetime, timedelta
 
 import yaml
 
-from governance_pipeline.config.loader import parse_sources
 from governance_pipeline.lake.completeness import advance, newly_complete
 from governance_pipeline.pull_types import Runtime
+from governance_pipeline.sources_file import parse_sources
 
 T = datetime(2026, 10, 5, 0, 0, tzinfo=UTC)
 

@@ -8,11 +8,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from governance_pipeline.config import parse_sources
 from governance_pipeline.config.errors import ConfigError
 from governance_pipeline.enrich.content import ContentPolicy
 from governance_pipeline.lake.store import LakeStore
 from governance_pipeline.lake.writer import LakeWriter
+from governance_pipeline.sources_file import parse_sources
 
 SPAN = {
     "spanId": "s1",

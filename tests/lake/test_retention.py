@@ -8,11 +8,11 @@ import duckdb
 import pyarrow as pa
 
 import dagster as dg
-from governance_pipeline.config import parse_sources
 from governance_pipeline.defs.build import build_definitions
 from governance_pipeline.lake.store import LakeStore
 from governance_pipeline.lake.writer import LakeWriter
 from governance_pipeline.retention import apply_retention
+from governance_pipeline.sources_file import parse_sources
 
 
 def _write(lake, sid, days):

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pyarrow.dataset as ds
 import pytest
 
-from governance_pipeline.config import parse_sources
 from governance_pipeline.ingest import run_pull
 from governance_pipeline.lake.store import LakeStore, s3_filesystem
 from governance_pipeline.pull_types import Runtime
+from governance_pipeline.sources_file import parse_sources
 from tests.conftest import NDJSON_MAPPING, copy_fixture
 from tests.support.moto import moto_server, use_for_lake
 

@@ -14,9 +14,9 @@ from pathlib import Path
 import duckdb
 import yaml
 
-from governance_pipeline.config.loader import parse_sources
 from governance_pipeline.ingest import run_pull
 from governance_pipeline.pull_types import Runtime, Window
+from governance_pipeline.sources_file import parse_sources
 
 DAY1 = datetime(2026, 10, 1, 9, 30, tzinfo=UTC)
 DAY2 = datetime(2026, 10, 2, 14, 0, tzinfo=UTC)

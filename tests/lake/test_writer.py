@@ -10,13 +10,13 @@ import duckdb
 import pyarrow as pa
 import pytest
 
-from governance_pipeline.config import parse_sources
 from governance_pipeline.ingest import run_pull
 from governance_pipeline.lake import paths
 from governance_pipeline.lake.schema import EVENT_SCHEMA
 from governance_pipeline.lake.store import LakeStore
 from governance_pipeline.lake.writer import LakeWriter, recover
 from governance_pipeline.pull_types import Runtime, Window
+from governance_pipeline.sources_file import parse_sources
 from tests.conftest import NDJSON_MAPPING, copy_fixture
 
 

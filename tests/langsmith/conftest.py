@@ -6,9 +6,9 @@ import duckdb
 import pytest
 
 from governance_pipeline.config.credentials import resolve_credentials
-from governance_pipeline.config.loader import parse_sources
 from governance_pipeline.config.models import SourcesFile
 from governance_pipeline.pull_types import Runtime
+from governance_pipeline.sources_file import parse_sources
 from tests.langsmith.fake_server import FakeLangSmith
 from tests.support.http import serve
 

@@ -15,11 +15,11 @@ import pyarrow.parquet as pq
 import pytest
 
 from governance_pipeline.config.credentials import resolve_credentials
-from governance_pipeline.config.loader import parse_sources
 from governance_pipeline.ingest import run_pull
 from governance_pipeline.langsmith.export_tree import parse_key
 from governance_pipeline.langsmith.marts import materialize
 from governance_pipeline.pull_types import Runtime
+from governance_pipeline.sources_file import parse_sources
 from tests.support.moto import moto_server
 
 EXPORT_ROOT = Path(__file__).resolve().parents[1] / "fixtures" / "langsmith_export"

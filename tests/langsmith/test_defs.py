@@ -32,7 +32,7 @@ def test_assets_materialise_tables_with_passing_key_checks(ls_env, tmp_path):
 
 
 def test_no_langsmith_source_no_definitions(ls_env):
-    from governance_pipeline.config.loader import parse_sources
+    from governance_pipeline.sources_file import parse_sources
 
     sf = parse_sources("sources: []")
     assert not list(build(sf).assets or [])

@@ -10,12 +10,12 @@ import orjson
 import pytest
 
 from governance_pipeline.config.errors import ConfigError
-from governance_pipeline.config.loader import parse_sources
 from governance_pipeline.langsmith.api import api_root
 from governance_pipeline.langsmith.cursor import SyncCursor
 from governance_pipeline.langsmith.events import events_table
 from governance_pipeline.langsmith.tables import run_table
 from governance_pipeline.mapping.event_mapping import dump_json
+from governance_pipeline.sources_file import parse_sources
 
 
 def _run(**kw):

@@ -8,11 +8,11 @@ from pathlib import Path
 import orjson
 import pyarrow as pa
 
-from governance_pipeline.config.loader import parse_sources
 from governance_pipeline.ingest import run_pull
 from governance_pipeline.lake.store import LakeStore
 from governance_pipeline.lake.writer import LakeWriter
 from governance_pipeline.pull_types import Runtime
+from governance_pipeline.sources_file import parse_sources
 
 NDJSON_MAPPING = {
     "source_event_id": "$.id",

@@ -9,10 +9,10 @@ import orjson
 
 import dagster as dg
 from governance_pipeline import settings
-from governance_pipeline.config.loader import parse_sources
 from governance_pipeline.defs.build import build_definitions
 from governance_pipeline.defs.marts import build
 from governance_pipeline.defs.resources import default_resources
+from governance_pipeline.sources_file import parse_sources
 from tests.marts.lakes import NDJSON_MAPPING, ndjson_records, pull_ndjson, span_rows, write_rows
 from tests.support.ocsf_validator import validate
 

@@ -20,12 +20,12 @@ from governance_pipeline.cli import CommandError
 from governance_pipeline.cli.ingest_tail import format_row, newest_events
 from governance_pipeline.cli.serve import run as serve_command
 from governance_pipeline.cli.sources_secret import secret_command
-from governance_pipeline.config.loader import load_sources
 from governance_pipeline.ingest import run_pull
 from governance_pipeline.lake.schema import EVENT_COLUMNS
 from governance_pipeline.pull_types import Runtime
 from governance_pipeline.receiver.auth import secret_sha256
 from governance_pipeline.receiver.server import free_port
+from governance_pipeline.sources_file import load_sources
 from tests.otlp.conftest import SECRET, fixture_bytes
 
 GOVPIPE = [str(Path(sys.executable).parent / "govpipe")]  # the installed console script

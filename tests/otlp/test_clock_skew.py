@@ -10,11 +10,11 @@ from datetime import timedelta
 
 import pytest
 
-from governance_pipeline.config.loader import load_sources
 from governance_pipeline.ingest import run_pull
 from governance_pipeline.pull_types import Runtime
 from governance_pipeline.receiver import landing
 from governance_pipeline.receiver.cursor import MAX_CLOCK_SKEW, SETTLE, LandingCursor
+from governance_pipeline.sources_file import load_sources
 from tests.otlp.test_landing_pipeline import NOW, _land, _request, lake_ids
 
 

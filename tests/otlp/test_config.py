@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from governance_pipeline.config.errors import ConfigError
-from governance_pipeline.config.loader import parse_sources
+from governance_pipeline.sources_file import parse_sources
 
 GOOD = "ab" * 32
 

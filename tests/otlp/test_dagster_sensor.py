@@ -7,12 +7,12 @@ from datetime import UTC, datetime
 import orjson
 
 import dagster as dg
-from governance_pipeline.config.loader import load_sources
 from governance_pipeline.defs.build import build_definitions
 from governance_pipeline.defs.resources import LakeResource
 from governance_pipeline.lake.store import LakeStore
 from governance_pipeline.otlp.json_decode import request_from_json
 from governance_pipeline.receiver import landing
+from governance_pipeline.sources_file import load_sources
 from tests.otlp.conftest import fixture_bytes
 
 

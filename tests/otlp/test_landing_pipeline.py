@@ -8,13 +8,13 @@ import duckdb
 import orjson
 import pytest
 
-from governance_pipeline.config.loader import load_sources
 from governance_pipeline.ingest import run_pull
 from governance_pipeline.lake.store import LakeStore
 from governance_pipeline.otlp.json_decode import request_from_json
 from governance_pipeline.pull_types import Runtime, Window
 from governance_pipeline.receiver import landing
 from governance_pipeline.receiver.cursor import WATERMARK_LAG, LandingCursor, prune_landing
+from governance_pipeline.sources_file import load_sources
 from tests.otlp.conftest import fixture_bytes
 
 NOW = datetime.now(UTC)

@@ -19,10 +19,10 @@ from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import MetricExportResult, PeriodicExportingMetricReader
 from opentelemetry.sdk.resources import Resource
 
-from governance_pipeline.config.loader import load_sources
 from governance_pipeline.ingest import run_pull
 from governance_pipeline.otlp import envelope
 from governance_pipeline.pull_types import Runtime
+from governance_pipeline.sources_file import load_sources
 from tests.otlp.conftest import OTHER_SECRET, SECRET
 
 JSON = "application/json"

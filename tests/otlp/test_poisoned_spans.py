@@ -17,11 +17,11 @@ from google.protobuf.message import DecodeError
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
 from governance_pipeline.adapters.base import Runtime
-from governance_pipeline.config.loader import load_sources
 from governance_pipeline.ingest import run_pull
 from governance_pipeline.lake.store import LakeStore
 from governance_pipeline.otlp.json_decode import MAX_VALUE_DEPTH, request_from_json
 from governance_pipeline.receiver import landing
+from governance_pipeline.sources_file import load_sources
 from tests.otlp.conftest import SECRET, fixture_bytes
 
 GOOD = ["3acaec7f50ad99e3", "47fd7881fd2cc7cc", "83e290234994b8ab"]

@@ -9,11 +9,11 @@ import pytest
 import requests
 
 from governance_pipeline.cli.ingest_tail import newest_events
-from governance_pipeline.config.loader import load_sources
 from governance_pipeline.ingest import run_pull
 from governance_pipeline.pull_types import Runtime
 from governance_pipeline.receiver import landing_has_data
 from governance_pipeline.receiver.server import build_app, running
+from governance_pipeline.sources_file import load_sources
 from tests.otlp.conftest import SECRET, fixture_bytes
 from tests.support.moto import moto_server, use_for_lake
 

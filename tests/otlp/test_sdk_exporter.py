@@ -9,9 +9,9 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExportResult
 from opentelemetry.trace import Status, StatusCode
 
-from governance_pipeline.config.loader import load_sources
 from governance_pipeline.ingest import run_pull
 from governance_pipeline.pull_types import Runtime
+from governance_pipeline.sources_file import load_sources
 from tests.otlp.conftest import OTHER_SECRET, SECRET
 
 

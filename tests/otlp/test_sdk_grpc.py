@@ -15,10 +15,10 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 
-from governance_pipeline.config.loader import load_sources
 from governance_pipeline.ingest import run_pull
 from governance_pipeline.pull_types import Runtime
 from governance_pipeline.receiver.server import build_app, free_port, running
+from governance_pipeline.sources_file import load_sources
 from tests.otlp.conftest import SECRET
 
 

@@ -12,9 +12,9 @@ from opentelemetry.sdk._logs import LoggerProvider
 from opentelemetry.sdk._logs.export import SimpleLogRecordProcessor
 from opentelemetry.sdk.resources import Resource
 
-from governance_pipeline.config.loader import load_sources
 from governance_pipeline.ingest import run_pull
 from governance_pipeline.pull_types import Runtime
+from governance_pipeline.sources_file import load_sources
 from tests.otlp.conftest import SECRET
 
 

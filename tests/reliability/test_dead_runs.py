@@ -143,8 +143,8 @@ def test_pull_after_sigkill_heals_the_dead_run_and_lands_every_event_once(api, a
 
 def test_the_pull_job_and_the_heal_sensor_heal_without_govpipe(api, audit_env):
     """Schedules and sensors run the job ``pull_<id>``: its heal step frees the slot before the pull step."""
-    from governance_pipeline.config import load_sources
     from governance_pipeline.defs.build import build_definitions
+    from governance_pipeline.sources_file import load_sources
 
     defs = build_definitions(load_sources())
     instance = dg.DagsterInstance.get()

@@ -17,8 +17,8 @@ import duckdb
 import pytest
 
 from governance_pipeline.config.credentials import resolve_credentials
-from governance_pipeline.config.loader import parse_sources
 from governance_pipeline.pull_types import Runtime
+from governance_pipeline.sources_file import parse_sources
 from tests.support.moto import moto_server
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"

@@ -9,13 +9,13 @@ import pytest
 from genai_prices import Usage, calc_price
 from genai_prices.data_snapshot import DataSnapshot, set_custom_snapshot
 
-from governance_pipeline.config import parse_sources
 from governance_pipeline.config.errors import ConfigError
 from governance_pipeline.config.models import PriceOverride
 from governance_pipeline.enrich.cost import NO_MODEL, PriceBook, library_model, price_data_version, price_missing
 from governance_pipeline.lake.conform import conform
 from governance_pipeline.lake.store import LakeStore
 from governance_pipeline.lake.writer import LakeWriter
+from governance_pipeline.sources_file import parse_sources
 
 
 def batch(**cols) -> pa.Table:

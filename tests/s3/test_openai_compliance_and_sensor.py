@@ -9,8 +9,8 @@ import re
 import pytest
 
 from governance_pipeline.config.errors import ConfigError
-from governance_pipeline.config.loader import parse_sources
 from governance_pipeline.ingest import run_pull
+from governance_pipeline.sources_file import parse_sources
 from tests.s3.conftest import ASSUME_ONLY, FIXTURES, lake_rows, load_source, runtime_for
 from tests.s3.sources import openai_compliance, s3_polling
 

@@ -17,8 +17,8 @@ import yaml
 
 from governance_pipeline.config.credentials import CredentialError, redact, resolve_credentials
 from governance_pipeline.config.errors import ConfigError
-from governance_pipeline.config.loader import parse_sources
 from governance_pipeline.http.redact import redact_text
+from governance_pipeline.sources_file import parse_sources
 
 GOVPIPE = str(Path(sys.executable).parent / "govpipe")
 TOKEN = "tok-Zq81vL0pW2xY7nB3"

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import duckdb
 
-from governance_pipeline.config.loader import load_sources
 from governance_pipeline.ingest import run_pull
 from governance_pipeline.marts.build import build_marts
 from governance_pipeline.pull_types import Runtime
+from governance_pipeline.sources_file import load_sources
 
 
 def pull(sources_file: Path, lake: str, source_id: str = "agents", cursor: str | None = None) -> str | None:
