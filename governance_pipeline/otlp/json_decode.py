@@ -9,8 +9,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
+import orjson
+from google.protobuf.message import DecodeError
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 from opentelemetry.proto.trace.v1.trace_pb2 import Span, Status
@@ -200,39 +204,82 @@ def _span(dst: Span, s: dict, where: str) -> None:
         dst.status.message = str(status.get("message") or "")
 
 
-def request_from_json(doc: Any, rejected: list[str] | None = None) -> ExportTraceServiceRequest:
-    """An ``ExportTraceServiceRequest`` from parsed OTLP/JSON (``orjson.loads`` output).
+@dataclass(frozen=True)
+class Shape:
+    """The OTLP/JSON keys of one signal: resources, their scopes, the scopes' items (camelCase, snake_case)."""
 
-    With ``rejected``, a span that cannot be decoded (a value beyond its type, nesting beyond ``MAX_VALUE_DEPTH``,
-    a wrong shape inside it) is left out and its reason added there; the rest of the request is kept. Without,
-    it raises ``OtlpDecodeError`` like any other shape error."""
+    resources: tuple[str, str]
+    scopes: tuple[str, str]
+    items: tuple[str, str]
+
+
+SPANS = Shape(("resourceSpans", "resource_spans"), ("scopeSpans", "scope_spans"), ("spans", "spans"))
+LOG_RECORDS = Shape(("resourceLogs", "resource_logs"), ("scopeLogs", "scope_logs"), ("logRecords", "log_records"))
+
+
+def fill_request(
+    doc: Any, req: Any, shape: Shape, fill: Callable[[Any, dict, str], None], rejected: list[str] | None = None
+) -> Any:
+    """Fill ``req`` (an ``Export*ServiceRequest``) from parsed OTLP/JSON; ``fill(message, item, where)`` decodes one
+    span or log record. With ``rejected``, an item that cannot be decoded (a value beyond its type, nesting beyond
+    ``MAX_VALUE_DEPTH``, a wrong shape inside it) is left out and its reason added there; the rest of the request
+    is kept. Without, it raises ``OtlpDecodeError`` like any other shape error."""
     if not isinstance(doc, dict):
         raise OtlpDecodeError("body: expected a JSON object")
-    req = ExportTraceServiceRequest()
-    for r, rs in enumerate(_list(_get(doc, "resourceSpans", "resource_spans"), "resourceSpans")):
-        where = f"resourceSpans[{r}]"
+    rname, iname = shape.resources[0], shape.items[0]
+    for r, rs in enumerate(_list(_get(doc, *shape.resources), rname)):
+        where = f"{rname}[{r}]"
         rs = _obj(rs, where)
-        out = req.resource_spans.add()
+        out = getattr(req, shape.resources[1]).add()
         resource = _obj(rs.get("resource"), where + ".resource")
         _attributes(out.resource.attributes, resource.get("attributes"), where + ".resource.attributes")
         if (url := _get(rs, "schemaUrl", "schema_url")) is not None:
             out.schema_url = str(url)
-        for c, ss in enumerate(_list(_get(rs, "scopeSpans", "scope_spans"), where + ".scopeSpans")):
-            swhere = f"{where}.scopeSpans[{c}]"
+        for c, ss in enumerate(_list(_get(rs, *shape.scopes), f"{where}.{shape.scopes[0]}")):
+            swhere = f"{where}.{shape.scopes[0]}[{c}]"
             ss = _obj(ss, swhere)
-            sout = out.scope_spans.add()
+            sout = getattr(out, shape.scopes[1]).add()
             scope = _obj(ss.get("scope"), swhere + ".scope")
             sout.scope.name = str(scope.get("name") or "")
             sout.scope.version = str(scope.get("version") or "")
             _attributes(sout.scope.attributes, scope.get("attributes"), swhere + ".scope.attributes")
             if (surl := _get(ss, "schemaUrl", "schema_url")) is not None:
                 sout.schema_url = str(surl)
-            for n, span in enumerate(_list(ss.get("spans"), swhere + ".spans")):
+            items = getattr(sout, shape.items[1])
+            for n, item in enumerate(_list(_get(ss, *shape.items), f"{swhere}.{iname}")):
+                iwhere = f"{swhere}.{iname}[{n}]"
                 try:
-                    _span(sout.spans.add(), _obj(span, f"{swhere}.spans[{n}]"), f"{swhere}.spans[{n}]")
+                    fill(items.add(), _obj(item, iwhere), iwhere)
                 except ValueError as exc:  # OtlpDecodeError, or protobuf refusing a value out of its range
                     if rejected is None:
                         raise OtlpDecodeError(str(exc)) from None
-                    del sout.spans[-1]
-                    rejected.append(str(exc) if isinstance(exc, OtlpDecodeError) else f"{swhere}.spans[{n}]: {exc}")
+                    del items[-1]
+                    rejected.append(str(exc) if isinstance(exc, OtlpDecodeError) else f"{iwhere}: {exc}")
     return req
+
+
+def request_from_json(doc: Any, rejected: list[str] | None = None) -> ExportTraceServiceRequest:
+    """An ``ExportTraceServiceRequest`` from parsed OTLP/JSON (``orjson.loads`` output); see ``fill_request``."""
+    req: ExportTraceServiceRequest = fill_request(doc, ExportTraceServiceRequest(), SPANS, _span, rejected)
+    return req
+
+
+def decode_body(
+    body: bytes, json: bool, message: type[Any], from_json: Callable[..., Any], rejected: list[str] | None
+) -> Any:
+    """One OTLP request body (protobuf, or JSON through ``from_json(doc, rejected)``); ``OtlpDecodeError`` when it
+    is not one. An empty JSON body is an empty request."""
+    if not json:
+        req = message()
+        try:
+            req.ParseFromString(body)
+        except DecodeError as exc:
+            raise OtlpDecodeError(f"not a protobuf {message.__name__}: {exc}") from None
+        return req
+    if not body.strip():
+        return message()
+    try:
+        doc = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise OtlpDecodeError(f"not valid JSON: {exc}") from None
+    return from_json(doc, rejected)

@@ -18,7 +18,6 @@ from typing import Any
 
 import orjson
 import pyarrow as pa
-from google.protobuf.message import DecodeError
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
 from opentelemetry.proto.logs.v1.logs_pb2 import LogRecord, SeverityNumber
 
@@ -28,15 +27,15 @@ from governance_pipeline.mapping.providers import first_provider, normalize_prov
 from governance_pipeline.mapping.usage_kind import usage_kind_of
 from governance_pipeline.otlp.agents import agent_fields
 from governance_pipeline.otlp.json_decode import (
-    OtlpDecodeError,
+    LOG_RECORDS,
     _any_value,
     _attributes,
     _enum,
     _get,
     _id,
-    _list,
-    _obj,
     _uint,
+    decode_body,
+    fill_request,
 )
 from governance_pipeline.otlp.normalize import (
     _COLUMNS,
@@ -66,22 +65,11 @@ _SEVERITIES.update({name.removeprefix("SEVERITY_NUMBER_"): num for name, num in 
 # -- decoding ---------------------------------------------------------------------------------------------
 
 
-def decode_logs(body: bytes, json: bool) -> ExportLogsServiceRequest:
-    """Raises ``OtlpDecodeError`` when the body is not an OTLP logs request."""
-    if not json:
-        req = ExportLogsServiceRequest()
-        try:
-            req.ParseFromString(body)
-        except DecodeError as exc:
-            raise OtlpDecodeError(f"not a protobuf ExportLogsServiceRequest: {exc}") from None
-        return req
-    if not body.strip():
-        return ExportLogsServiceRequest()
-    try:
-        doc = orjson.loads(body)
-    except orjson.JSONDecodeError as exc:
-        raise OtlpDecodeError(f"not valid JSON: {exc}") from None
-    return logs_request_from_json(doc)
+def decode_logs(body: bytes, json: bool, rejected: list[str] | None = None) -> ExportLogsServiceRequest:
+    """Raises ``OtlpDecodeError`` when the body is not an OTLP logs request. With ``rejected`` (JSON bodies), a
+    record that cannot be decoded is left out and its reason added there, as spans are."""
+    req: ExportLogsServiceRequest = decode_body(body, json, ExportLogsServiceRequest, logs_request_from_json, rejected)
+    return req
 
 
 def _record(dst: LogRecord, r: dict, where: str) -> None:
@@ -105,31 +93,9 @@ def _record(dst: LogRecord, r: dict, where: str) -> None:
         dst.event_name = str(name)
 
 
-def logs_request_from_json(doc: Any) -> ExportLogsServiceRequest:
-    """An ``ExportLogsServiceRequest`` from parsed OTLP/JSON, as leniently as traces (``otlp.json_decode``)."""
-    if not isinstance(doc, dict):
-        raise OtlpDecodeError("body: expected a JSON object")
-    req = ExportLogsServiceRequest()
-    for r, rl in enumerate(_list(_get(doc, "resourceLogs", "resource_logs"), "resourceLogs")):
-        where = f"resourceLogs[{r}]"
-        rl = _obj(rl, where)
-        out = req.resource_logs.add()
-        resource = _obj(rl.get("resource"), where + ".resource")
-        _attributes(out.resource.attributes, resource.get("attributes"), where + ".resource.attributes")
-        if (url := _get(rl, "schemaUrl", "schema_url")) is not None:
-            out.schema_url = str(url)
-        for c, sl in enumerate(_list(_get(rl, "scopeLogs", "scope_logs"), where + ".scopeLogs")):
-            swhere = f"{where}.scopeLogs[{c}]"
-            sl = _obj(sl, swhere)
-            sout = out.scope_logs.add()
-            scope = _obj(sl.get("scope"), swhere + ".scope")
-            sout.scope.name = str(scope.get("name") or "")
-            sout.scope.version = str(scope.get("version") or "")
-            _attributes(sout.scope.attributes, scope.get("attributes"), swhere + ".scope.attributes")
-            if (surl := _get(sl, "schemaUrl", "schema_url")) is not None:
-                sout.schema_url = str(surl)
-            for n, rec in enumerate(_list(_get(sl, "logRecords", "log_records"), swhere + ".logRecords")):
-                _record(sout.log_records.add(), _obj(rec, f"{swhere}.logRecords[{n}]"), f"{swhere}.logRecords[{n}]")
+def logs_request_from_json(doc: Any, rejected: list[str] | None = None) -> ExportLogsServiceRequest:
+    """An ``ExportLogsServiceRequest`` from parsed OTLP/JSON, as leniently as traces (``json_decode.fill_request``)."""
+    req: ExportLogsServiceRequest = fill_request(doc, ExportLogsServiceRequest(), LOG_RECORDS, _record, rejected)
     return req
 
 

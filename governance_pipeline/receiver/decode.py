@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import orjson
-from google.protobuf.message import DecodeError
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
-from governance_pipeline.otlp.json_decode import OtlpDecodeError, request_from_json
+from governance_pipeline.otlp.json_decode import decode_body, request_from_json
 from governance_pipeline.otlp.spans import resource_source_type
 
 JSON = "application/json"
@@ -23,20 +21,10 @@ def media_type(header: str | None) -> str:
 def decode(body: bytes, content_type: str, rejected: list[str] | None = None) -> ExportTraceServiceRequest:
     """Raises ``OtlpDecodeError`` when the body is not an OTLP trace request. With ``rejected`` (JSON bodies), a
     span that cannot be decoded is left out and its reason added there (``request_from_json``)."""
-    if content_type == PROTOBUF:
-        req = ExportTraceServiceRequest()
-        try:
-            req.ParseFromString(body)
-        except DecodeError as exc:
-            raise OtlpDecodeError(f"not a protobuf ExportTraceServiceRequest: {exc}") from None
-        return req
-    if not body.strip():
-        return ExportTraceServiceRequest()
-    try:
-        doc = orjson.loads(body)
-    except orjson.JSONDecodeError as exc:
-        raise OtlpDecodeError(f"not valid JSON: {exc}") from None
-    return request_from_json(doc, rejected)
+    req: ExportTraceServiceRequest = decode_body(
+        body, content_type != PROTOBUF, ExportTraceServiceRequest, request_from_json, rejected
+    )
+    return req
 
 
 @dataclass

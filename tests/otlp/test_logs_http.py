@@ -302,3 +302,19 @@ def test_a_log_record_with_a_poisoned_token_count_is_quarantined_and_the_rest_la
         if line.strip()
     ]
     assert any("tokens_input" in q["error"] for q in quarantined), quarantined
+
+
+def test_an_undecodable_log_record_is_refused_alone_and_the_rest_lands(receiver, sources_file, lake):
+    url, _ = receiver
+    doc = _logs_doc()
+    deep: dict = {"stringValue": "bottom"}
+    for _ in range(50):  # protobuf could not read it back once landed: refused in partialSuccess, like a span
+        deep = {"arrayValue": {"values": [deep]}}
+    doc["resourceLogs"][0]["scopeLogs"][0]["logRecords"][0]["attributes"].append({"key": "nested", "value": deep})
+    r = _post(url, "agents/v1/logs", orjson.dumps(doc))
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["events"] == 1 and body["partialSuccess"]["rejectedLogRecords"] == "1"
+    assert "logRecords[0]" in body["partialSuccess"]["errorMessage"]
+    assert _pull(sources_file, lake).new == 1
+    assert _rows(lake, "action") == [("claude_code.api_error",)]
