@@ -21,10 +21,8 @@ import pyarrow as pa
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
 from opentelemetry.proto.logs.v1.logs_pb2 import LogRecord, SeverityNumber
 
-from governance_pipeline.lake.schema import EVENT_SCHEMA, TS
-from governance_pipeline.mapping.precedence import first_float, first_int, first_text
-from governance_pipeline.mapping.providers import first_provider, normalize_provider
-from governance_pipeline.mapping.usage_kind import usage_kind_of
+from governance_pipeline.mapping.precedence import first_float, first_text
+from governance_pipeline.mapping.providers import normalize_provider
 from governance_pipeline.otlp.agents import agent_fields
 from governance_pipeline.otlp.json_decode import (
     LOG_RECORDS,
@@ -39,17 +37,9 @@ from governance_pipeline.otlp.json_decode import (
 )
 from governance_pipeline.otlp.normalize import (
     _COLUMNS,
-    ACTOR,
-    CACHE_READ_TOKENS,
-    CACHE_WRITE_TOKENS,
-    CONVERSATION,
-    INPUT_TOKENS,
-    OUTPUT_TOKENS,
-    PROVIDER,
-    REASONING_TOKENS,
     action_of,
-    cost_of,
-    model_tool_target,
+    append_attribute_columns,
+    columns_table,
     usage,
 )
 from governance_pipeline.otlp.spans import any_value, attributes, resource_source_type
@@ -244,45 +234,26 @@ def normalize_logs(rows: list[LogRow], rejects: list[tuple[int, str]] | None = N
     cols: dict[str, list] = {name: [] for name in LOG_COLUMNS}
     for i, r in enumerate(rows):
         a = r.attrs
-        if (why := usage(a)[3]) is not None:
+        tin, tout, cost, why = usage(a)
+        if why is not None:
             if rejects is not None:
                 rejects.append((i, why))
             continue
         if (agent := agent_fields(a, r.body, r.time_ns)) is not None:  # coding agents (otlp/agents.py)
             _append_agent(cols, r, agent)
             continue
-        model, tool, target = model_tool_target(a)
+        append_attribute_columns(cols, a, tin, tout, cost)
         ts = r.time_ns or r.observed_ns
         cols["source_event_id"].append(r.event_id)
         cols["event_timestamp"].append(ts // 1000 if ts > 0 else None)
-        cols["actor"].append(first_text(a, ACTOR))
         cols["action"].append(action_of(a, r.event_name))
-        cols["target"].append(target)
-        cols["cost_usd"].append(cost_of(a))
-        cols["tokens_input"].append(first_int(a, INPUT_TOKENS))
-        cols["tokens_output"].append(first_int(a, OUTPUT_TOKENS))
-        cols["tokens_cache_read"].append(first_int(a, CACHE_READ_TOKENS))
-        cols["tokens_cache_write"].append(first_int(a, CACHE_WRITE_TOKENS))
-        cols["tokens_reasoning"].append(first_int(a, REASONING_TOKENS))
         cols["raw_payload"].append(orjson.dumps(r.raw(), option=orjson.OPT_NON_STR_KEYS, default=str).decode())
-        cols["event_type"].append("api.call" if model else "tool.invocation" if tool else "agent.action")
-        cols["model"].append(model)
-        cols["provider"].append(first_provider(a, PROVIDER))
-        cols["tool_name"].append(tool)
         cols["status"].append("error" if r.severity_number >= SEVERITY_ERROR else "unset")
         cols["error_type"].append(first_text(a, ("error.type", "exception.type")))
         cols["duration_ms"].append(first_float(a, DURATION_KEYS))
-        cols["conversation_id"].append(first_text(a, CONVERSATION))
         cols["trace_id"].append(r.trace_id or None)
         cols["span_id"].append(r.span_id or None)
         cols["parent_span_id"].append(None)
         cols["organization_id"].append(None)
         cols["tokens_cache_write_1h"].append(None)
-        cols["usage_kind"].append(usage_kind_of(a))
-    arrays = [
-        pa.array(cols[n], pa.int64()).cast(TS)
-        if n == "event_timestamp"
-        else pa.array(cols[n], EVENT_SCHEMA.field(n).type)
-        for n in LOG_COLUMNS
-    ]
-    return pa.Table.from_arrays(arrays, schema=pa.schema([EVENT_SCHEMA.field(n) for n in LOG_COLUMNS]))
+    return columns_table(cols, LOG_COLUMNS)

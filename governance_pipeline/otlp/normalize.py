@@ -170,39 +170,52 @@ def normalize(spans: Iterable[SpanRecord], rejects: list[tuple[int, str]] | None
             if rejects is not None:
                 rejects.append((i, why))
             continue
-        model, tool, target = model_tool_target(a)
+        append_attribute_columns(cols, a, tin, tout, cost)
         cols["source_event_id"].append(s.span_id)
         cols["event_timestamp"].append(s.start_ns // 1000 if s.start_ns > 0 else None)
-        cols["actor"].append(first_text(a, ACTOR))
         cols["action"].append(action_of(a, s.name))
-        cols["target"].append(target)
-        cols["cost_usd"].append(cost)
-        cols["tokens_input"].append(tin)
-        cols["tokens_output"].append(tout)
-        cols["tokens_cache_read"].append(first_int(a, CACHE_READ_TOKENS))
-        cols["tokens_cache_write"].append(first_int(a, CACHE_WRITE_TOKENS))
-        cols["tokens_reasoning"].append(first_int(a, REASONING_TOKENS))
         cols["raw_payload"].append(orjson.dumps(s.raw(), option=orjson.OPT_NON_STR_KEYS, default=str).decode())
-        cols["event_type"].append("api.call" if model else "tool.invocation" if tool else "agent.action")
-        cols["model"].append(model)
-        cols["provider"].append(first_provider(a, PROVIDER))
-        cols["tool_name"].append(tool)
         cols["status"].append(STATUS_NAMES.get(s.status_code, "unset"))
         cols["error_type"].append(error_type_of(s))
         ok = s.start_ns > 0 and s.end_ns >= s.start_ns
         cols["duration_ms"].append((s.end_ns - s.start_ns) / 1_000_000 if ok else None)
-        cols["conversation_id"].append(first_text(a, CONVERSATION))
         cols["trace_id"].append(s.trace_id or None)
         cols["span_id"].append(s.span_id)
         cols["parent_span_id"].append(s.parent_span_id)
-        cols["usage_kind"].append(usage_kind_of(a))
+    return columns_table(cols, _COLUMNS)
+
+
+def append_attribute_columns(
+    cols: dict[str, list], a: Mapping[str, Any], tin: int | None, tout: int | None, cost: float | None
+) -> None:
+    """The columns a span and a log record both take from their attributes by the precedence lists (the usage
+    figures already read and checked by ``usage``)."""
+    model, tool, target = model_tool_target(a)
+    cols["actor"].append(first_text(a, ACTOR))
+    cols["target"].append(target)
+    cols["cost_usd"].append(cost)
+    cols["tokens_input"].append(tin)
+    cols["tokens_output"].append(tout)
+    cols["tokens_cache_read"].append(first_int(a, CACHE_READ_TOKENS))
+    cols["tokens_cache_write"].append(first_int(a, CACHE_WRITE_TOKENS))
+    cols["tokens_reasoning"].append(first_int(a, REASONING_TOKENS))
+    cols["event_type"].append("api.call" if model else "tool.invocation" if tool else "agent.action")
+    cols["model"].append(model)
+    cols["provider"].append(first_provider(a, PROVIDER))
+    cols["tool_name"].append(tool)
+    cols["conversation_id"].append(first_text(a, CONVERSATION))
+    cols["usage_kind"].append(usage_kind_of(a))
+
+
+def columns_table(cols: dict[str, list], names: Sequence[str]) -> pa.Table:
+    """The appended columns as an Arrow table with the lake's types (``event_timestamp`` from µs)."""
     arrays = [
         pa.array(cols[n], pa.int64()).cast(TS)
         if n == "event_timestamp"
         else pa.array(cols[n], EVENT_SCHEMA.field(n).type)
-        for n in _COLUMNS
+        for n in names
     ]
-    return pa.Table.from_arrays(arrays, schema=pa.schema([EVENT_SCHEMA.field(n) for n in _COLUMNS]))
+    return pa.Table.from_arrays(arrays, schema=pa.schema([EVENT_SCHEMA.field(n) for n in names]))
 
 
 _COLUMNS = (

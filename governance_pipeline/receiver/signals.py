@@ -42,7 +42,7 @@ def decode_and_admit(signal: str, body: bytes, ctype: str, allowed_label: str | 
             admission.payload = envelope.wrap(admission.payload, envelope.TRACES)
         return Outcome(admission)
     if signal == LOGS:
-        undecodable: list[str] = []  # records the pull could not read: rejected in partial_success, the rest lands
+        undecodable = []  # records the pull could not read: rejected in partial_success, the rest lands
         req = decode_logs(body, ctype != PROTOBUF, undecodable)
         if undecodable and not any(sl.log_records for rl in req.resource_logs for sl in rl.scope_logs):
             raise OtlpDecodeError("; ".join(undecodable[:3]))  # nothing in it can be landed: 400, as OTLP says
