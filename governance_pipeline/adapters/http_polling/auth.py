@@ -17,7 +17,7 @@ from governance_pipeline.http.oauth2 import ClientCredentialsToken
 
 class Auth:
     def __init__(self, config: HttpPollingConfig, ctx: Context, client: HttpClient):
-        self.mode = config.authMode
+        self.mode = config.auth_mode
         self._static: dict[str, str] = {}
         self._token: ClientCredentialsToken | None = None
         creds = ctx.credentials
@@ -29,7 +29,7 @@ class Auth:
                 compiled.token_url.render(ctx) or "",
                 creds["clientId"],
                 creds["clientSecret"],
-                scope=config.scope,
+                scope=config.oauth_scope,
             )
         elif compiled.header_has_auth or self.mode == "none":
             pass
@@ -41,7 +41,7 @@ class Auth:
             client.add_secret(encoded)
             self._static = {"Authorization": f"Basic {encoded}"}
         elif self.mode == "api_key":
-            self._static = {config.apiKeyHeader: creds["apiKey"]}
+            self._static = {config.api_key_header: creds["apiKey"]}
 
     def headers(self) -> dict[str, str]:
         if self._token is not None:

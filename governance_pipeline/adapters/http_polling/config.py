@@ -125,13 +125,15 @@ class Compiled:
         self.headers = {k: tpl.parse(v) for k, v in c.headers.items()}
         self.params = {k: tpl.parse(v) for k, v in c.params.items()}
         self.body = tpl.JsonTemplate.compile(c.body) if c.body is not None else None
-        self.token_url = tpl.parse(c.tokenUrl) if c.tokenUrl else None
+        self.token_url = tpl.parse(c.token_url) if c.token_url else None
         self.events: Callable[[Any], list] = compile_path_all(c.eventsJsonPath)
         # body values the paginator reads, by name, at their JSON paths
         paging = c.paging
         value_paths: dict[str, str | None] = {}
-        if isinstance(paging, (CursorPaging, JsonLinkPaging)):
-            value_paths = {"next": c.cursorJsonPath, "has_more": c.hasMoreJsonPath}
+        if isinstance(paging, CursorPaging):
+            value_paths = {"next": paging.cursorPath, "has_more": paging.hasMorePath}
+        elif isinstance(paging, JsonLinkPaging):
+            value_paths = {"next": paging.nextUrlPath}
         elif isinstance(paging, OffsetPaging):
             value_paths = {"total": paging.totalPath}
         elif isinstance(paging, PageNumberPaging):
@@ -157,7 +159,7 @@ class Compiled:
         self.has_window = "window.start" in names or "window.end" in names
         lowered = {k.lower() for k in c.headers}
         self.header_has_auth = ("authorization" in lowered) or (
-            c.apiKeyHeader.lower() in lowered and c.authMode == "api_key"
+            c.api_key_header.lower() in lowered and c.auth_mode == "api_key"
         )
 
 
@@ -242,45 +244,39 @@ class HttpPollingConfig(StrictModel):
         return self
 
     def model_post_init(self, __context: Any) -> None:
-        self._convert()
         self._compiled = Compiled(self)
 
-    def _convert(self) -> None:
-        """Flat keys -> ``paginator``; ``auth`` -> the flat auth fields (what ``auth.py`` reads). After validation,
-        so an error names the key the user wrote; the model is frozen, hence ``object.__setattr__``."""
-        put = object.__setattr__
-        if self.auth is not None:
-            put(self, "authMode", self.auth.type)
-            if isinstance(self.auth, ApiKeyAuth):
-                put(self, "apiKeyHeader", self.auth.header)
-            if isinstance(self.auth, OAuth2Auth):
-                put(self, "tokenUrl", self.auth.tokenUrl)
-                put(self, "scope", self.auth.scope)
-        paging = self.paginator
-        if paging is None:
-            put(
-                self,
-                "paginator",
-                CursorPaging(
-                    type="cursor",
-                    cursorPath=self.cursorJsonPath,
-                    cursorParam=self.cursorParam,
-                    hasMorePath=self.hasMoreJsonPath,
-                ),
-            )
-        elif isinstance(paging, CursorPaging):
-            put(self, "cursorJsonPath", paging.cursorPath)
-            put(self, "cursorParam", paging.cursorParam)
-            put(self, "hasMoreJsonPath", paging.hasMorePath)
-        elif isinstance(paging, JsonLinkPaging):
-            put(self, "cursorJsonPath", paging.nextUrlPath)
+    # The flat keys and the typed ``paginator``/``auth`` objects are two spellings of one setting (``_one_way``
+    # refuses both): what the engine and ``auth.py`` read is derived from whichever was written.
 
     @property
     def paging(
         self,
     ) -> CursorPaging | LinkHeaderPaging | JsonLinkPaging | OffsetPaging | PageNumberPaging | SinglePaging:
-        assert self.paginator is not None
-        return self.paginator
+        if self.paginator is not None:
+            return self.paginator
+        return CursorPaging(
+            type="cursor",
+            cursorPath=self.cursorJsonPath,
+            cursorParam=self.cursorParam,
+            hasMorePath=self.hasMoreJsonPath,
+        )
+
+    @property
+    def auth_mode(self) -> AuthMode:
+        return self.auth.type if self.auth is not None else self.authMode
+
+    @property
+    def api_key_header(self) -> str:
+        return self.auth.header if isinstance(self.auth, ApiKeyAuth) else self.apiKeyHeader
+
+    @property
+    def token_url(self) -> str | None:
+        return self.auth.tokenUrl if isinstance(self.auth, OAuth2Auth) else self.tokenUrl
+
+    @property
+    def oauth_scope(self) -> str | None:
+        return self.auth.scope if isinstance(self.auth, OAuth2Auth) else self.scope
 
     @property
     def compiled(self) -> Compiled:
@@ -306,7 +302,7 @@ class HttpPollingConfig(StrictModel):
             for name in c.body.names():
                 if name.startswith("credentials."):
                     out.setdefault(name.split(".", 1)[1], "body")
-        if not c.header_has_auth or self.authMode == "oauth2_client_credentials":
-            for key in AUTH_KEYS[self.authMode]:
+        if not c.header_has_auth or self.auth_mode == "oauth2_client_credentials":
+            for key in AUTH_KEYS[self.auth_mode]:
                 out.setdefault(key, "auth" if self.auth is not None else "authMode")
         return out

@@ -118,7 +118,8 @@ def build(config: cfg.HttpPollingConfig, start: str | None, clean: Callable[[str
     """A fresh paginator for one run of ``config``, resuming from the committed cursor ``start``."""
     p = config.paging
     if isinstance(p, (cfg.CursorPaging, cfg.LinkHeaderPaging, cfg.JsonLinkPaging)):
-        param = None if config.compiled.cursor_in_template else config.cursorParam
+        cursor_param = p.cursorParam if isinstance(p, cfg.CursorPaging) else config.cursorParam
+        param = None if config.compiled.cursor_in_template else cursor_param
         return LinkOrCursorPaginator(start, param, clean)
     if isinstance(p, cfg.OffsetPaging):
         return OffsetPaginator(p.limit, offset_param=p.offsetParam, limit_param=p.limitParam)
