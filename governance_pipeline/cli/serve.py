@@ -116,7 +116,7 @@ def run(args) -> int:
     print(f"OTLP receiver on {base}<source_id>[/v1/traces|logs|metrics]; lake {settings.lake_root()}", file=sys.stderr)
     if args.grpc_port:
         print(
-            f"OTLP/gRPC on {args.host}:{args.grpc_port} (metadata: authorization, x-governance-source)",
+            f"OTLP/gRPC{' over TLS' if tls else ''} on {args.host}:{args.grpc_port} (metadata: authorization, x-governance-source)",
             file=sys.stderr,
         )
     print(

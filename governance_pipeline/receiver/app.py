@@ -87,6 +87,8 @@ class OtlpApp:
         self.grpc_port = 0  # set before start-up to also serve OTLP/gRPC (receiver.grpc_server)
         self.grpc_host = "127.0.0.1"
         self.grpc: Any = None
+        self.guard: Any = None  # the HTTP side's limits.Guard, shared with gRPC (server.uvicorn_config sets both)
+        self.tls: tuple[str, str] | None = None  # (certificate, key) files: gRPC is then served over TLS too
         self.startup_error: str | None = None
         self.metric_points_dropped: dict[str, int] = {}
 

@@ -4,6 +4,9 @@ authentication, decoding and landing (``OtlpApp.check`` and ``OtlpApp.ingest``).
 gRPC has no path to carry the source, so the call's metadata does: ``x-governance-source: <source_id>`` and
 ``authorization: Bearer <secret>`` (``OTEL_EXPORTER_OTLP_HEADERS=authorization=Bearer …,x-governance-source=…``).
 The server runs on its own asyncio loop in a thread; a call returns only after what it carried is durable.
+It shares the HTTP side's edges: a call holds its bytes from the process-wide in-flight budget
+(``limits.Guard``; UNAVAILABLE, which exporters retry, when it is spent), and with ``--tls-cert/--tls-key`` gRPC
+is served over TLS with the same certificate, so the bearer secret never crosses the network in clear.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+from pathlib import Path
 from typing import Any
 
 import grpc
@@ -98,8 +102,13 @@ class GrpcReceiver:
                 for signal, service in SERVICES.items()
             ]
         )
+        address = f"{self.host}:{self.port}"
         try:
-            bound = server.add_insecure_port(f"{self.host}:{self.port}")
+            if self.app.tls:
+                cert, key = (Path(f).read_bytes() for f in self.app.tls)
+                bound = server.add_secure_port(address, grpc.ssl_server_credentials([(key, cert)]))
+            else:
+                bound = server.add_insecure_port(address)
         except RuntimeError as exc:
             raise OSError(f"cannot listen on {self.host}:{self.port} (gRPC): {exc}") from None
         if not bound:
@@ -122,11 +131,17 @@ class GrpcReceiver:
                 await context.abort(
                     grpc.StatusCode.INVALID_ARGUMENT, f"missing the '{SOURCE_HEADER}' metadata (the source id)"
                 )
+            budget = app.guard.budget if app.guard is not None else None
+            if budget is not None and not budget.try_take(len(request)):
+                await context.abort(grpc.StatusCode.UNAVAILABLE, "the receiver is busy (request bytes in flight)")
             try:
                 route = app.check(source_id, metadata.get("authorization"))
                 outcome = await app.ingest(route, signal, request, PROTOBUF)
             except Refused as r:
                 await context.abort(STATUS.get(r.status, grpc.StatusCode.INTERNAL), r.message)
+            finally:
+                if budget is not None:
+                    budget.give(len(request))
             return success(signal, PROTOBUF, outcome, len(request))[1]
 
         return export

@@ -55,6 +55,8 @@ def uvicorn_config(
     guard = guard or Guard(limits)
     lim = guard.limits
     app.committer.max_queue_bytes = lim.max_queue_bytes
+    app.guard = guard  # the gRPC server takes from the same budget
+    app.tls = tls  # and serves TLS with the same certificate
     return uvicorn.Config(
         GuardedApp(app, guard, app.max_body_bytes),
         host=host,
