@@ -4,7 +4,6 @@ receiver is given a certificate (a bearer secret never crosses the network in cl
 from __future__ import annotations
 
 import socket
-import subprocess
 import time
 from pathlib import Path
 
@@ -14,6 +13,7 @@ import pytest
 from governance_pipeline.receiver.auth import new_secret, secret_sha256
 from governance_pipeline.receiver.limits import ReceiverLimits
 from governance_pipeline.receiver.server import build_app, free_port, running
+from tests.support.tls import self_signed
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "otlp" / "trace.pb"
 SECRET = new_secret()
@@ -77,13 +77,7 @@ def test_grpc_calls_take_from_the_budget_http_bodies_hold(sources_file, tmp_path
 
 
 def test_grpc_is_served_over_tls_when_the_receiver_has_a_certificate(sources_file, tmp_path):
-    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert)]
-        + ["-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
-        check=True,
-        capture_output=True,
-    )
+    cert, key = self_signed(tmp_path)
     lake = tmp_path / "lake"
     app = build_app(str(sources_file), str(lake))
     app.grpc_port = free_port()

@@ -18,6 +18,7 @@ from governance_pipeline.lake.store import LakeStore
 from governance_pipeline.receiver.auth import new_secret, secret_sha256
 from governance_pipeline.receiver.committer import GroupCommitter, LandingError
 from governance_pipeline.receiver.server import build_app, running
+from tests.support.tls import self_signed
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "otlp" / "trace.pb"
 SECRET = new_secret()
@@ -218,13 +219,7 @@ def test_a_changed_sources_file_is_picked_up_without_a_restart(sources_file, tmp
 
 
 def test_tls(sources_file, tmp_path):
-    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert)]
-        + ["-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
-        check=True,
-        capture_output=True,
-    )
+    cert, key = self_signed(tmp_path)
     app = build_app(str(sources_file), str(tmp_path / "lake"))
     with running(app, tls=(str(cert), str(key))) as url:
         assert url.startswith("https://")
@@ -241,13 +236,7 @@ def test_govpipe_serve_over_tls_drains_a_request_in_flight_on_sigterm(sources_fi
 
     from governance_pipeline.receiver.server import free_port
 
-    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert)]
-        + ["-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
-        check=True,
-        capture_output=True,
-    )
+    cert, key = self_signed(tmp_path)
     port = free_port()
     env = {**os.environ, "GOVERNANCE_SOURCES": str(sources_file), "GOVERNANCE_LAKE": str(tmp_path / "lake")}
     govpipe = str(Path(sys.executable).parent / "govpipe")
