@@ -10,10 +10,8 @@ from functools import lru_cache
 from typing import Any
 
 import orjson
-import pyarrow as pa
 
-from governance_pipeline.mapping.arrow_json import ArrowJsonMapping
-from governance_pipeline.mapping.event_mapping import EventMapping
+from governance_pipeline.mapping.records import RecordMapper
 from governance_pipeline.pull_types import Batch, Window
 from governance_pipeline.read_ahead import ordered_map
 
@@ -78,17 +76,18 @@ class _Pending:
         self.errors += 1 if page.cycle else 0
         self.cursor = page.cursor
 
-    def batch(self, mapping, window: Window | None) -> Batch:
-        rejects: list[tuple[int, str]] = []
+    def batch(self, mapper: RecordMapper, window: Window | None) -> Batch:
         if self.lines:
-            table = _map_lines(self.lines, mapping, rejects)
-            raw_of = lambda i: self.lines[i].decode("utf-8", "replace")  # noqa: E731
+            # events that arrived as compact JSON lines: one NDJSON block, the same call as S3 drops
+            (mapped,) = mapper.map_lines(b"\n".join([*self.lines, b""]), batch_rows=len(self.lines))
+            table = mapped.table
+            rejects = [(r.line - 1, r.reason, r.raw) for r in mapped.rejects]
         else:
-            table = mapping.to_table(self.records, self.raws, rejects)
-            raw_of = self.raws.__getitem__
+            table, found = mapper.map_records(self.records, self.raws)
+            rejects = [(i, reason, self.raws[i]) for i, reason in found]
         bad = self.bad + [
-            {"file": self.where[i][0], "line": self.where[i][1], "error": reason, "raw": raw_of(i)}
-            for i, reason in rejects
+            {"file": self.where[i][0], "line": self.where[i][1], "error": reason, "raw": raw}
+            for i, reason, raw in rejects
         ]
         return Batch(
             table,
@@ -99,39 +98,16 @@ class _Pending:
         )
 
 
-def _map_lines(lines: list[bytes], mapping: EventMapping, rejects: list[tuple[int, str]]) -> pa.Table:
-    """Events that arrived as compact JSON lines: mapped as one NDJSON block (the same path as S3
-    drops), or decoded and mapped record by record when that path declines; a line that does not decode or map
-    is added to ``rejects`` (index, reason) and the others land."""
-    table = block_mapping(mapping).map_block(b"\n".join([*lines, b""]))  # one copy, newline-terminated
-    if table is not None:
-        return table
-    records, raws, index = [], [], []
-    for i, line in enumerate(lines):
-        try:
-            records.append(orjson.loads(line))
-        except orjson.JSONDecodeError as exc:
-            rejects.append((i, f"invalid JSON: {exc}"))
-            continue
-        raws.append(line.decode())
-        index.append(i)
-    found: list[tuple[int, str]] = []
-    table = mapping.to_table(records, raws, found)
-    rejects.extend((index[i], reason) for i, reason in found)
-    rejects.sort()
-    return table
-
-
-@lru_cache(maxsize=64)
-def block_mapping(mapping: EventMapping) -> ArrowJsonMapping:
-    return ArrowJsonMapping(mapping)
-
-
-def page_batch(page: Page, mapping, window: Window | None) -> Batch:
+def page_batch(page: Page, mapping: Any, window: Window | None) -> Batch:
     """Normalize one page: objects are mapped (raw JSON kept), anything else is counted and quarantined."""
     pending = _Pending()
     pending.add(page)
-    return pending.batch(mapping, window)
+    return pending.batch(_mapper_of(mapping), window)
+
+
+@lru_cache(maxsize=64)
+def _mapper_of(mapping: Any) -> RecordMapper:  # the adapters paging by hand keep one mapping per run
+    return RecordMapper(mapping)
 
 
 def _groups(pages: Iterable[Page], rows: int) -> Iterator[_Pending]:
@@ -148,9 +124,11 @@ def _groups(pages: Iterable[Page], rows: int) -> Iterator[_Pending]:
         yield pending
 
 
-def page_batches(pages: Iterable[Page], mapping, window: Window | None, rows: int = BATCH_ROWS) -> Iterator[Batch]:
+def page_batches(
+    pages: Iterable[Page], mapper: RecordMapper, window: Window | None, rows: int = BATCH_ROWS
+) -> Iterator[Batch]:
     """Consecutive pages as batches of about ``rows`` records, each carrying its last page's cursor. Batches are
     mapped on worker threads (the block mapping releases the GIL) and come out in order."""
     return ordered_map(
-        lambda pending: pending.batch(mapping, window), _groups(pages, rows), workers=MAP_THREADS, ahead=MAP_THREADS
+        lambda pending: pending.batch(mapper, window), _groups(pages, rows), workers=MAP_THREADS, ahead=MAP_THREADS
     )

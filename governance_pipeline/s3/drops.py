@@ -19,19 +19,16 @@ from operator import attrgetter
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.compute as pc
 from botocore.exceptions import BotoCoreError, ClientError
 
-from governance_pipeline.mapping.arrow_json import ArrowJsonMapping
-from governance_pipeline.mapping.coerce import text_column
-from governance_pipeline.mapping.event_mapping import EventMapping, PoisonedRecords
-from governance_pipeline.mapping.jsonpath import compile_path
+from governance_pipeline.mapping.event_mapping import EventMapping
+from governance_pipeline.mapping.records import Mapped, RecordMapper
 from governance_pipeline.pull_types import Batch, SensorPoll, Window
 from governance_pipeline.read_ahead import ordered_map, read_ahead
 from governance_pipeline.s3.client import S3Location, access_error, make_client
 from governance_pipeline.s3.cursor import DEFAULT_OVERLAP, KeyCursor
 from governance_pipeline.s3.listing import ObjectInfo, clean_etag, iter_pages, list_after
-from governance_pipeline.s3.parsers import BATCH_ROWS, Parsed, bad_record, parse, parse_ndjson
+from governance_pipeline.s3.parsers import BATCH_ROWS, Parsed, bad_record, parse
 from governance_pipeline.s3.stream import READ_CHUNK, StreamError, decoded, line_aligned
 
 SENSOR_MAX_PAGES = 20  # 20,000 keys per tick at most
@@ -50,7 +47,7 @@ class _Piece:
     etag: str | None  # None: the object disappeared after listing
     data: bytes = b""
     error: StreamError | None = None
-    mapped: pa.Table | None = None  # the block mapping of ``data`` (None: it declined)
+    mapped: Iterator[Mapped] = field(default_factory=lambda: iter(()))  # NDJSON: ``data`` mapped
 
 
 @dataclass
@@ -84,7 +81,8 @@ class S3Drops:
             obj for page in iter_pages(client, self.location, cursor.floor) for obj in page if listed.is_new(obj)
         )
         pieces = read_ahead(self._pieces(client, new_objects), READ_AHEAD, name=f"s3-read-{self.session_name}")
-        if self._blocks:
+        if self._ndjson:
+            _ = self.mapper  # built once, here, before the map threads share it
             pieces = ordered_map(self._map_piece, pieces, workers=MAP_THREADS, ahead=MAP_THREADS)
         for obj, object_pieces in groupby(pieces, key=attrgetter("obj")):
             etag = yield from self._object_batches(obj, object_pieces)
@@ -96,11 +94,11 @@ class S3Drops:
             ):
                 self.newest_written = obj.last_modified
             if window is None:
-                yield Batch(self._table([], []), raw_count=0, cursor=cursor.dump())
+                yield Batch(self._empty(), raw_count=0, cursor=cursor.dump())
 
     def _pieces(self, client: Any, objects: Iterator[ObjectInfo]) -> Iterator[_Piece]:
-        """For each object, its content in pieces (line-aligned blocks for the block mapping, decoded chunks
-        otherwise), a piece carrying the stream error if the content breaks, and a last, empty piece."""
+        """For each object, its content in pieces (NDJSON: line-aligned blocks; otherwise decoded chunks), a piece
+        carrying the stream error if the content breaks, and a last, empty piece."""
         for obj in objects:
             response = self._get(client, obj)
             if response is None:
@@ -110,7 +108,7 @@ class S3Drops:
             body = response["Body"]
             try:
                 content = decoded(body.iter_chunks(READ_CHUNK))
-                for data in line_aligned(content, BLOCK_BYTES) if self._blocks else content:
+                for data in line_aligned(content, BLOCK_BYTES) if self._ndjson else content:
                     yield _Piece(obj, etag, data)
             except StreamError as exc:
                 yield _Piece(obj, etag, error=exc)
@@ -143,7 +141,7 @@ class S3Drops:
                 if piece.data:
                     yield piece
 
-        if self._blocks:
+        if self._ndjson:
             yield from self._ndjson_blocks(content(), obj.key)
         else:
             for parsed in parse(self.parser, (piece.data for piece in content()), obj.key, self.batch_rows):
@@ -153,60 +151,42 @@ class S3Drops:
         return etag
 
     def _map_piece(self, piece: _Piece) -> _Piece:
+        """On a worker thread: the block mapping of the piece (where it declines, the parts come line by line as
+        they are read)."""
         if piece.data:
-            piece.mapped = self._arrow.map_block(piece.data)
+            piece.mapped = self.mapper.map_lines(piece.data, self.batch_rows)
         return piece
 
     def _ndjson_blocks(self, pieces: Iterable[_Piece], key: str) -> Iterator[Batch]:
-        """NDJSON by line-aligned blocks, each already mapped by ``ArrowJsonMapping``; a block it could not map
-        exactly (a bad line, mixed types) goes through the row parser, which quarantines what is malformed."""
+        """NDJSON by line-aligned blocks, each mapped by ``RecordMapper``; a line that does not map is quarantined
+        with its line number in the object."""
         line = 1
         try:
             for piece in pieces:
-                table = piece.mapped
-                if table is not None:  # one row per line: the block mapping declines blocks with blank lines
-                    yield Batch(self._finish(table), raw_count=table.num_rows)
-                    line += table.num_rows
-                else:
-                    for parsed in parse_ndjson([piece.data], key, self.batch_rows, first_line=line):
-                        yield self._batch(parsed, key)
-                    line += piece.data.count(b"\n")
+                covered = 0
+                for part in piece.mapped:
+                    bad = [bad_record(key, line + r.line - 1, r.reason, r.raw) for r in part.rejects]
+                    yield Batch(self._finish(part.table), raw_count=part.count, errors=len(bad), quarantine=bad)
+                    covered += part.lines
+                line += covered
         except StreamError as exc:
-            yield Batch(self._table([], []), raw_count=1, errors=1, quarantine=[bad_record(key, line, str(exc))])
+            yield Batch(self._empty(), raw_count=1, errors=1, quarantine=[bad_record(key, line, str(exc))])
 
     def _batch(self, parsed: Parsed, key: str = "") -> Batch:
-        rejects: list[tuple[int, str]] = []
-        table = self._table(parsed.records, parsed.raws, rejects)
+        table, rejects = self.mapper.map_records(parsed.records, parsed.raws)
         bad = parsed.bad + [bad_record(key, parsed.lines[i], reason, parsed.raws[i]) for i, reason in rejects]
-        return Batch(table, raw_count=parsed.raw_count, errors=len(bad), quarantine=bad)
+        return Batch(self._finish(table), raw_count=parsed.raw_count, errors=len(bad), quarantine=bad)
 
     @cached_property
-    def _arrow(self) -> ArrowJsonMapping:
-        return ArrowJsonMapping(self.mapping, self.fallbacks)
+    def mapper(self) -> RecordMapper:
+        return RecordMapper(self.mapping, self.fallbacks)
 
-    @cached_property
-    def _blocks(self) -> bool:
-        """NDJSON that the block mapping can take: read in line-aligned blocks, mapped on worker threads."""
-        return self.parser == "ndjson" and self._arrow.supported
+    @property
+    def _ndjson(self) -> bool:
+        return self.parser == "ndjson"
 
-    def _table(self, records: list, raws: list[str], rejects: list[tuple[int, str]] | None = None) -> pa.Table:
-        """Row path: map parsed records (and apply the fallbacks) to a normalized table; poisoned records are left
-        out and added to ``rejects`` (index, reason)."""
-        found: list[tuple[int, str]] = []
-        table = self.mapping.to_table(records, raws, found)
-        if found:
-            if rejects is None:
-                raise PoisonedRecords(found)
-            rejects.extend(found)
-            dropped = {i for i, _ in found}
-            records = [r for i, r in enumerate(records) if i not in dropped]
-        for name, path in self.fallbacks.items():
-            if name in table.column_names and table.column(name).null_count:
-                get = compile_path(path)
-                alt = text_column([get(r) for r in records])
-                idx = table.column_names.index(name)
-                table = table.set_column(idx, name, pc.coalesce(table.column(name), alt))
-        return self._finish(table)
+    def _empty(self) -> pa.Table:
+        return self._finish(self.mapper.map_records([], [])[0])
 
     def _finish(self, table: pa.Table) -> pa.Table:
         for name, value in self.constants.items():

@@ -1,4 +1,5 @@
-"""Per-file parsers (``ndjson``, ``csv``, ``json-array``) over decoded byte chunks, yielding bounded batches.
+"""Per-file parsers (``csv``, ``json-array``) over decoded byte chunks, yielding bounded batches (``ndjson`` is
+read in line-aligned blocks and mapped by ``mapping.records.RecordMapper``).
 
 Each batch carries the parsed records, their original text (``raw_payload``), and the malformed input with
 the object key, line number and error; a malformed record never stops the rest of the file.
@@ -11,11 +12,10 @@ import csv
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-import orjson
-
+from governance_pipeline.mapping import records
 from governance_pipeline.mapping.event_mapping import dump_json
 from governance_pipeline.s3.jsonarray import iter_elements
-from governance_pipeline.s3.stream import StreamError, line_blocks
+from governance_pipeline.s3.stream import StreamError
 
 PARSERS = ("ndjson", "csv", "json-array")
 BATCH_ROWS = 20_000
@@ -40,57 +40,20 @@ def bad_record(key: str, line: int, error: str, raw: str = "") -> dict:
 
 def decode_object(text: bytes, key: str, line: int, bad: list[dict]) -> dict | None:
     """The JSON object in ``text``; or None, with the reason (invalid JSON, not an object) added to ``bad``."""
-    try:
-        obj = orjson.loads(text)
-    except orjson.JSONDecodeError as exc:
-        bad.append(bad_record(key, line, f"invalid JSON: {exc}", text.decode("utf-8", "replace")))
-        return None
-    if type(obj) is not dict:
-        bad.append(
-            bad_record(key, line, f"expected a JSON object, got {type(obj).__name__}", text.decode("utf-8", "replace"))
-        )
+    obj = records.decode_object(text)
+    if isinstance(obj, str):
+        bad.append(bad_record(key, line, obj, text.decode("utf-8", "replace")))
         return None
     return obj
 
 
 def parse(kind: str, chunks: Iterable[bytes], key: str, batch_rows: int = BATCH_ROWS) -> Iterator[Parsed]:
-    if kind == "ndjson":
-        return parse_ndjson(chunks, key, batch_rows)
+    """CSV or a JSON array, decoded into records (NDJSON is mapped by blocks: ``mapping.records.RecordMapper``)."""
     if kind == "csv":
         return parse_csv(chunks, key, batch_rows)
     if kind == "json-array":
         return parse_json_array(chunks, key, batch_rows)
-    raise ValueError(f"unknown parser {kind!r} (known: {', '.join(PARSERS)})")
-
-
-def parse_ndjson(
-    chunks: Iterable[bytes], key: str, batch_rows: int = BATCH_ROWS, first_line: int = 1
-) -> Iterator[Parsed]:
-    out = Parsed()
-    lineno = first_line - 1
-    try:
-        for block in line_blocks(chunks):
-            records, raws = out.records, out.raws
-            for line in block:
-                lineno += 1
-                if line.endswith(b"\r"):
-                    line = line[:-1]
-                if not line or line.isspace():
-                    continue
-                obj = decode_object(line, key, lineno, out.bad)
-                if obj is None:
-                    continue
-                records.append(obj)
-                raws.append(line.decode())
-                out.lines.append(lineno)
-                if len(records) >= batch_rows:
-                    yield out
-                    out = Parsed()
-                    records, raws = out.records, out.raws
-    except StreamError as exc:
-        out.bad.append(bad_record(key, lineno + 1, str(exc)))
-    if out.records or out.bad:
-        yield out
+    raise ValueError(f"no record parser for {kind!r} (known: {', '.join(PARSERS)})")
 
 
 def _text_lines(chunks: Iterable[bytes]) -> Iterator[str]:

@@ -63,21 +63,6 @@ def decoded(chunks: Iterable[bytes]) -> Iterator[bytes]:
         raise StreamError("truncated gzip stream (the object ends before the gzip trailer)")
 
 
-def line_blocks(chunks: Iterable[bytes]) -> Iterator[list[bytes]]:
-    """Complete lines (without the newline), a list per decoded chunk."""
-    tail = b""
-    for chunk in chunks:
-        buf = tail + chunk if tail else chunk
-        lines = buf.split(b"\n")
-        tail = lines.pop()
-        if len(tail) > MAX_LINE:
-            raise StreamError(f"a line is longer than {MAX_LINE} bytes")
-        if lines:
-            yield lines
-    if tail:
-        yield [tail]
-
-
 def line_aligned(chunks: Iterable[bytes], size: int) -> Iterator[bytes]:
     """The content regrouped into blocks of about ``size`` bytes, each ending with a newline. When the stream
     breaks (``StreamError``), the complete lines read so far are yielded before the error is raised."""

@@ -1,4 +1,5 @@
-"""Streaming decode and the three parsers, fed in tiny and large chunks (no network)."""
+"""Streaming decode, line-aligned blocks and the CSV and JSON array parsers, fed in tiny and large chunks (no network;
+NDJSON lines are decoded by ``RecordMapper``: tests/mapping/test_records.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import pytest
 
 from governance_pipeline.s3.jsonarray import iter_elements
 from governance_pipeline.s3.parsers import parse
-from governance_pipeline.s3.stream import StreamError, decoded, line_aligned, line_blocks
+from governance_pipeline.s3.stream import StreamError, decoded, line_aligned
 from tests.s3.conftest import FIXTURES
 
 
@@ -44,13 +45,10 @@ def test_multi_member_gzip_and_bounded_output_steps():
 
 def test_corrupt_gzip_is_a_file_error():
     data = gzip.compress(b'{"a": 1}\n' * 10)
-    _records, _, bad = run("ndjson", data[:10] + b"garbage-garbage" + data[25:])
-    assert bad and ("corrupt gzip" in bad[-1]["error"] or "truncated" in bad[-1]["error"])
-
-
-def test_line_blocks_split_across_chunks():
-    lines = [line for block in line_blocks(chunks(b"ab\ncd\n\nef", 1)) for line in block]
-    assert lines == [b"ab", b"cd", b"", b"ef"]
+    with pytest.raises(StreamError, match=r"corrupt gzip|truncated"):
+        b"".join(decoded([data[:10] + b"garbage-garbage" + data[25:]]))
+    _records, _, bad = run("json-array", gzip.compress(b'[{"a": 1}, {"a": 2}]')[:-12])
+    assert bad and "truncated" in bad[-1]["error"]
 
 
 @pytest.mark.parametrize("chunk", [1, 5, 64, 1000, 4096])
@@ -74,20 +72,6 @@ def test_line_aligned_gives_the_complete_lines_before_a_broken_stream():
         for block in line_aligned(broken(), 1 << 20):
             got.append(block)
     assert got == [b'{"a": 1}\n{"a": 2}\n']
-
-
-def test_ndjson_keeps_original_text_and_skips_blank_lines():
-    data = b'{"id": 1, "x": "\xc3\xa9"}\r\n\n  \n[1,2]\n{"id": 2}'
-    records, raws, bad = run("ndjson", data)
-    assert records == [{"id": 1, "x": "é"}, {"id": 2}]
-    assert raws == ['{"id": 1, "x": "é"}', '{"id": 2}']
-    assert [(b["line"], b["error"]) for b in bad] == [(4, "expected a JSON object, got list")]
-
-
-def test_batches_are_bounded():
-    data = b"".join(b'{"i": %d}\n' % i for i in range(25))
-    batches = list(parse("ndjson", decoded([data]), "k", batch_rows=10))
-    assert [len(b.records) for b in batches] == [10, 10, 5]
 
 
 def test_csv_multiline_quoted_field_and_bom():
@@ -132,15 +116,12 @@ def test_json_array_structural_errors(data, error):
 
 
 def test_empty_files():
-    for kind in ("ndjson", "csv", "json-array"):
+    for kind in ("csv", "json-array"):
         assert run(kind, b"") == ([], [], [])
         assert run(kind, gzip.compress(b"")) == ([], [], [])
+    for data in (b"", gzip.compress(b"")):  # NDJSON: no block to map
+        assert list(line_aligned(decoded([data]), 1 << 20)) == []
     assert run("json-array", b"[]")[0] == []
-
-
-def test_fixture_bad_lines():
-    _, _, bad = run("ndjson", (FIXTURES / "ndjson/sample_bad.ndjson").read_bytes())
-    assert [b["line"] for b in bad] == [4] and bad[0]["file"] == "k" and bad[0]["raw"].startswith('{"id"')
 
 
 def test_zlib_is_not_mistaken_for_gzip():

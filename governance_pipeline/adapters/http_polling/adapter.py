@@ -10,10 +10,10 @@ from governance_pipeline.adapters.http_polling.auth import Auth
 from governance_pipeline.adapters.http_polling.config import HttpPollingConfig
 from governance_pipeline.adapters.http_polling.engine import PageFetcher
 from governance_pipeline.adapters.http_polling.templates import Context
-from governance_pipeline.adapters.pages import block_mapping, page_batches
+from governance_pipeline.adapters.pages import page_batches
 from governance_pipeline.errors import PermanentError, PullError
 from governance_pipeline.http.client import HttpClient
-from governance_pipeline.mapping.event_mapping import EventMapping
+from governance_pipeline.mapping.records import RecordMapper
 from governance_pipeline.read_ahead import read_ahead
 
 
@@ -58,12 +58,11 @@ class HttpPollingAdapter(Adapter[HttpPollingConfig]):
         ctx = Context(creds, self.source.template_fields(), None, start, end)
         self.client = HttpClient(secrets=tuple(creds.values()), **config.retry.client_options())
         with self.client:
-            mapping = config.eventMapping.compiled
-            as_lines = type(mapping) is EventMapping and block_mapping(mapping).supported
+            mapper = RecordMapper(config.eventMapping.compiled)
             fetcher = PageFetcher(
-                self.source.id, config, ctx, self.client, Auth(config, ctx, self.client), as_lines=as_lines
+                self.source.id, config, ctx, self.client, Auth(config, ctx, self.client), as_lines=mapper.takes_blocks
             )
             pages = read_ahead(
                 fetcher.pages(None if window is not None else cursor), name=f"http-fetch-{self.source.id}"
             )
-            yield from page_batches(pages, mapping, window)
+            yield from page_batches(pages, mapper, window)
