@@ -46,6 +46,8 @@ class PullOutcome:
     price_data: str = ""  # which genai-prices data priced the run (docs/costs.md)
     # incremental pulls: every event before this instant is in the lake (the source's watermark; None: unknown)
     complete_before: datetime | None = None
+    # incremental pulls: nothing older than this instant could be read (a retention window; None: no limit)
+    readable_from: datetime | None = None
 
 
 def run_pull(
@@ -105,6 +107,7 @@ def run_pull(
         gc.unfreeze()
     logging.getLogger("governance_pipeline").debug("pull %s: %s", source.id, stats)
     complete_before = adapter.complete_before(next_cursor, started_at) if window is None else None
+    readable_from = adapter.readable_from(started_at) if window is None else None
     return PullOutcome(
         source_id=source.id,
         events=events,
@@ -125,6 +128,7 @@ def run_pull(
         mode=mode,
         price_data=price_data_version(),
         complete_before=complete_before,
+        readable_from=readable_from,
     )
 
 

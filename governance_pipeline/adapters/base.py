@@ -92,6 +92,13 @@ class Adapter(Generic[ConfigT]):
         """
         return None
 
+    def readable_from(self, started_at: datetime) -> datetime | None:
+        """The oldest instant the source could still serve to the incremental pull that began at ``started_at``
+        (its retention window); None: no limit. A day that begins before it is not recorded complete unless an
+        earlier pull's watermark already reached it: the part before was never read, so the day is a real gap.
+        """
+        return None
+
     def sensor_poll(self, cursor: str | None) -> SensorPoll:
         """For ``trigger == 'sensor'``: what is new since the sensor's cursor (must finish well inside 60 s)."""
         raise NotImplementedError

@@ -82,7 +82,7 @@ class CopilotStudioAdapter(ReferenceAdapter[CopilotStudioConfig]):
     credential_keys = ("tenantId", "clientId", "clientSecret")
 
     def _range(self, cursor: str | None, window: Window | None, now: datetime) -> tuple[datetime, datetime]:
-        oldest = now - RETENTION
+        oldest = self._oldest = now - RETENTION
         if window is not None:
             start, end = window.start, min(window.end + BACKFILL_LAG, now)
             if end <= oldest:
@@ -108,6 +108,10 @@ class CopilotStudioAdapter(ReferenceAdapter[CopilotStudioConfig]):
         if not cursor:
             return None
         return datetime.strptime(cursor, _FMT).replace(tzinfo=UTC) - LOOKBACK
+
+    def readable_from(self, started_at: datetime) -> datetime | None:
+        """The API keeps content 7 days: nothing older than the retention edge of the listing could be read."""
+        return getattr(self, "_oldest", None) or datetime.now(UTC) - RETENTION
 
     def stream(self, cursor: str | None, window: Window | None) -> Iterator[Batch]:
         config: CopilotStudioConfig = self.config

@@ -2,7 +2,9 @@
 
 A day is complete once the source's watermark (``PullOutcome.complete_before``) has passed its end; its
 partition is then materialized with its row count, 0 on a quiet day, so the UI shows real gaps only. The
-watermark is kept in the instance beside the source's state and never moves back.
+watermark is kept in the instance beside the source's state and never moves back. A day that begins before
+what a source with a retention window could still serve (``PullOutcome.readable_from``) is not complete unless
+an earlier watermark had covered it: it stays missing, a real gap.
 """
 
 from __future__ import annotations
@@ -41,11 +43,13 @@ def pull_materializations(
     the new watermark is stored."""
     previous = load_watermark(instance, source.id)
     watermark = completeness.advance(previous, outcome.complete_before, datetime.now(UTC))
-    done = {d.isoformat() for d in completeness.newly_complete(source.start_date, previous, watermark)}
+    newly = completeness.newly_complete(source.start_date, previous, watermark, outcome.readable_from)
+    done = {d.isoformat() for d in newly}
     store = LakeStore(lake_root)
     asset_key = dg.AssetKey(source.asset_key)
     for day in valid_days(partitions, sorted(done | set(outcome.rows_by_date))):
-        complete = watermark is not None and completeness.day_end(datetime.fromisoformat(day).date()) <= watermark
+        end = completeness.day_end(datetime.fromisoformat(day).date())
+        complete = day in done or (previous is not None and end <= previous)
         yield dg.AssetMaterialization(
             asset_key=asset_key,
             partition=day,

@@ -1,9 +1,12 @@
-"""The Dagster UI as a person uses it, in Chromium: lineage, partitions, a backfill launched by a click, the report.
+"""The Dagster UI as a person uses it, in Chromium: lineage, partitions with real gaps, freshness, a backfill
+launched by a click, the report.
 
-One demo-like instance for the module: an HTTP audit source (events on 2 of its 10 complete days) and a folder
-source (no watermark: only the days it wrote), pulled with ``govpipe pull``; the marts and the report built
-with ``govpipe marts``; ``dagster-webserver`` and ``dagster-daemon`` (for backfills) on loopback.
-``GOVPIPE_SCREENSHOTS=<dir>`` keeps the partition-view screenshot there (docs/img/partitions.png comes from it).
+One demo-like instance for the module, pulled with ``govpipe pull``: an HTTP audit source (events on 2 of its 10
+complete days), a folder source (no watermark: only the days it wrote), a ``copilot_studio`` source starting 12 days
+back against the fake Management Activity API (which keeps 7 days: the older days are real gaps) and a silent
+folder source whose ``freshness`` allows 1 minute; the marts and the report built with ``govpipe marts``;
+``dagster-webserver`` and ``dagster-daemon`` (backfills, freshness) on loopback.
+``GOVPIPE_SCREENSHOTS=<dir>`` keeps the screenshots there (docs/img/partitions.png and freshness.png come from it).
 """
 
 from __future__ import annotations
@@ -23,7 +26,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.conftest import REPO
+from governance_pipeline.adapters.copilot_studio import RETENTION
+from governance_pipeline.demo.fakes.vendors import MicrosoftManagementApi
+from tests.conftest import FIXTURES, REPO
 from tests.support.http import Response, serve
 
 BIN = Path(sys.executable).parent
@@ -43,6 +48,9 @@ FILE_EVENTS = [
     for i, d in enumerate([day(9), day(6), day(2)])
 ]
 BACKFILL = (day(5), day(3))  # three days the folder source never wrote
+COPILOT_DAYS = (4, 4, 2)  # Copilot interactions 4 and 2 days ago; the other days in the API's 7 days are quiet
+QUIET_EVENTS = [{"id": "q0", "ts": f"{day(4)}T08:00:00Z", "user": {"email": "ops@example.com"}, "model": "gpt-4o"}]
+MS_SECRET = "ms-secret-browser-1"
 
 
 def _audit(req):
@@ -52,6 +60,30 @@ def _audit(req):
     if since:
         return Response(200, {"events": [e for e in AUDIT_EVENTS if since <= e["at"] < until], "next_cursor": None})
     return Response(200, {"events": [] if req.q("cursor") else AUDIT_EVENTS, "next_cursor": "done"})
+
+
+def _copilot_api(folder: Path) -> MicrosoftManagementApi:
+    """The fake Management Activity API serving two content blobs of Copilot interactions dated this week."""
+    folder.mkdir()
+    (folder / "content_list.json").write_text((FIXTURES / "copilot" / "content_list.json").read_text())
+    template = json.loads((FIXTURES / "copilot" / "records.json").read_text())[0]
+    records = [
+        dict(template, Id=f"copilot-{i}", CreationTime=f"{day(n)}T{9 + i}:15:00") for i, n in enumerate(COPILOT_DAYS)
+    ]
+    (folder / "records.json").write_text(json.dumps(records[:2]))
+    (folder / "records_2.json").write_text(json.dumps(records[2:]))
+    return MicrosoftManagementApi(folder, MS_SECRET, ages=(timedelta(days=3, hours=12), timedelta(days=1, hours=12)))
+
+
+def _ndjson_source(source_id: str, folder: Path, **entry) -> dict:
+    mapping = {"source_event_id": "$.id", "event_timestamp": "$.ts", "actor": "$.user.email", "target": "$.model"}
+    return {
+        "id": source_id,
+        "type": "local_ndjson",
+        "startDate": day(10),
+        **entry,
+        "config": {"path": str(folder), "eventMapping": dict(mapping, cost_usd="$.cost")},
+    }
 
 
 def _free_port() -> int:
@@ -82,16 +114,25 @@ def _run(cmd: list[str], env: dict) -> str:
 @pytest.fixture(scope="module")
 def ui(tmp_path_factory, browser):
     root = tmp_path_factory.mktemp("ui")
-    inbox = root / "inbox"
+    inbox, quiet = root / "inbox", root / "quiet"
     inbox.mkdir()
+    quiet.mkdir()
     (inbox / "a.ndjson").write_text("".join(json.dumps(e) + "\n" for e in FILE_EVENTS))
+    (quiet / "a.ndjson").write_text("".join(json.dumps(e) + "\n" for e in QUIET_EVENTS))
     home = root / "dagster_home"
     home.mkdir()
     (home / "dagster.yaml").write_text((REPO / "dagster.yaml").read_text())
-    with serve(_audit) as (base, _):
+    copilot = _copilot_api(root / "copilot_api")
+    with serve(_audit) as (base, _), serve(copilot) as (ms_base, _):
+        copilot.url = ms_base
         sources = {
-            "credentials": {"audit": {"token": "tok-browser-1"}},
+            "credentials": {
+                "audit": {"token": "tok-browser-1"},
+                "ms": {"tenantId": "t-browser", "clientId": "app-browser", "clientSecret": {"env": "MS_SECRET"}},
+            },
             "sources": [
+                # pulled first: by the time the UI is up, its one minute of freshness has run out
+                _ndjson_source("quiet_drop", quiet, freshness={"maxLagMinutes": 1}),
                 {
                     "id": "acme_audit",
                     "type": "http_polling",
@@ -114,19 +155,16 @@ def ui(tmp_path_factory, browser):
                         },
                     },
                 },
+                _ndjson_source("team_files", inbox),
                 {
-                    "id": "team_files",
-                    "type": "local_ndjson",
-                    "startDate": day(10),
+                    "id": "copilot",
+                    "type": "copilot_studio",
+                    "startDate": day(12),
                     "config": {
-                        "path": str(inbox),
-                        "eventMapping": {
-                            "source_event_id": "$.id",
-                            "event_timestamp": "$.ts",
-                            "actor": "$.user.email",
-                            "target": "$.model",
-                            "cost_usd": "$.cost",
-                        },
+                        "credentialRef": "ms",
+                        "baseUrl": ms_base,
+                        "authUrl": ms_base,
+                        "schedule": "0 0 1 1 *",
                     },
                 },
             ],
@@ -139,9 +177,13 @@ def ui(tmp_path_factory, browser):
             GOVERNANCE_LAKE=str(root / "lake"),
             GOVERNANCE_DUCKDB=str(root / "governance.duckdb"),
             GOVERNANCE_REPORTS=str(root / "reports"),
+            MS_SECRET=MS_SECRET,
+            FRESHNESS_DAEMON_INTERVAL_SECONDS="5",
         )
-        for source_id in ("acme_audit", "team_files"):
+        for source_id in ("quiet_drop", "acme_audit", "team_files"):
             _run([str(BIN / "govpipe"), "pull", source_id], env)
+        copilot_pulled = datetime.now(UTC)
+        _run([str(BIN / "govpipe"), "pull", "copilot"], env)
         _run([str(BIN / "govpipe"), "marts", "build"], env)
         report = Path(_run([str(BIN / "govpipe"), "marts", "report"], env).strip().splitlines()[-1])
         port = _free_port()
@@ -171,7 +213,7 @@ def ui(tmp_path_factory, browser):
                 )
             url = f"http://127.0.0.1:{port}"
             _wait_http(f"{url}/server_info", procs[0], web_log)
-            yield {"url": url, "report": report, "root": root}
+            yield {"url": url, "report": report, "root": root, "env": env, "copilot_pulled": copilot_pulled}
         finally:
             for proc in procs:
                 if proc.poll() is None:
@@ -203,9 +245,12 @@ def _partition_counts(page) -> dict[str, int]:
 
 
 def test_lineage_shows_every_source_and_mart(ui, page):
-    # the report's upstream lineage: the report, both marts and every source asset
+    # the report's upstream lineage: the report, both marts and every source asset; the graph is zoomed to fit,
+    # so the page is made tall enough for four sources to keep their labels whole
+    page.set_viewport_size({"width": 1600, "height": 1300})
     _open(page, f"{ui['url']}/assets/governance_report?view=lineage&lineageScope=upstream&lineageDepth=3")
-    for name in ("acme_audit", "team_files", "governance_kpis", "governance_ocsf_events", "governance_report"):
+    names = ("acme_audit", "team_files", "copilot", "quiet_drop", "governance_kpis", "governance_ocsf_events")
+    for name in (*names, "governance_report"):
         page.get_by_text(name, exact=True).first.wait_for(timeout=30_000)
 
 
@@ -216,10 +261,60 @@ def test_partition_view_shows_every_complete_day_and_leaves_today_open(ui, page)
     # the quiet days are materialized too, with rows=0
     page.get_by_text(day(5), exact=True).first.click()
     page.get_by_text("dagster/row_count").first.wait_for(timeout=30_000)
+
+
+def _screenshot(page, ui, name: str) -> None:
     shots = os.environ.get("GOVPIPE_SCREENSHOTS")
     target = Path(shots) if shots else ui["root"]
     target.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(target / "partitions.png"))
+    page.screenshot(path=str(target / name))
+
+
+def test_partition_view_shows_the_days_past_a_sources_retention_as_gaps(ui, page):
+    """copilot starts 12 days back but its API keeps 7: the days it could never read stay missing (real gaps),
+    the days it read are materialized, quiet ones with rows 0, and today is open."""
+    edge = ui["copilot_pulled"] - RETENTION  # the API served nothing older than this to the pull
+    first_full = (edge - timedelta(microseconds=1)).date() + timedelta(days=1)
+    read = (TODAY - first_full).days  # the complete days it read: first_full .. yesterday
+    _open(page, f"{ui['url']}/assets/events/copilot?view=partitions")
+    page.get_by_text(f"Materialized ({read})").wait_for(timeout=30_000)
+    assert _partition_counts(page) == {"Failed": 0, "Materialized": read, "Missing": 13 - read}
+    page.get_by_text(day(3), exact=True).first.click()  # a quiet day inside the window: rows 0
+    page.get_by_text("dagster/row_count").first.wait_for(timeout=30_000)
+    _screenshot(page, ui, "partitions.png")
+
+
+def _freshness(page, ui, source_id: str, wanted: str) -> str:
+    """The freshness state in the asset's status row, once the freshness daemon has evaluated it as ``wanted``."""
+    _open(page, f"{ui['url']}/assets/events/{source_id}")
+    deadline = time.monotonic() + 150
+    state = ""
+    while time.monotonic() < deadline:
+        found = re.search(r"Freshness policy\s+(\w+)\s+Last materialized", page.inner_text("body"))
+        state = found.group(1) if found else ""
+        if state == wanted:
+            break
+        page.wait_for_timeout(2_000)
+        page.reload(wait_until="networkidle")
+    return state
+
+
+def test_a_silent_source_shows_its_freshness_failed_in_red_and_in_sources_list(ui, page):
+    """quiet_drop was pulled once, before the UI started, and its freshness allows one minute: it is overdue."""
+    assert _freshness(page, ui, "quiet_drop", "Failed") == "Failed"
+    tag = page.get_by_text("Failed", exact=True).first
+    red, green, blue = map(int, re.findall(r"\d+", tag.evaluate("e => getComputedStyle(e).color"))[:3])
+    assert red > 2 * green and red > 2 * blue, "the failed freshness state is shown in red"
+    _screenshot(page, ui, "freshness.png")
+    listed = {r["id"]: r for r in json.loads(_run([str(BIN / "govpipe"), "sources", "list", "--json"], ui["env"]))}
+    assert listed["quiet_drop"]["fresh"] is False and listed["quiet_drop"]["freshness"] == {"maxLagMinutes": 1}
+    assert listed["acme_audit"]["fresh"] is True  # 120 minutes by default for http_polling
+    table = _run([str(BIN / "govpipe"), "sources", "list"], ui["env"])
+    assert re.search(r"quiet_drop .* STALE ", table) and re.search(r"acme_audit .* yes ", table), table
+
+
+def test_a_source_within_its_freshness_shows_it_passing(ui, page):
+    assert _freshness(page, ui, "acme_audit", "Passing") == "Passing"  # pulled minutes ago; 120 allowed
 
 
 def test_a_three_day_backfill_launched_from_the_ui_completes(ui, page):
@@ -248,10 +343,10 @@ def test_the_report_renders_its_charts(ui, page):
     page.goto(ui["report"].as_uri())
     page.get_by_text("Spend per day").wait_for()
     bars = page.locator("svg[aria-label='spend per day'] rect.spend")
-    assert bars.count() == 5  # one per day with events: day 9, 8, 6, 3, 2
+    assert bars.count() == 6  # one per day with events: day 9, 8, 6, 4 (copilot, quiet_drop), 3, 2
     box = page.locator("svg[aria-label='spend per day']").bounding_box()
     assert box is not None and box["width"] > 300 and box["height"] > 40
     xs = sorted(float(bars.nth(i).get_attribute("x")) for i in range(bars.count()))
-    # a date axis: day 9 -> day 8 is one slot, day 6 -> day 3 three slots
+    # a date axis: day 9 -> day 8 is one slot, day 6 -> day 4 two slots
     slot = xs[1] - xs[0]
-    assert abs((xs[3] - xs[2]) - 3 * slot) < 0.01
+    assert abs((xs[3] - xs[2]) - 2 * slot) < 0.01

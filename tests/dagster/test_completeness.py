@@ -109,3 +109,39 @@ def test_a_source_without_a_watermark_reports_only_days_it_wrote(ndjson_source):
     instance = dg.DagsterInstance.get()
     assert defs.resolve_job_def("pull_local_demo").execute_in_process(instance=instance).success
     assert instance.get_materialized_partitions(dg.AssetKey(["events", "local_demo"])) == {"2026-10-01"}
+
+
+def test_days_before_a_sources_retention_window_stay_missing(env, monkeypatch):
+    """copilot_studio can read only the last 7 days: a first pull from a startDate 12 days back must not record
+    the days it could never read as complete (rows=0 would hide a real gap); the days it read in full are."""
+    from governance_pipeline.adapters.copilot_studio import RETENTION
+    from governance_pipeline.demo.fakes.vendors import MicrosoftManagementApi
+    from tests.http_polling.helpers import FAST_RETRY, FIXTURES
+
+    monkeypatch.setenv("MS_SECRET", "ms-secret-value-1")
+    api = MicrosoftManagementApi(FIXTURES / "copilot", "ms-secret-value-1", ages=(timedelta(days=2), timedelta(days=3)))
+    asset = dg.AssetKey(["events", "copilot"])
+    with serve(api) as (base, _):
+        api.url = base
+        doc = {
+            "credentials": {"ms": {"tenantId": "t-1", "clientId": "app-1", "clientSecret": {"env": "MS_SECRET"}}},
+            "sources": [
+                {
+                    "id": "copilot",
+                    "type": "copilot_studio",
+                    "startDate": _day(12),
+                    "config": {"credentialRef": "ms", "baseUrl": base, "authUrl": base, "retry": FAST_RETRY},
+                }
+            ],
+        }
+        defs = build_definitions(parse_sources(yaml.safe_dump(doc)))
+        instance = dg.DagsterInstance.get()
+        before = datetime.now(UTC)
+        assert defs.resolve_job_def("pull_copilot").execute_in_process(instance=instance).success
+
+    materialized = instance.get_materialized_partitions(asset)
+    readable_from = before - RETENTION  # the API served nothing older than this to the pull
+    unreadable = [d for d in materialized if datetime.fromisoformat(d).replace(tzinfo=UTC) < readable_from]
+    assert unreadable == [], "days the pull could never read are recorded as complete"
+    assert {_day(n) for n in range(1, 6)} <= materialized, "the days read in full are complete (quiet ones too)"
+    assert _day(0) not in materialized

@@ -27,6 +27,21 @@ def test_days_complete_once_the_watermark_passes_their_end():
     assert newly_complete(date(2026, 10, 1), None, None) == []
 
 
+def test_days_before_what_the_source_could_still_serve_stay_open():
+    """A retention window (``readable_from``): a day that begins before it was never read in full."""
+    edge = datetime(2026, 10, 2, 0, 5, tzinfo=UTC)  # the oldest instant the source served to this pull
+    # a first pull: Oct 1 and the start of Oct 2 were past retention; Oct 3 and 4 were read in full
+    assert newly_complete(date(2026, 9, 20), None, T, edge) == [date(2026, 10, 3), date(2026, 10, 4)]
+    # a source paused past its retention: the days between its old watermark and the edge are a gap
+    paused = datetime(2026, 9, 28, 6, tzinfo=UTC)
+    assert newly_complete(date(2026, 9, 20), paused, T, edge) == [date(2026, 10, 3), date(2026, 10, 4)]
+    # an earlier watermark that reaches the edge leaves no hole: every day since is complete
+    assert newly_complete(date(2026, 9, 20), edge, T, edge) == [date(2026, 10, d) for d in (2, 3, 4)]
+    assert newly_complete(date(2026, 9, 20), None, T, datetime(2026, 10, 2, tzinfo=UTC)) == [
+        date(2026, 10, d) for d in (2, 3, 4)
+    ]
+
+
 def test_the_watermark_never_moves_back_nor_past_now():
     assert advance(T, T - timedelta(hours=1), T + timedelta(days=1)) == T
     assert advance(None, T + timedelta(days=3), T) == T
