@@ -1,12 +1,12 @@
-"""The Dagster UI as a person uses it, in Chromium: lineage, partitions with real gaps, freshness, a backfill
-launched by a click, the report.
+"""The Dagster UI as a person uses it, in Chromium: lineage, partitions with real gaps, freshness, checks and
+automation, a backfill launched by a click, the report.
 
 One demo-like instance for the module, pulled with ``govpipe pull``: an HTTP audit source (events on 2 of its 10
 complete days), a folder source (no watermark: only the days it wrote), a ``copilot_studio`` source starting 12 days
 back against the fake Management Activity API (which keeps 7 days: the older days are real gaps) and a silent
 folder source whose ``freshness`` allows 1 minute; the marts and the report built with ``govpipe marts``;
 ``dagster-webserver`` and ``dagster-daemon`` (backfills, freshness) on loopback.
-``GOVPIPE_SCREENSHOTS=<dir>`` keeps the screenshots there (docs/img/partitions.png and freshness.png come from it).
+``GOVPIPE_SCREENSHOTS=<dir>`` keeps the screenshots there (docs/img/partitions.png, freshness.png and automation.png come from it).
 """
 
 from __future__ import annotations
@@ -350,3 +350,17 @@ def test_the_report_renders_its_charts(ui, page):
     # a date axis: day 9 -> day 8 is one slot, day 6 -> day 4 two slots
     slot = xs[1] - xs[0]
     assert abs((xs[3] - xs[2]) - 2 * slot) < 0.01
+
+
+def test_the_partitioned_checks_and_the_marts_automation_appear_in_the_ui(ui, page):
+    """A source's uniqueness check (evaluated per day by its pulls) and a mart's per-day sums check are listed on
+    their Checks tabs; a mart shows its automation condition, and the automation sensor is running."""
+    _open(page, f"{ui['url']}/assets/events/acme_audit?view=checks")
+    page.get_by_text("unique_source_event_id").first.wait_for(timeout=30_000)
+    _open(page, f"{ui['url']}/assets/governance_kpis?view=checks")
+    page.get_by_text("kpis_sums_match_lake_daily").first.wait_for(timeout=30_000)
+    _open(page, f"{ui['url']}/assets/governance_kpis")
+    page.get_by_text("after new data").first.wait_for(timeout=30_000)
+    _screenshot(page, ui, "automation.png")
+    _open(page, f"{ui['url']}/automation")
+    page.get_by_text("governance_automation").first.wait_for(timeout=30_000)
