@@ -23,6 +23,7 @@ from opentelemetry.proto.logs.v1.logs_pb2 import LogRecord, SeverityNumber
 
 from governance_pipeline.mapping.precedence import first_float, first_text
 from governance_pipeline.mapping.providers import normalize_provider
+from governance_pipeline.otlp.admission import drop_unadmitted
 from governance_pipeline.otlp.agents import agent_fields
 from governance_pipeline.otlp.json_decode import (
     LOG_RECORDS,
@@ -42,7 +43,7 @@ from governance_pipeline.otlp.normalize import (
     columns_table,
     usage,
 )
-from governance_pipeline.otlp.spans import any_value, attributes, resource_source_type
+from governance_pipeline.otlp.spans import any_value, attributes
 
 EVENT_NAME_KEY = "event.name"
 DURATION_KEYS = ("duration_ms",)
@@ -95,30 +96,18 @@ def logs_request_from_json(doc: Any, rejected: list[str] | None = None) -> Expor
 def admit_logs(req: ExportLogsServiceRequest, allowed_label: str | None) -> tuple[int, int, set[str]]:
     """Drop, in place, records from resources without ``allowed_label`` (when set) and records whose trace or
     span id has the wrong length. Returns (accepted, rejected, reasons)."""
-    accepted = rejected = 0
-    reasons: set[str] = set()
-    for r in range(len(req.resource_logs) - 1, -1, -1):
-        rl = req.resource_logs[r]
-        if allowed_label is not None and resource_source_type(rl.resource.attributes) != allowed_label:
-            n = sum(len(sl.log_records) for sl in rl.scope_logs)
-            if n:
-                rejected += n
-                reasons.add(f"resource source type is not '{allowed_label}'")
-            del req.resource_logs[r]
-            continue
-        for sl in rl.scope_logs:
-            bad = [
-                i
-                for i, rec in enumerate(sl.log_records)
-                if len(rec.trace_id) not in (0, 16) or len(rec.span_id) not in (0, 8)
-            ]
-            for i in reversed(bad):
-                del sl.log_records[i]
-            if bad:
-                rejected += len(bad)
-                reasons.add("log record with a traceId other than 16 bytes or a spanId other than 8")
-            accepted += len(sl.log_records)
-    return accepted, rejected, reasons
+    return drop_unadmitted(
+        req.resource_logs,
+        "scope_logs",
+        "log_records",
+        allowed_label,
+        _ids_ok,
+        "log record with a traceId other than 16 bytes or a spanId other than 8",
+    )
+
+
+def _ids_ok(rec: LogRecord) -> bool:
+    return len(rec.trace_id) in (0, 16) and len(rec.span_id) in (0, 8)
 
 
 # -- records and events -----------------------------------------------------------------------------------

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
+from governance_pipeline.otlp.admission import drop_unadmitted
 from governance_pipeline.otlp.json_decode import decode_body, request_from_json
-from governance_pipeline.otlp.spans import resource_source_type
 
 JSON = "application/json"
 PROTOBUF = "application/x-protobuf"
@@ -48,25 +49,11 @@ def admit(
     ``body``, when given, is the protobuf encoding of ``req``: landed as it is if every span is accepted.
     ``undecodable``: reasons of spans the decoder already left out, counted as rejected.
     """
-    accepted, rejected = 0, len(undecodable or ())
-    reasons = set((undecodable or [])[:3])
-    for r in range(len(req.resource_spans) - 1, -1, -1):
-        rs = req.resource_spans[r]
-        if allowed_label is not None and resource_source_type(rs.resource.attributes) != allowed_label:
-            n = sum(len(ss.spans) for ss in rs.scope_spans)
-            if n:
-                rejected += n
-                reasons.add(f"resource source type is not '{allowed_label}'")
-            del req.resource_spans[r]
-            continue
-        for ss in rs.scope_spans:
-            bad = [i for i, s in enumerate(ss.spans) if len(s.span_id) != 8]
-            for i in reversed(bad):
-                del ss.spans[i]
-            if bad:
-                rejected += len(bad)
-                reasons.add("span without a valid 8-byte spanId")
-            accepted += len(ss.spans)
+    accepted, rejected, reasons = drop_unadmitted(
+        req.resource_spans, "scope_spans", "spans", allowed_label, _span_ok, "span without a valid 8-byte spanId"
+    )
+    rejected += len(undecodable or ())
+    reasons.update((undecodable or [])[:3])
     if not accepted:
         payload = None
     elif rejected or body is None:  # (a body with undecodable spans is JSON: body is None)
@@ -74,3 +61,7 @@ def admit(
     else:
         payload = body
     return Admission(payload, accepted, rejected, "; ".join(sorted(reasons)))
+
+
+def _span_ok(span: Any) -> bool:
+    return len(span.span_id) == 8
