@@ -12,7 +12,7 @@ splits a file back into one request per signal without decoding any record.
 from __future__ import annotations
 
 from governance_pipeline.otlp.json_decode import OtlpDecodeError
-from governance_pipeline.otlp.wire import encode_varint, read_varint
+from governance_pipeline.otlp.wire import encode_varint, fields
 
 TRACES, LOGS, METRICS = 1, 2, 3
 SIGNALS = {"traces": TRACES, "logs": LOGS, "metrics": METRICS}
@@ -24,27 +24,7 @@ class EnvelopeError(OtlpDecodeError):
 
 def _entries(data: bytes) -> list[tuple[int, int, int, int]]:
     """(field number, wire type, start of the value, end of the value) of each top-level field."""
-    view = memoryview(data)
-    out = []
-    pos = 0
-    while pos < len(view):
-        key, pos = read_varint(view, pos, EnvelopeError)
-        wire_type = key & 7
-        if wire_type == 2:
-            size, pos = read_varint(view, pos, EnvelopeError)
-        elif wire_type == 0:
-            start = pos
-            _, pos = read_varint(view, pos, EnvelopeError)
-            size, pos = pos - start, start
-        elif wire_type in (1, 5):
-            size = 8 if wire_type == 1 else 4
-        else:
-            raise EnvelopeError(f"top-level field {key >> 3} has wire type {wire_type}")
-        if pos + size > len(view):
-            raise EnvelopeError("truncated field")
-        out.append((key >> 3, wire_type, pos, pos + size))
-        pos += size
-    return out
+    return list(fields(memoryview(data), EnvelopeError))
 
 
 def wrap(request: bytes, field: int) -> bytes:

@@ -16,7 +16,7 @@ from opentelemetry.proto.common.v1.common_pb2 import InstrumentationScope
 from opentelemetry.proto.resource.v1.resource_pb2 import Resource
 from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, ScopeSpans, Span
 
-from governance_pipeline.otlp.wire import read_varint
+from governance_pipeline.otlp.wire import fields
 
 # field numbers (opentelemetry/proto/trace/v1/trace.proto, collector/trace/v1/trace_service.proto)
 _REQ_RESOURCE_SPANS = 1
@@ -78,23 +78,6 @@ def _scope_spans(data: bytes, bad: list[tuple[str | None, str]]) -> ScopeSpans:
 
 def _fields(buf: bytes) -> Iterator[tuple[int, bytes]]:
     """``(field number, bytes)`` of each length-delimited field of one message; other fields are skipped."""
-    pos = 0
-    while pos < len(buf):
-        key, pos = read_varint(buf, pos, DecodeError)
-        wire = key & 7
-        if wire == 0:
-            _, pos = read_varint(buf, pos, DecodeError)
-        elif wire == 1:
-            pos += 8
-        elif wire == 5:
-            pos += 4
-        elif wire == 2:
-            size, pos = read_varint(buf, pos, DecodeError)
-            if pos + size > len(buf):
-                raise DecodeError("truncated length-delimited field")
-            yield key >> 3, buf[pos : pos + size]
-            pos += size
-        else:
-            raise DecodeError(f"unsupported wire type {wire}")
-    if pos != len(buf):
-        raise DecodeError("truncated field")
+    for field, wire_type, start, end in fields(buf, DecodeError):
+        if wire_type == 2:
+            yield field, buf[start:end]
