@@ -264,22 +264,32 @@ def request_from_json(doc: Any, rejected: list[str] | None = None) -> ExportTrac
     return req
 
 
+def parse_protobuf(body: bytes, message: type[Any]) -> Any:
+    """``body`` as a ``message``; ``OtlpDecodeError`` when it is not one."""
+    req = message()
+    try:
+        req.ParseFromString(body)
+    except DecodeError as exc:
+        raise OtlpDecodeError(f"not a protobuf {message.__name__}: {exc}") from None
+    return req
+
+
+def load_json(body: bytes) -> Any:
+    """A JSON body parsed (an empty body as an empty object: an empty request); ``OtlpDecodeError`` when it is not
+    JSON."""
+    if not body.strip():
+        return {}
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise OtlpDecodeError(f"not valid JSON: {exc}") from None
+
+
 def decode_body(
     body: bytes, json: bool, message: type[Any], from_json: Callable[..., Any], rejected: list[str] | None
 ) -> Any:
     """One OTLP request body (protobuf, or JSON through ``from_json(doc, rejected)``); ``OtlpDecodeError`` when it
-    is not one. An empty JSON body is an empty request."""
+    is not one."""
     if not json:
-        req = message()
-        try:
-            req.ParseFromString(body)
-        except DecodeError as exc:
-            raise OtlpDecodeError(f"not a protobuf {message.__name__}: {exc}") from None
-        return req
-    if not body.strip():
-        return message()
-    try:
-        doc = orjson.loads(body)
-    except orjson.JSONDecodeError as exc:
-        raise OtlpDecodeError(f"not valid JSON: {exc}") from None
-    return from_json(doc, rejected)
+        return parse_protobuf(body, message)
+    return from_json(load_json(body), rejected)

@@ -11,11 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
-from google.protobuf.message import DecodeError
 from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import ExportMetricsServiceRequest
 
-from governance_pipeline.otlp.json_decode import OtlpDecodeError, _get, _list, _obj
+from governance_pipeline.otlp.json_decode import OtlpDecodeError, _get, _list, _obj, load_json, parse_protobuf
 
 _KINDS = (
     ("gauge", "gauge"),
@@ -28,27 +26,17 @@ _KINDS = (
 
 def count_points(body: bytes, json: bool) -> int:
     """The number of data points in a metrics request; raises ``OtlpDecodeError`` when it is not one."""
-    if not json:
-        req = ExportMetricsServiceRequest()
-        try:
-            req.ParseFromString(body)
-        except DecodeError as exc:
-            raise OtlpDecodeError(f"not a protobuf ExportMetricsServiceRequest: {exc}") from None
-        n = 0
-        for rm in req.resource_metrics:
-            for sm in rm.scope_metrics:
-                for m in sm.metrics:
-                    kind = m.WhichOneof("data")
-                    if kind is not None:
-                        n += len(getattr(m, kind).data_points)
-        return n
-    if not body.strip():
-        return 0
-    try:
-        doc = orjson.loads(body)
-    except orjson.JSONDecodeError as exc:
-        raise OtlpDecodeError(f"not valid JSON: {exc}") from None
-    return _count_json(doc)
+    if json:
+        return _count_json(load_json(body))
+    req = parse_protobuf(body, ExportMetricsServiceRequest)
+    n = 0
+    for rm in req.resource_metrics:
+        for sm in rm.scope_metrics:
+            for m in sm.metrics:
+                kind = m.WhichOneof("data")
+                if kind is not None:
+                    n += len(getattr(m, kind).data_points)
+    return n
 
 
 def _count_json(doc: Any) -> int:

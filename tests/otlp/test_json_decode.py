@@ -76,3 +76,26 @@ def test_unknown_keys_are_ignored_and_a_missing_envelope_is_an_empty_request():
     assert len(request_from_json({"somethingElse": 1}).resource_spans) == 0
     doc = _one_span(spanId="0102030405060708", futureField={"x": 1})
     assert len(request_from_json(doc).resource_spans[0].scope_spans[0].spans) == 1
+
+
+@pytest.mark.parametrize("body", [b"null", b"[]", b'"x"', b"0"])
+def test_a_json_body_that_is_not_an_object_is_refused_for_every_signal(body):
+    from governance_pipeline.otlp.logs import decode_logs
+    from governance_pipeline.otlp.metrics import count_points
+    from governance_pipeline.receiver.decode import decode
+
+    for read in (lambda: decode(body, "application/json"), lambda: decode_logs(body, True)):
+        with pytest.raises(OtlpDecodeError, match="expected a JSON object"):
+            read()
+    with pytest.raises(OtlpDecodeError, match="expected a JSON object"):
+        count_points(body, True)
+
+
+def test_an_empty_json_body_is_an_empty_request_for_every_signal():
+    from governance_pipeline.otlp.logs import decode_logs
+    from governance_pipeline.otlp.metrics import count_points
+    from governance_pipeline.receiver.decode import decode
+
+    assert decode(b" \n", "application/json") == ExportTraceServiceRequest()
+    assert len(decode_logs(b"", True).resource_logs) == 0
+    assert count_points(b"", True) == 0
