@@ -10,6 +10,7 @@ from functools import lru_cache
 from typing import Any
 
 import orjson
+import pyarrow as pa
 
 from governance_pipeline.mapping.records import RecordMapper
 from governance_pipeline.pull_types import Batch, Window
@@ -79,9 +80,10 @@ class _Pending:
     def batch(self, mapper: RecordMapper, window: Window | None) -> Batch:
         if self.lines:
             # events that arrived as compact JSON lines: one NDJSON block, the same call as S3 drops
-            (mapped,) = mapper.map_lines(b"\n".join([*self.lines, b""]), batch_rows=len(self.lines))
-            table = mapped.table
-            rejects = [(r.line - 1, r.reason, r.raw) for r in mapped.rejects]
+            # (a reject's line counts from the block's first line, whichever part of the block it came in)
+            parts = list(mapper.map_lines(b"\n".join([*self.lines, b""]), batch_rows=len(self.lines)))
+            table = pa.concat_tables([p.table for p in parts]) if parts else mapper.map_records([], [])[0]
+            rejects = [(r.line - 1, r.reason, r.raw) for p in parts for r in p.rejects]
         else:
             table, found = mapper.map_records(self.records, self.raws)
             rejects = [(i, reason, self.raws[i]) for i, reason in found]
