@@ -80,6 +80,7 @@ class CopilotStudioAdapter(ReferenceAdapter[CopilotStudioConfig]):
     type_name = "copilot_studio"
     Config = CopilotStudioConfig
     credential_keys = ("tenantId", "clientId", "clientSecret")
+    _oldest: datetime | None = None  # the retention edge of this run's listing, once it has started
 
     def _range(self, cursor: str | None, window: Window | None, now: datetime) -> tuple[datetime, datetime]:
         oldest = self._oldest = now - RETENTION
@@ -110,8 +111,9 @@ class CopilotStudioAdapter(ReferenceAdapter[CopilotStudioConfig]):
         return datetime.strptime(cursor, _FMT).replace(tzinfo=UTC) - LOOKBACK
 
     def readable_from(self, started_at: datetime) -> datetime | None:
-        """The API keeps content 7 days: nothing older than the retention edge of the listing could be read."""
-        return getattr(self, "_oldest", None) or datetime.now(UTC) - RETENTION
+        """The API keeps content 7 days: nothing older than the retention edge of the listing could be read (a run
+        that never listed: the edge now, later than any it could have had)."""
+        return self._oldest or datetime.now(UTC) - RETENTION
 
     def stream(self, cursor: str | None, window: Window | None) -> Iterator[Batch]:
         config: CopilotStudioConfig = self.config
