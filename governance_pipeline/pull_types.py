@@ -71,6 +71,18 @@ class SensorPoll:
     skip_reason: str | None = None
 
 
+@dataclass(frozen=True)
+class Backlog:
+    """Push sources: what was acknowledged to senders and no pull has moved into the lake yet."""
+
+    files: int
+    oldest_at: datetime | None  # when the oldest of them was received (the receiver's clock)
+
+    def waiting(self, now: datetime) -> timedelta:
+        """How long the oldest of them has waited (zero when nothing waits)."""
+        return max(now - self.oldest_at, timedelta(0)) if self.oldest_at is not None else timedelta(0)
+
+
 @dataclass
 class Runtime:
     """What an adapter may use at run time; credentials are resolved on each call."""

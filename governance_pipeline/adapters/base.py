@@ -16,7 +16,7 @@ from pydantic import BaseModel
 
 from governance_pipeline.config.models import DEFAULT_MAX_LAG_MINUTES
 from governance_pipeline.mapping.event_mapping import build_table
-from governance_pipeline.pull_types import Batch, PullResult, Runtime, SensorPoll, Window
+from governance_pipeline.pull_types import Backlog, Batch, PullResult, Runtime, SensorPoll, Window
 
 if TYPE_CHECKING:
     from governance_pipeline.config.models import Source, SourceEntry
@@ -32,6 +32,7 @@ class Adapter(Generic[ConfigT]):
     Config: ClassVar[type[BaseModel]]
     trigger: ClassVar[Literal["schedule", "sensor", "none"]] = "schedule"
     upsert: ClassVar[bool] = False
+    accepts_otlp: ClassVar[bool] = False  # a push source the OTLP receiver serves (it has a landing area)
     # a source is stale (red in the UI, fresh=false in `govpipe sources list`) after this long without new data,
     # unless its `freshness` key says otherwise
     default_max_lag_minutes: ClassVar[int] = DEFAULT_MAX_LAG_MINUTES
@@ -83,6 +84,11 @@ class Adapter(Generic[ConfigT]):
     def prune_consumed(cls, lake_root: str, source_id: str, older_than: datetime, cursor: str | None) -> int:
         """Push sources: delete received data that ``cursor`` consumed and that is older than ``older_than``."""
         return 0
+
+    @classmethod
+    def landing_backlog(cls, lake_root: str, source_id: str, cursor: str | None) -> Backlog | None:
+        """Push sources: what was received and ``cursor`` has not consumed yet. None: not a push source."""
+        return None
 
     def complete_before(self, cursor: str | None, started_at: datetime) -> datetime | None:
         """The source's watermark after an incremental pull that began at ``started_at`` and ended at ``cursor``:

@@ -28,9 +28,10 @@ from governance_pipeline.otlp.landed import read_request
 from governance_pipeline.otlp.logs import iter_logs, normalize_logs
 from governance_pipeline.otlp.normalize import normalize
 from governance_pipeline.otlp.spans import SpanRecord, iter_spans
+from governance_pipeline.pull_types import Backlog
 from governance_pipeline.read_ahead import ordered_map
 from governance_pipeline.receiver import landing
-from governance_pipeline.receiver.cursor import LandingCursor, prune_landing
+from governance_pipeline.receiver.cursor import LandingCursor, backlog, prune_landing
 
 MAX_FILES_PER_RUN = 5_000
 BATCH_SPANS = 50_000
@@ -66,6 +67,10 @@ class OtelGenericAdapter(Adapter):
     @classmethod
     def prune_consumed(cls, lake_root: str, source_id: str, older_than: datetime, cursor: str | None) -> int:
         return prune_landing(lake_root, source_id, older_than, cursor)
+
+    @classmethod
+    def landing_backlog(cls, lake_root: str, source_id: str, cursor: str | None) -> Backlog:
+        return backlog(LakeStore(lake_root), source_id, cursor)
 
     def _store(self) -> LakeStore:
         return LakeStore(self.runtime.lake_root)

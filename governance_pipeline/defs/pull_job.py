@@ -1,5 +1,7 @@
 """The incremental pull job ``pull_<id>``: what schedules, sensors and ``govpipe pull`` run."""
 
+from datetime import UTC, datetime
+
 import dagster as dg
 from governance_pipeline.config.credentials import redact
 from governance_pipeline.config.models import Source, SourcesFile
@@ -7,6 +9,7 @@ from governance_pipeline.defs import state
 from governance_pipeline.defs.completeness import pull_materializations
 from governance_pipeline.defs.dead_runs import heal_dead_runs, worker_heartbeat
 from governance_pipeline.defs.failures import fail_fast_on_permanent_errors
+from governance_pipeline.defs.landing_backlog import backlog_evaluation, backlog_metadata
 from governance_pipeline.defs.metadata import outcome_metadata
 from governance_pipeline.defs.partitions import daily_partitions
 from governance_pipeline.defs.resources import LakeResource, default_resources
@@ -65,6 +68,11 @@ def build_pull_job(
         metadata = outcome_metadata(outcome)
         # the days written, and every day the source's watermark has completed (rows=0 on a quiet day)
         yield from pull_materializations(context.instance, source, partitions, outcome, runtime.lake_root)
+        backlog = source.adapter_cls.landing_backlog(runtime.lake_root, source.id, outcome.cursor)
+        if backlog is not None:  # a push source: what still waits in its landing area after this pull
+            now = datetime.now(UTC)
+            metadata.update(backlog_metadata(backlog, now))
+            yield backlog_evaluation(source, backlog, now)
         summary = {"events": outcome.events, "new": outcome.new, "errors": outcome.errors, "cursor": outcome.cursor}
         yield dg.Output(summary, metadata=metadata)
 

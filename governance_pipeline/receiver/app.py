@@ -41,7 +41,7 @@ class Route:
 def routes_from(sources: SourcesFile) -> dict[str, Route]:
     out = {}
     for s in sources.sources:
-        otlp = bool(getattr(s.adapter_cls, "accepts_otlp", False))
+        otlp = s.adapter_cls.accepts_otlp
         cfg = s.config
         out[s.id] = Route(
             s.id,

@@ -23,7 +23,8 @@ from datetime import datetime, timedelta
 import orjson
 
 from governance_pipeline.lake.store import LakeStore
-from governance_pipeline.receiver.landing import landed_at, source_dir, time_key
+from governance_pipeline.pull_types import Backlog
+from governance_pipeline.receiver.landing import landed_at, list_landed, source_dir, time_key
 
 SETTLE = timedelta(minutes=10)  # the longest a landing write (name chosen .. file listed) may take
 MAX_CLOCK_SKEW = timedelta(hours=1)  # the largest difference between two receivers' clocks that loses nothing
@@ -92,6 +93,13 @@ class LandingCursor:
         if before is not None:
             writers = {w: v for w, v in writers.items() if v[1] >= before}
         return LandingCursor(before, writers)
+
+
+def backlog(store: LakeStore, source_id: str, cursor: str | None) -> Backlog:
+    """The landed files of ``source_id`` that ``cursor`` has not consumed, and when the oldest of them landed."""
+    state = LandingCursor.parse(cursor)
+    pending = state.pending(list_landed(store, source_id, since=state.before))
+    return Backlog(len(pending), landed_at(min(pending)) if pending else None)  # names begin with the landing time
 
 
 def prune_landing(lake_root: str, source_id: str, older_than: datetime, cursor: str | None) -> int:
