@@ -24,3 +24,15 @@ def duckdb_path() -> Path:
 
 def reports_dir() -> Path:
     return Path(os.environ.get("GOVERNANCE_REPORTS", "data/reports")).resolve()
+
+
+def pull_workers() -> int:
+    """Processes that decode landing files in a pull: ``GOVERNANCE_PULL_WORKERS``, default one per core (at most
+    4); 1 decodes in the pull's own process."""
+    configured = os.environ.get("GOVERNANCE_PULL_WORKERS", "").strip()
+    if configured:
+        try:
+            return max(1, int(configured))
+        except ValueError:
+            raise ValueError(f"GOVERNANCE_PULL_WORKERS must be a whole number, got {configured!r}") from None
+    return max(1, min(4, os.cpu_count() or 1))

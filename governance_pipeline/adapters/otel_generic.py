@@ -13,9 +13,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from datetime import datetime, timedelta
+from functools import partial
 
 import orjson
-import pyarrow as pa
 from google.protobuf.message import DecodeError
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
 from pydantic import field_validator
@@ -25,17 +25,23 @@ from governance_pipeline.config.models import StrictModel
 from governance_pipeline.lake.store import LakeStore
 from governance_pipeline.otlp import envelope
 from governance_pipeline.otlp.landed import read_request
-from governance_pipeline.otlp.logs import iter_logs, normalize_logs
+from governance_pipeline.otlp.logs import LogRow, iter_logs, normalize_logs
 from governance_pipeline.otlp.normalize import normalize
 from governance_pipeline.otlp.spans import SpanRecord, iter_spans
+from governance_pipeline.process_map import process_map
 from governance_pipeline.pull_types import Backlog
 from governance_pipeline.read_ahead import ordered_map
 from governance_pipeline.receiver import landing
 from governance_pipeline.receiver.cursor import LandingCursor, backlog, prune_landing
+from governance_pipeline.settings import pull_workers
 
 MAX_FILES_PER_RUN = 5_000
 BATCH_SPANS = 50_000
 READ_THREADS = 4  # landing files fetched ahead of decoding: on an S3 lake each read is a GET
+# a pull with at least this many landing files decodes them in worker processes (``pull_workers``), this many
+# files per task; fewer are not worth starting the workers (about a second each)
+PARALLEL_MIN_FILES = 200
+FILES_PER_TASK = 32
 # A span is exported when it ends (batched by the SDK, retried): it lands this long after it starts at most,
 # for the days to count as complete. Longer-running spans that land later still land, in a day already recorded.
 SPAN_LATENESS = timedelta(minutes=15)
@@ -87,51 +93,18 @@ class OtelGenericAdapter(Adapter):
         state = LandingCursor() if window is not None else LandingCursor.parse(cursor)
         pending = state.pending(landing.list_landed(store, self.source.id, since=state.before))
         todo = pending[:MAX_FILES_PER_RUN] if window is None else pending
-        spans: list[SpanRecord] = []
-        files: list[str] = []  # the landing file of each span
-        logs: list = []
-        log_files: list[str] = []
-
-        def read(name: str) -> tuple[str, dict[int, bytes]]:
-            return name, envelope.split(store.read_bytes(landing.file_path(self.source.id, name)))
-
-        for name, parts in ordered_map(read, iter(todo), workers=READ_THREADS, ahead=READ_THREADS):
-            if envelope.TRACES in parts:
-                try:
-                    req, unreadable = read_request(parts[envelope.TRACES])
-                except DecodeError as exc:  # not even its outer structure: the file's spans are quarantined
-                    yield _unreadable(name, [(None, f"landed file could not be decoded: {exc}")])
-                    req, unreadable = None, []
-                if unreadable:
-                    yield _unreadable(name, unreadable)
-                for span in iter_spans(req) if req is not None else ():
-                    spans.append(span)
-                    files.append(name)
-                    if len(spans) >= BATCH_SPANS:  # bounded memory, even for one large group-committed file
-                        yield _batch(spans, files)
-                        spans, files = [], []
-            if envelope.LOGS in parts:
-                try:
-                    log_req = ExportLogsServiceRequest.FromString(parts[envelope.LOGS])
-                except DecodeError as exc:
-                    yield _unreadable(name, [(None, f"landed log records could not be decoded: {exc}")])
-                    continue
-                for row in iter_logs(log_req):
-                    logs.append(row)
-                    log_files.append(name)
-                    if len(logs) >= BATCH_SPANS:
-                        yield _log_batch(logs, log_files)
-                        logs, log_files = [], []
+        workers = pull_workers()
+        if workers > 1 and len(todo) >= PARALLEL_MIN_FILES:
+            chunks = [todo[i : i + FILES_PER_TASK] for i in range(0, len(todo), FILES_PER_TASK)]
+            task = partial(decode_chunk, self.runtime.lake_root, self.source.id)
+            self.log.info("decoding %d landing files in %d worker processes", len(todo), workers)
+            for batches in process_map(task, chunks, workers, log=self.log):
+                yield from batches
+        else:
+            yield from decode_landed(store, self.source.id, todo)
         # run_pull commits the cursor only after the whole run is durable: one cursor, on the last batch
         next_cursor = None if window is not None else state.advance(todo, pending).dump()
-        last = _batch(spans, files, next_cursor)
-        if logs:
-            logged = _log_batch(logs, log_files)
-            last.table = pa.concat_tables([last.table, logged.table], promote_options="default")
-            last.raw_count = (last.raw_count or 0) + (logged.raw_count or 0)
-            last.errors += logged.errors
-            last.quarantine.extend(logged.quarantine)
-        yield last
+        yield Batch(normalize([]), raw_count=0, cursor=next_cursor)
 
     def sensor_poll(self, cursor: str | None) -> SensorPoll:
         state = LandingCursor.parse(cursor)
@@ -143,7 +116,61 @@ class OtelGenericAdapter(Adapter):
         return SensorPoll([f"{len(batch)}:{max(batch)}"], state.advance(batch, pending).dump())
 
 
-def _batch(spans: list[SpanRecord], files: list[str], cursor: str | None = None) -> Batch:
+def decode_chunk(lake_root: str, source_id: str, names: list[str]) -> list[Batch]:
+    """``decode_landed`` of some landing files, as one list (what a worker process hands back)."""
+    return list(decode_landed(LakeStore(lake_root), source_id, names))
+
+
+def decode_landed(store: LakeStore, source_id: str, names: list[str]) -> Iterator[Batch]:
+    """The spans and log records of the landing files ``names``, read in that order, normalized in batches of
+    at most ``BATCH_SPANS``; what cannot be read or normalized is quarantined with its file and reason."""
+    spans: list[SpanRecord] = []
+    files: list[str] = []  # the landing file of each span
+    logs: list[LogRow] = []
+    log_files: list[str] = []
+
+    def read(name: str) -> tuple[str, bytes]:
+        return name, store.read_bytes(landing.file_path(source_id, name))
+
+    for name, data in ordered_map(read, iter(names), workers=READ_THREADS, ahead=READ_THREADS):
+        try:
+            parts = envelope.split(data)
+        except envelope.EnvelopeError as exc:  # damaged or foreign: quarantined, and the pull goes on past it
+            yield _unreadable(name, [(None, f"landed file is not an OTLP landing envelope: {exc}")])
+            continue
+        if envelope.TRACES in parts:
+            try:
+                req, unreadable = read_request(parts[envelope.TRACES])
+            except DecodeError as exc:  # not even its outer structure: the file's spans are quarantined
+                yield _unreadable(name, [(None, f"landed file could not be decoded: {exc}")])
+                req, unreadable = None, []
+            if unreadable:
+                yield _unreadable(name, unreadable)
+            for span in iter_spans(req) if req is not None else ():
+                spans.append(span)
+                files.append(name)
+                if len(spans) >= BATCH_SPANS:  # bounded memory, even for one large group-committed file
+                    yield _batch(spans, files)
+                    spans, files = [], []
+        if envelope.LOGS in parts:
+            try:
+                log_req = ExportLogsServiceRequest.FromString(parts[envelope.LOGS])
+            except DecodeError as exc:
+                yield _unreadable(name, [(None, f"landed log records could not be decoded: {exc}")])
+                continue
+            for row in iter_logs(log_req):
+                logs.append(row)
+                log_files.append(name)
+                if len(logs) >= BATCH_SPANS:
+                    yield _log_batch(logs, log_files)
+                    logs, log_files = [], []
+    if spans:
+        yield _batch(spans, files)
+    if logs:
+        yield _log_batch(logs, log_files)
+
+
+def _batch(spans: list[SpanRecord], files: list[str]) -> Batch:
     """Normalized spans; a poisoned one (``normalize``) is quarantined with its landing file and reason."""
     rejects: list[tuple[int, str]] = []
     table = normalize(spans, rejects)
@@ -157,10 +184,10 @@ def _batch(spans: list[SpanRecord], files: list[str], cursor: str | None = None)
         }
         for i, reason in rejects
     ]
-    return Batch(table, raw_count=len(spans), errors=len(bad), quarantine=bad, cursor=cursor)
+    return Batch(table, raw_count=len(spans), errors=len(bad), quarantine=bad)
 
 
-def _log_batch(logs: list, files: list[str]) -> Batch:
+def _log_batch(logs: list[LogRow], files: list[str]) -> Batch:
     """Normalized log records; a poisoned one is quarantined with its landing file and reason, as spans are."""
     rejects: list[tuple[int, str]] = []
     table = normalize_logs(logs, rejects)
