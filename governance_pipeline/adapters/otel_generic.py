@@ -6,6 +6,9 @@ normalizes them (``otlp.normalize`` for spans, ``otlp.logs`` for log records). T
 (``receiver.cursor.LandingCursor``) names what was consumed; the lake writer dedups on the span id (or the
 log record's derived id) anyway, so a file read twice never yields a row twice. A backfill re-reads every
 landed file and keeps its window.
+
+A run with many landing files decodes them in worker processes (``process_map``), which hand normalized
+Arrow batches, with their files' quarantined records, back in order to the run's one writer.
 """
 
 from __future__ import annotations
