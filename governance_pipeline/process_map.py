@@ -5,13 +5,17 @@ worker is a fresh interpreter (``spawn``, so nothing of the parent's threads or 
 arrive in the items' order and at most ``ahead`` are computed and held beyond the one being consumed, so
 memory stays bounded. An exception raised by ``fn`` reaches the consumer as it would in-process. A worker
 that dies (killed, out of memory) breaks the pool: the item it held and every later one are then computed
-in this process, with a warning, so the caller's results are the same either way.
+in this process, with a warning, so the caller's results are the same either way. Workers exit on their own
+when the process that started them dies.
 """
 
 from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
+import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -23,6 +27,7 @@ R = TypeVar("R")
 
 _LOG = logging.getLogger(__name__)
 START_METHOD = "spawn"
+PARENT_CHECK_SECONDS = 0.5
 
 
 def process_map(
@@ -32,7 +37,12 @@ def process_map(
     pickle: a module-level function and plain data). ``log`` (a ``logging.Logger`` or Dagster's ``context.log``)
     gets the warning when a worker dies."""
     ahead = workers + 1 if ahead is None else ahead
-    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(START_METHOD))
+    pool = ProcessPoolExecutor(
+        workers,
+        mp_context=multiprocessing.get_context(START_METHOD),
+        initializer=_exit_with_parent,
+        initargs=(os.getpid(),),
+    )
     pending: deque[tuple[T, Future]] = deque()
     queue = iter(items)
     broken = False
@@ -55,6 +65,18 @@ def process_map(
             yield fn(item)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _exit_with_parent(parent: int) -> None:
+    """In each worker: exit as soon as the process that started it is gone. A killed run (SIGKILL, out of
+    memory) cannot shut its pool down, and a worker waiting for its next task would otherwise wait for ever."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_CHECK_SECONDS)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
 def _result(fn: Callable[[T], R], item: T, future: Future, log: Any) -> tuple[R, bool]:
