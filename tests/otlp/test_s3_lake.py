@@ -46,3 +46,20 @@ def test_receiver_lands_on_s3_and_the_pull_reads_it_back(s3, sources_file):
     assert rows == 4
     tail = newest_events(lake, "agents", 2)  # govpipe ingest tail reads an S3 lake too
     assert [r["source_event_id"] for r in tail] == ["83e290234994b8ab", "979b3b236720058d"]
+
+
+def test_worker_processes_read_the_landing_area_on_s3(s3, sources_file, monkeypatch, caplog):
+    """The pull's worker processes reach the S3 lake through the same ``AWS_*`` environment as the run."""
+    from governance_pipeline.adapters import otel_generic
+    from tests.otlp.test_parallel_pull import _land
+
+    caplog.set_level("INFO", logger="governance_pipeline")
+    lake = "s3://lake/gov"
+    _land(lake)
+    monkeypatch.setattr(otel_generic, "PARALLEL_MIN_FILES", 1)
+    monkeypatch.setattr(otel_generic, "FILES_PER_TASK", 2)
+    monkeypatch.setenv("GOVERNANCE_PULL_WORKERS", "2")
+    source = load_sources(sources_file).source("agents")
+    outcome = run_pull(source, Runtime(credentials=lambda ref: {}, lake_root=lake), None)
+    assert (outcome.new, outcome.errors) == (8 * 5 - 1 + 5 * 3, 2)  # as on a local lake (test_parallel_pull.py)
+    assert "worker processes" in caplog.text and "died" not in caplog.text  # decoded by the workers themselves
