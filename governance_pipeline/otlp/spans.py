@@ -50,7 +50,7 @@ def resource_source_type(resource_attrs: Any) -> str | None:
     return None
 
 
-@dataclass
+@dataclass(slots=True)
 class SpanRecord:
     """One span with its resource and scope, attributes already merged (span wins over resource)."""
 
@@ -94,8 +94,11 @@ def iter_spans(req: ExportTraceServiceRequest) -> Iterator[SpanRecord]:
     for rs in req.resource_spans:
         res = attributes(rs.resource.attributes)
         for ss in rs.scope_spans:
+            scope_name, scope_version = ss.scope.name, ss.scope.version
             for s in ss.spans:
                 own = attributes(s.attributes)
+                status = s.status
+                events, links = s.events, s.links
                 yield SpanRecord(
                     trace_id=s.trace_id.hex(),
                     span_id=s.span_id.hex(),
@@ -104,23 +107,27 @@ def iter_spans(req: ExportTraceServiceRequest) -> Iterator[SpanRecord]:
                     kind=s.kind,
                     start_ns=s.start_time_unix_nano,
                     end_ns=s.end_time_unix_nano,
-                    status_code=s.status.code,
-                    status_message=s.status.message,
+                    status_code=status.code,
+                    status_message=status.message,
                     attrs={**res, **own} if res else own,
                     span_attrs=own,
                     resource_attrs=res,
-                    scope_name=ss.scope.name,
-                    scope_version=ss.scope.version,
+                    scope_name=scope_name,
+                    scope_version=scope_version,
                     events=[
                         {"name": e.name, "timeUnixNano": str(e.time_unix_nano), "attributes": attributes(e.attributes)}
-                        for e in s.events
-                    ],
+                        for e in events
+                    ]
+                    if events
+                    else [],
                     links=[
                         {
                             "traceId": ln.trace_id.hex(),
                             "spanId": ln.span_id.hex(),
                             "attributes": attributes(ln.attributes),
                         }
-                        for ln in s.links
-                    ],
+                        for ln in links
+                    ]
+                    if links
+                    else [],
                 )
