@@ -3,10 +3,10 @@
 For CPU-bound work that Python threads cannot share out (decoding and normalizing OTLP landing files): each
 worker is a fresh interpreter (``spawn``, so nothing of the parent's threads or locks is inherited). Results
 arrive in the items' order and at most ``ahead`` are computed and held beyond the one being consumed, so
-memory stays bounded. An exception raised by ``fn`` reaches the consumer as it would in-process. A worker
-that dies (killed, out of memory) breaks the pool: the item it held and every later one are then computed
-in this process, with a warning, so the caller's results are the same either way. Workers exit on their own
-when the process that started them dies.
+memory stays bounded. An exception raised by ``fn`` reaches the consumer as it would in-process. When the pool
+fails (a worker killed or out of memory, or no worker can be started), the item being waited for and every
+later one are computed in this process, with a warning, so the caller's results are the same either way.
+Workers exit on their own when the process that started them dies.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ def process_map(
 ) -> Iterator[R]:
     """``fn(item)`` for each of ``items``, in order, computed by ``workers`` processes (``fn`` and the items must
     pickle: a module-level function and plain data). ``log`` (a ``logging.Logger`` or Dagster's ``context.log``)
-    gets the warning when a worker dies."""
+    gets the warning when the workers cannot start or one dies."""
     ahead = workers + 1 if ahead is None else ahead
     pool = ProcessPoolExecutor(
         workers,
@@ -43,28 +43,33 @@ def process_map(
         initializer=_exit_with_parent,
         initargs=(os.getpid(),),
     )
-    pending: deque[tuple[T, Future]] = deque()
-    queue = iter(items)
-    broken = False
+    pending: deque[Future] = deque()
+    submitted = 0
+    in_process = False  # the pool failed: every item not yet yielded is computed here, in order
     try:
-        for item in queue:
-            pending.append((item, pool.submit(fn, item)))
-            if len(pending) > ahead:
-                result, broken = _result(fn, *pending.popleft(), log)
-                yield result
-                if broken:
-                    break
-        while pending:
-            item, future = pending.popleft()
-            if broken:
-                yield fn(item)
+        for done in range(len(items)):
+            while not in_process and submitted < len(items) and len(pending) <= ahead:
+                try:
+                    pending.append(pool.submit(fn, items[submitted]))
+                    submitted += 1
+                except (OSError, BrokenProcessPool) as exc:  # a worker could not be started (no memory, no pids)
+                    in_process = _fall_back(log, "the worker processes could not start", exc)
+            if in_process:
+                yield fn(items[done])
                 continue
-            result, broken = _result(fn, item, future, log)
+            try:
+                result = pending.popleft().result()
+            except BrokenProcessPool as exc:  # a worker died: the pool fails every task it holds
+                in_process = _fall_back(log, "a worker process died", exc)
+                result = fn(items[done])
             yield result
-        for item in queue:  # what was never submitted, once the pool broke
-            yield fn(item)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _fall_back(log: Any, what: str, exc: BaseException) -> bool:
+    log.warning("%s (%s); finishing in this process", what, exc)
+    return True
 
 
 def _exit_with_parent(parent: int) -> None:
@@ -77,12 +82,3 @@ def _exit_with_parent(parent: int) -> None:
         os._exit(1)
 
     threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
-
-
-def _result(fn: Callable[[T], R], item: T, future: Future, log: Any) -> tuple[R, bool]:
-    """The future's result, or ``fn(item)`` computed here if the pool broke (then True)."""
-    try:
-        return future.result(), False
-    except BrokenProcessPool as exc:
-        log.warning("a worker process died (%s); finishing in this process", exc)
-        return fn(item), True

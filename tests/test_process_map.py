@@ -77,3 +77,16 @@ def _alive(pid: int) -> bool:
     except FileNotFoundError:
         return False
     return state != "Z"
+
+
+def test_workers_that_cannot_start_leave_the_work_to_this_process(monkeypatch, caplog):
+    from concurrent.futures import ProcessPoolExecutor
+
+    def no_process(self, fn, /, *args, **kwargs):
+        raise OSError(11, "Resource temporarily unavailable")  # what fork/spawn raise when no process can start
+
+    monkeypatch.setattr(ProcessPoolExecutor, "submit", no_process)
+    results = list(process_map(square_and_pid, list(range(5)), workers=2))
+    assert [r for r, _ in results] == [0, 1, 4, 9, 16]
+    assert {pid for _, pid in results} == {os.getpid()}
+    assert "could not start" in caplog.text
