@@ -57,3 +57,16 @@ def receiver(sources_file: Path, lake: str):
 
 def fixture_bytes(name: str) -> bytes:
     return (FIXTURES / name).read_bytes()
+
+
+def recorded(exporter) -> list:
+    """The results of ``exporter.export``, appended as the SDK exports (a stock exporter, its calls recorded)."""
+    results: list = []
+    export = exporter.export
+
+    def recording(*args, **kwargs):
+        results.append(export(*args, **kwargs))
+        return results[-1]
+
+    exporter.export = recording
+    return results

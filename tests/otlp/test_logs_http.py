@@ -23,7 +23,7 @@ from governance_pipeline.ingest import run_pull
 from governance_pipeline.otlp import envelope
 from governance_pipeline.pull_types import Runtime
 from governance_pipeline.sources_file import load_sources
-from tests.otlp.conftest import OTHER_SECRET, SECRET
+from tests.otlp.conftest import OTHER_SECRET, SECRET, recorded
 
 JSON = "application/json"
 PROTOBUF = "application/x-protobuf"
@@ -234,14 +234,7 @@ def test_the_sdk_metric_exporter_succeeds_and_metrics_are_counted_not_landed(rec
     exporter = OTLPMetricExporter(
         endpoint=f"{url}/api/ingest/otel/agents/v1/metrics", headers={"Authorization": f"Bearer {SECRET}"}, timeout=10
     )
-    results: list = []
-    export = exporter.export
-
-    def recording(*args, **kwargs):
-        results.append(export(*args, **kwargs))
-        return results[-1]
-
-    exporter.export = recording
+    results = recorded(exporter)
     reader = PeriodicExportingMetricReader(exporter, export_interval_millis=60_000)
     provider = MeterProvider(resource=Resource.create({"service.name": "claude-code"}), metric_readers=[reader])
     meter = provider.get_meter("com.anthropic.claude_code")

@@ -22,7 +22,7 @@ from governance_pipeline.ingest import run_pull
 from governance_pipeline.pull_types import Runtime
 from governance_pipeline.receiver.server import build_app, free_port, running
 from governance_pipeline.sources_file import load_sources
-from tests.otlp.conftest import SECRET
+from tests.otlp.conftest import SECRET, recorded
 
 
 def _exporters(transport: str):
@@ -41,18 +41,6 @@ def _exporters(transport: str):
     return OTLPSpanExporter(), OTLPLogExporter(), OTLPMetricExporter()  # nothing but the environment
 
 
-def _recorded(exporter) -> list:
-    results: list = []
-    export = exporter.export
-
-    def recording(*args, **kwargs):
-        results.append(export(*args, **kwargs))
-        return results[-1]
-
-    exporter.export = recording
-    return results
-
-
 @pytest.mark.parametrize("transport", ["http", "grpc"])
 def test_an_sdk_configured_only_by_environment_loses_nothing(transport, sources_file, lake, monkeypatch):
     app = build_app(str(sources_file), lake, max_body_bytes=1 << 20)
@@ -67,7 +55,7 @@ def test_an_sdk_configured_only_by_environment_loses_nothing(transport, sources_
                 "OTEL_EXPORTER_OTLP_HEADERS", f"authorization=Bearer%20{SECRET},x-governance-source=agents"
             )
         spans, logs, metrics = _exporters(transport)
-        span_results, log_results, metric_results = _recorded(spans), _recorded(logs), _recorded(metrics)
+        span_results, log_results, metric_results = recorded(spans), recorded(logs), recorded(metrics)
         resource = Resource.create({"service.name": "claude-code", "user.email": "ana@example.com"})
 
         tracer_provider = TracerProvider(resource=resource)
