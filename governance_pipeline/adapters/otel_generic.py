@@ -14,11 +14,14 @@ Arrow batches, with their files' quarantined records, back in order to the run's
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
+from typing import Any
 
 import orjson
+import pyarrow as pa
 from google.protobuf.message import DecodeError
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
 from pydantic import field_validator
@@ -28,9 +31,9 @@ from governance_pipeline.config.models import StrictModel
 from governance_pipeline.lake.store import LakeStore
 from governance_pipeline.otlp import envelope
 from governance_pipeline.otlp.landed import read_request
-from governance_pipeline.otlp.logs import LogRow, iter_logs, normalize_logs
+from governance_pipeline.otlp.logs import iter_logs, normalize_logs
 from governance_pipeline.otlp.normalize import normalize
-from governance_pipeline.otlp.spans import SpanRecord, iter_spans
+from governance_pipeline.otlp.spans import iter_spans
 from governance_pipeline.process_map import process_map
 from governance_pipeline.pull_types import Backlog
 from governance_pipeline.read_ahead import ordered_map
@@ -127,10 +130,8 @@ def decode_chunk(lake_root: str, source_id: str, names: list[str]) -> list[Batch
 def decode_landed(store: LakeStore, source_id: str, names: list[str]) -> Iterator[Batch]:
     """The spans and log records of the landing files ``names``, read in that order, normalized in batches of
     at most ``BATCH_SPANS``; what cannot be read or normalized is quarantined with its file and reason."""
-    spans: list[SpanRecord] = []
-    files: list[str] = []  # the landing file of each span
-    logs: list[LogRow] = []
-    log_files: list[str] = []
+    spans = _Pending(normalize, lambda s: {"span_id": s.span_id, "trace_id": s.trace_id})
+    logs = _Pending(normalize_logs, lambda r: {"event_id": r.event_id})
 
     def read(name: str) -> tuple[str, bytes]:
         return name, store.read_bytes(landing.file_path(source_id, name))
@@ -150,11 +151,8 @@ def decode_landed(store: LakeStore, source_id: str, names: list[str]) -> Iterato
             if unreadable:
                 yield _unreadable(name, unreadable)
             for span in iter_spans(req) if req is not None else ():
-                spans.append(span)
-                files.append(name)
-                if len(spans) >= BATCH_SPANS:  # bounded memory, even for one large group-committed file
-                    yield _batch(spans, files)
-                    spans, files = [], []
+                if (full := spans.add(span, name)) is not None:
+                    yield full
         if envelope.LOGS in parts:
             try:
                 log_req = ExportLogsServiceRequest.FromString(parts[envelope.LOGS])
@@ -162,48 +160,45 @@ def decode_landed(store: LakeStore, source_id: str, names: list[str]) -> Iterato
                 yield _unreadable(name, [(None, f"landed log records could not be decoded: {exc}")])
                 continue
             for row in iter_logs(log_req):
-                logs.append(row)
-                log_files.append(name)
-                if len(logs) >= BATCH_SPANS:
-                    yield _log_batch(logs, log_files)
-                    logs, log_files = [], []
-    if spans:
-        yield _batch(spans, files)
-    if logs:
-        yield _log_batch(logs, log_files)
+                if (full := logs.add(row, name)) is not None:
+                    yield full
+    for pending in (spans, logs):
+        if pending.rows:
+            yield pending.flush()
 
 
-def _batch(spans: list[SpanRecord], files: list[str]) -> Batch:
-    """Normalized spans; a poisoned one (``normalize``) is quarantined with its landing file and reason."""
-    rejects: list[tuple[int, str]] = []
-    table = normalize(spans, rejects)
-    bad = [
-        {
-            "file": files[i],
-            "span_id": spans[i].span_id,
-            "trace_id": spans[i].trace_id,
-            "error": reason,
-            "raw": orjson.dumps(spans[i].raw(), option=orjson.OPT_NON_STR_KEYS, default=str).decode(),
-        }
-        for i, reason in rejects
-    ]
-    return Batch(table, raw_count=len(spans), errors=len(bad), quarantine=bad)
+@dataclass
+class _Pending:
+    """Decoded records of one signal (spans or log records) waiting to be normalized, each with its landing file;
+    a poisoned one is quarantined with its file, its ids (``ids``) and the reason."""
 
+    normalize: Callable[[list[Any], list[tuple[int, str]]], pa.Table]
+    ids: Callable[[Any], dict[str, str]]
+    rows: list[Any] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)
 
-def _log_batch(logs: list[LogRow], files: list[str]) -> Batch:
-    """Normalized log records; a poisoned one is quarantined with its landing file and reason, as spans are."""
-    rejects: list[tuple[int, str]] = []
-    table = normalize_logs(logs, rejects)
-    bad = [
-        {
-            "file": files[i],
-            "event_id": logs[i].event_id,
-            "error": reason,
-            "raw": orjson.dumps(logs[i].raw(), option=orjson.OPT_NON_STR_KEYS, default=str).decode(),
-        }
-        for i, reason in rejects
-    ]
-    return Batch(table, raw_count=len(logs), errors=len(bad), quarantine=bad)
+    def add(self, row: Any, file: str) -> Batch | None:
+        """Keep ``row``; a full batch (``BATCH_SPANS``: bounded memory, even for one large group-committed file)
+        is returned, normalized."""
+        self.rows.append(row)
+        self.files.append(file)
+        return self.flush() if len(self.rows) >= BATCH_SPANS else None
+
+    def flush(self) -> Batch:
+        rows, files = self.rows, self.files
+        self.rows, self.files = [], []
+        rejects: list[tuple[int, str]] = []
+        table = self.normalize(rows, rejects)
+        bad = [
+            {
+                "file": files[i],
+                **self.ids(rows[i]),
+                "error": reason,
+                "raw": orjson.dumps(rows[i].raw(), option=orjson.OPT_NON_STR_KEYS, default=str).decode(),
+            }
+            for i, reason in rejects
+        ]
+        return Batch(table, raw_count=len(rows), errors=len(bad), quarantine=bad)
 
 
 def _unreadable(name: str, spans: list[tuple[str | None, str]]) -> Batch:
