@@ -53,23 +53,20 @@ def process_map(
                     pending.append(pool.submit(fn, items[submitted]))
                     submitted += 1
                 except (OSError, BrokenProcessPool) as exc:  # a worker could not be started (no memory, no pids)
-                    in_process = _fall_back(log, "the worker processes could not start", exc)
+                    log.warning("the worker processes could not start (%s); finishing in this process", exc)
+                    in_process = True
             if in_process:
                 yield fn(items[done])
                 continue
             try:
                 result = pending.popleft().result()
             except BrokenProcessPool as exc:  # a worker died: the pool fails every task it holds
-                in_process = _fall_back(log, "a worker process died", exc)
+                log.warning("a worker process died (%s); finishing in this process", exc)
+                in_process = True
                 result = fn(items[done])
             yield result
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
-
-
-def _fall_back(log: Any, what: str, exc: BaseException) -> bool:
-    log.warning("%s (%s); finishing in this process", what, exc)
-    return True
 
 
 def _exit_with_parent(parent: int) -> None:
