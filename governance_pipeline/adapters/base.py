@@ -86,9 +86,9 @@ class Adapter(Generic[ConfigT]):
         return 0
 
     @classmethod
-    def landing_backlog(cls, lake_root: str, source_id: str, cursor: str | None) -> Backlog | None:
-        """Push sources: what was received and ``cursor`` has not consumed yet. None: not a push source."""
-        return None
+    def landing_backlog(cls, lake_root: str, source_id: str, cursor: str | None) -> Backlog:
+        """Push sources (``accepts_otlp``): what was received and ``cursor`` has not consumed yet."""
+        raise NotImplementedError(f"adapter {cls.type_name!r} has no landing area")
 
     def complete_before(self, cursor: str | None, started_at: datetime) -> datetime | None:
         """The source's watermark after an incremental pull that began at ``started_at`` and ended at ``cursor``:

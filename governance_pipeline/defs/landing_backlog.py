@@ -20,6 +20,11 @@ BACKLOG_CHECK = "landing_backlog"
 DEFAULT_WARN_AFTER = timedelta(minutes=15)
 
 
+def has_landing(source: Source) -> bool:
+    """Whether ``source`` is a push source, with a landing area: the check is declared, and evaluated, for those."""
+    return source.adapter_cls.accepts_otlp
+
+
 def backlog_check_spec(key: dg.AssetKey) -> dg.AssetCheckSpec:
     return dg.AssetCheckSpec(
         BACKLOG_CHECK,

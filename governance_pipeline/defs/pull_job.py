@@ -9,7 +9,7 @@ from governance_pipeline.defs import state
 from governance_pipeline.defs.completeness import pull_materializations
 from governance_pipeline.defs.dead_runs import heal_dead_runs, worker_heartbeat
 from governance_pipeline.defs.failures import fail_fast_on_permanent_errors
-from governance_pipeline.defs.landing_backlog import backlog_evaluation, backlog_metadata
+from governance_pipeline.defs.landing_backlog import backlog_evaluation, backlog_metadata, has_landing
 from governance_pipeline.defs.metadata import outcome_metadata
 from governance_pipeline.defs.partitions import daily_partitions
 from governance_pipeline.defs.resources import LakeResource, default_resources
@@ -68,8 +68,8 @@ def build_pull_job(
         metadata = outcome_metadata(outcome)
         # the days written, and every day the source's watermark has completed (rows=0 on a quiet day)
         yield from pull_materializations(context.instance, source, partitions, outcome, runtime.lake_root)
-        backlog = source.adapter_cls.landing_backlog(runtime.lake_root, source.id, outcome.cursor)
-        if backlog is not None:  # a push source: what still waits in its landing area after this pull
+        if has_landing(source):  # a push source: what still waits in its landing area after this pull
+            backlog = source.adapter_cls.landing_backlog(runtime.lake_root, source.id, outcome.cursor)
             now = datetime.now(UTC)
             metadata.update(backlog_metadata(backlog, now))
             yield backlog_evaluation(source, backlog, now)

@@ -6,7 +6,7 @@ from governance_pipeline.defs import freshness, state
 from governance_pipeline.defs.dead_runs import worker_heartbeat
 from governance_pipeline.defs.event_checks import unique_check_spec, unique_per_day
 from governance_pipeline.defs.failures import fail_fast_on_permanent_errors
-from governance_pipeline.defs.landing_backlog import backlog_check_spec
+from governance_pipeline.defs.landing_backlog import backlog_check_spec, has_landing
 from governance_pipeline.defs.metadata import outcome_metadata
 from governance_pipeline.defs.partitions import daily_partitions
 from governance_pipeline.defs.pull_job import PULL_RETRY, source_pool
@@ -46,8 +46,7 @@ def build_source_asset(sources_file: SourcesFile, source: Source) -> dg.AssetsDe
         pool=source_pool(source),
         retry_policy=PULL_RETRY,
         can_subset=True,
-        check_specs=[unique_check_spec(key, partitions)]
-        + ([backlog_check_spec(key)] if source.adapter_cls.accepts_otlp else []),
+        check_specs=[unique_check_spec(key, partitions)] + ([backlog_check_spec(key)] if has_landing(source) else []),
     )
     def events_asset(context: dg.AssetExecutionContext, lake: LakeResource):
         tw = context.partition_time_window
