@@ -17,7 +17,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from functools import partial
+from functools import lru_cache, partial
 from typing import Any
 
 import orjson
@@ -124,7 +124,14 @@ class OtelGenericAdapter(Adapter):
 
 def decode_chunk(lake_root: str, source_id: str, names: list[str]) -> list[Batch]:
     """``decode_landed`` of some landing files, as one list (what a worker process hands back)."""
-    return list(decode_landed(LakeStore(lake_root), source_id, names))
+    return list(decode_landed(_worker_store(lake_root), source_id, names))
+
+
+@lru_cache(maxsize=4)
+def _worker_store(lake_root: str) -> LakeStore:
+    """One store per worker process (which lives for one run): on S3, every task of the run reuses its client and
+    connections rather than opening new ones."""
+    return LakeStore(lake_root)
 
 
 def decode_landed(store: LakeStore, source_id: str, names: list[str]) -> Iterator[Batch]:
