@@ -176,3 +176,24 @@ def test_govpipe_pull_decodes_a_large_backlog_in_workers(sources_file, lake, tmp
     records = readable * 5 - 1 + len([n for n in range(1, files + 1, 2) if n != 6]) * 3
     assert pulled.stdout.strip() == f"events={records + 2} new={records} errors=2"
     assert len(_lake(lake)) == records
+
+
+def test_a_backfill_with_workers_replaces_its_window_as_one_process_does(sources_file, two_lakes, monkeypatch):
+    from datetime import date
+
+    from governance_pipeline.pull_types import Window
+
+    parallel, serial = two_lakes
+    window = Window.for_dates(date(2025, 11, 24), date(2025, 11, 24))  # the day every test record is on
+    source = load_sources(sources_file).source("agents")
+    outcomes = []
+    for workers, lake in (("1", serial), ("2", parallel)):
+        monkeypatch.setenv("GOVERNANCE_PULL_WORKERS", workers)
+        runtime = Runtime(credentials=lambda ref: {}, lake_root=lake)
+        run_pull(source, runtime, None)
+        outcomes.append(run_pull(source, runtime, None, window))  # re-reads every landed file
+    one, many = outcomes
+    assert (many.new, many.replaced, many.errors, many.cursor) == (one.new, one.replaced, one.errors, one.cursor)
+    assert many.cursor is None  # a backfill never moves the cursor
+    assert _lake(parallel) == _lake(serial)
+    assert len(_lake(parallel)) == 8 * 5 - 1 + 5 * 3  # each record once after the replace
