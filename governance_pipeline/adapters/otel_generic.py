@@ -29,7 +29,7 @@ from pydantic import field_validator
 from governance_pipeline.adapters.base import Adapter, Batch, SensorPoll, Window
 from governance_pipeline.config.models import StrictModel
 from governance_pipeline.lake.store import LakeStore
-from governance_pipeline.otlp import envelope
+from governance_pipeline.otlp import envelope, span_columns
 from governance_pipeline.otlp.landed import read_request
 from governance_pipeline.otlp.logs import iter_logs, normalize_logs
 from governance_pipeline.otlp.normalize import normalize
@@ -99,7 +99,7 @@ class OtelGenericAdapter(Adapter):
         state = LandingCursor() if window is not None else LandingCursor.parse(cursor)
         pending = state.pending(landing.list_landed(store, self.source.id, since=state.before))
         todo = pending[:MAX_FILES_PER_RUN] if window is None else pending
-        workers = pull_workers()
+        workers = pull_workers(keep_one_core=span_columns.available())
         if workers > 1 and len(todo) >= PARALLEL_MIN_FILES:
             chunks = [todo[i : i + FILES_PER_TASK] for i in range(0, len(todo), FILES_PER_TASK)]
             task = partial(decode_chunk, self.runtime.lake_root, self.source.id)
@@ -138,6 +138,7 @@ def decode_landed(store: LakeStore, source_id: str, names: list[str]) -> Iterato
     """The spans and log records of the landing files ``names``, read in that order, normalized in batches of
     at most ``BATCH_SPANS``; what cannot be read or normalized is quarantined with its file and reason."""
     spans = _Pending(normalize, lambda s: {"span_id": s.span_id, "trace_id": s.trace_id})
+    columns = _PendingColumns()  # spans the compiled reader took (otlp/span_columns.py)
     logs = _Pending(normalize_logs, lambda r: {"event_id": r.event_id})
 
     def read(name: str) -> tuple[str, bytes]:
@@ -149,7 +150,14 @@ def decode_landed(store: LakeStore, source_id: str, names: list[str]) -> Iterato
         except envelope.EnvelopeError as exc:  # damaged or foreign: quarantined, and the pull goes on past it
             yield _unreadable(name, [(None, f"landed file is not an OTLP landing envelope: {exc}")])
             continue
-        if envelope.TRACES in parts:
+        if envelope.TRACES in parts and (scanned := span_columns.scan(parts[envelope.TRACES], name)) is not None:
+            if spans.rows:  # the spans stay in landing order, whichever path reads them
+                yield spans.flush()
+            if (full := columns.add(scanned)) is not None:
+                yield full
+        elif envelope.TRACES in parts:
+            if columns.count:
+                yield columns.flush()
             try:
                 req, unreadable = read_request(parts[envelope.TRACES])
             except DecodeError as exc:  # not even its outer structure: the file's spans are quarantined
@@ -169,6 +177,8 @@ def decode_landed(store: LakeStore, source_id: str, names: list[str]) -> Iterato
             for row in iter_logs(log_req):
                 if (full := logs.add(row, name)) is not None:
                     yield full
+    if columns.count:
+        yield columns.flush()
     for pending in (spans, logs):
         if pending.rows:
             yield pending.flush()
@@ -206,6 +216,36 @@ class _Pending:
             for i, reason in rejects
         ]
         return Batch(table, raw_count=len(rows), errors=len(bad), quarantine=bad)
+
+
+@dataclass
+class _PendingColumns:
+    """Spans read as columns (``span_columns.scan``), waiting to be normalized together."""
+
+    parts: list[span_columns.Scanned] = field(default_factory=list)
+    count: int = 0
+
+    def add(self, cols: span_columns.Scanned) -> Batch | None:
+        self.parts.append(cols)
+        self.count += cols.n
+        return self.flush() if self.count >= BATCH_SPANS else None
+
+    def flush(self) -> Batch:
+        cols = span_columns.concat(self.parts)
+        self.parts, self.count = [], 0
+        rejects: list[tuple[int, str]] = []
+        table = span_columns.normalize_columns(cols, rejects)
+        bad = [
+            {
+                "file": cols.files[i],
+                "span_id": cols.span_id[i].as_py(),
+                "trace_id": cols.trace_id[i].as_py(),
+                "error": reason,
+                "raw": cols.raw[i].as_py(),
+            }
+            for i, reason in rejects
+        ]
+        return Batch(table, raw_count=cols.n, errors=len(bad), quarantine=bad)
 
 
 def _unreadable(name: str, spans: list[tuple[str | None, str]]) -> Batch:

@@ -73,7 +73,7 @@ LLM_REQUEST_TYPES: dict[str, UsageKind] = {
 VERCEL_CALL_SUFFIXES = (".doGenerate", ".doStream", ".doEmbed")
 
 
-def _kind(table: Mapping[str, UsageKind], value: Any) -> UsageKind | None:
+def table_kind(table: Mapping[str, UsageKind], value: Any) -> UsageKind | None:
     text = to_text(value)
     return table.get(text.strip().lower()) if text else None
 
@@ -88,16 +88,16 @@ def vercel_kind(operation_id: Any) -> UsageKind | None:
 def usage_kind_of(attrs: Mapping[str, Any]) -> UsageKind | None:
     """What the span's own attributes declare (see the module docstring); None when they say nothing."""
     if "langsmith.span.kind" in attrs:
-        return _kind(LANGSMITH_KINDS, attrs["langsmith.span.kind"])
+        return table_kind(LANGSMITH_KINDS, attrs["langsmith.span.kind"])
     if "openinference.span.kind" in attrs:
-        return _kind(OPENINFERENCE_KINDS, attrs["openinference.span.kind"])
+        return table_kind(OPENINFERENCE_KINDS, attrs["openinference.span.kind"])
     if "ai.operationId" in attrs:
         return vercel_kind(attrs["ai.operationId"])
-    if (kind := _kind(TRACELOOP_KINDS, attrs.get("traceloop.span.kind"))) is not None:
+    if (kind := table_kind(TRACELOOP_KINDS, attrs.get("traceloop.span.kind"))) is not None:
         return kind
-    if (kind := _kind(GEN_AI_OPERATIONS, attrs.get("gen_ai.operation.name"))) is not None:
+    if (kind := table_kind(GEN_AI_OPERATIONS, attrs.get("gen_ai.operation.name"))) is not None:
         return kind
-    return _kind(LLM_REQUEST_TYPES, attrs.get("llm.request.type"))
+    return table_kind(LLM_REQUEST_TYPES, attrs.get("llm.request.type"))
 
 
 def langsmith_run_kind(run_type: str | None) -> UsageKind | None:

@@ -37,7 +37,7 @@ from governance_pipeline.otlp.json_decode import (
     fill_request,
 )
 from governance_pipeline.otlp.normalize import (
-    _COLUMNS,
+    SPAN_COLUMNS,
     action_of,
     append_attribute_columns,
     columns_table,
@@ -198,7 +198,7 @@ def iter_logs(req: ExportLogsServiceRequest) -> Iterator[LogRow]:
                 )
 
 
-LOG_COLUMNS = (*_COLUMNS, "organization_id", "tokens_cache_write_1h")  # coding agents say these
+LOG_COLUMNS = (*SPAN_COLUMNS, "organization_id", "tokens_cache_write_1h")  # coding agents say these
 
 
 def _append_agent(cols: dict[str, list], r: LogRow, fields: dict[str, Any]) -> None:

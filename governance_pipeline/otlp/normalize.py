@@ -162,7 +162,7 @@ def usage(a: Mapping[str, Any]) -> tuple[int | None, int | None, float | None, s
 def normalize(spans: Iterable[SpanRecord], rejects: list[tuple[int, str]] | None = None) -> pa.Table:
     """One Arrow table of normalized events (a subset of the lake columns) for a batch of spans. A poisoned span
     (see ``usage``) is left out, and ``(its index, the reason)`` added to ``rejects`` when given."""
-    cols: dict[str, list] = {name: [] for name in _COLUMNS}
+    cols: dict[str, list] = {name: [] for name in SPAN_COLUMNS}
     for i, s in enumerate(spans):
         a = s.attrs
         tin, tout, cost, why = usage(a)
@@ -182,7 +182,7 @@ def normalize(spans: Iterable[SpanRecord], rejects: list[tuple[int, str]] | None
         cols["trace_id"].append(s.trace_id or None)
         cols["span_id"].append(s.span_id)
         cols["parent_span_id"].append(s.parent_span_id)
-    return columns_table(cols, _COLUMNS)
+    return columns_table(cols, SPAN_COLUMNS)
 
 
 def append_attribute_columns(
@@ -218,7 +218,7 @@ def columns_table(cols: dict[str, list], names: Sequence[str]) -> pa.Table:
     return pa.Table.from_arrays(arrays, schema=pa.schema([EVENT_SCHEMA.field(n) for n in names]))
 
 
-_COLUMNS = (
+SPAN_COLUMNS = (
     "source_event_id",
     "event_timestamp",
     "actor",

@@ -22,7 +22,7 @@ import dagster as dg
 from governance_pipeline.adapters import otel_generic
 from governance_pipeline.ingest import PullOutcome, run_pull
 from governance_pipeline.lake.store import LakeStore
-from governance_pipeline.otlp import envelope
+from governance_pipeline.otlp import envelope, span_columns
 from governance_pipeline.pull_types import Runtime
 from governance_pipeline.receiver import landing
 from governance_pipeline.sources_file import load_sources
@@ -117,6 +117,23 @@ def test_workers_give_exactly_what_one_process_gives(sources_file, two_lakes, mo
     assert _quarantine(parallel) == _quarantine(serial)
     assert len(_quarantine(parallel)) == 2
     assert _pull_again(sources_file, parallel, many.cursor) == 0
+
+
+def test_without_the_compiled_reader_the_lake_is_the_same(sources_file, two_lakes, monkeypatch):
+    """A clone built where no C compiler was gets the Python path (otlp/span_columns.py): the same events, payloads
+    and quarantine."""
+    compiled, python_only = two_lakes
+    monkeypatch.setenv("GOVERNANCE_PULL_WORKERS", "1")
+    assert span_columns.available()
+    fast = _pull(sources_file, compiled)
+    monkeypatch.setattr(span_columns, "_spanscan", None)
+    slow = _pull(sources_file, python_only)
+    assert (fast.new, fast.errors, fast.cursor) == (slow.new, slow.errors, slow.cursor)
+    every_column = "select * exclude (ingested_at) from read_parquet('{}/events/**/*.parquet') order by source_event_id"
+    assert (
+        duckdb.sql(every_column.format(compiled)).fetchall() == duckdb.sql(every_column.format(python_only)).fetchall()
+    )
+    assert _quarantine(compiled) == _quarantine(python_only)
 
 
 def _pull_again(sources_file, lake: str, cursor: str | None) -> int:

@@ -1,0 +1,753 @@
+/* Columns of a serialized OTLP ExportTraceServiceRequest, read straight off the protobuf wire.
+
+   scan(payload, wanted) -> None, or (n, trace_id, span_id, parent_span_id, name, raw, start, end, code, wanted,
+                                       exceptions), every column n long, in the buffers Arrow arrays are made of:
+     trace_id .. raw   (UTF-8 data, int32 offsets): ids in lower-case hex ("" when empty), the span name, and its
+                       raw_payload JSON (the same text orjson makes of SpanRecord.raw())
+     start, end        uint64 nanoseconds; code: int32 status codes
+     wanted            {index in ``wanted``: (types, int64s, doubles, (UTF-8 data, int32 offsets), {row: value})}
+                       for each wanted attribute key some span has (its own value, else its resource's). types is
+                       one byte per span: 0 absent, 1 no value, 2 text (bytes as base64, as spans.any_value gives
+                       them), 3 bool, 4 int, 5 double, 6 array, 7 kvlist; int64s, doubles and the text column hold
+                       the rows of their type, and the dict the other values as spans.any_value gives them
+     exceptions        list: None, or the ``exception.type`` values of the span's events named "exception"
+
+   None means "read this payload with the protobuf library": anything this reader does not handle exactly as
+   upb would (a field it does not know, a wire type other than the schema's, a singular message given twice,
+   invalid UTF-8, attributes with a repeated key, values nested deeper than MAX_DEPTH) is left to the Python
+   path, which is the reference (otlp/spans.py, otlp/normalize.py) and also knows how to salvage a damaged file.
+*/
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+#include <string.h>
+
+#define MAX_DEPTH 32
+#define MAX_MAP_KEYS 256
+#define FALLBACK (-1)
+#define PYERR (-2)
+
+typedef struct { const uint8_t *p; Py_ssize_t n; } Slice;
+typedef struct { char *b; Py_ssize_t len, cap; } Buf;
+
+static int buf_grow(Buf *o, Py_ssize_t extra) {
+    if (o->len + extra <= o->cap) return 0;
+    Py_ssize_t cap = o->cap ? o->cap : 256;
+    while (cap < o->len + extra) cap *= 2;
+    char *b = PyMem_Realloc(o->b, cap);
+    if (!b) { PyErr_NoMemory(); return PYERR; }
+    o->b = b; o->cap = cap; return 0;
+}
+static int put(Buf *o, const char *s, Py_ssize_t n) {
+    if (buf_grow(o, n)) return PYERR;
+    memcpy(o->b + o->len, s, n); o->len += n; return 0;
+}
+#define PUTS(o, s) put((o), (s), (Py_ssize_t)(sizeof(s) - 1))
+
+/* ---- wire format ---- */
+
+static int varint(const uint8_t **pp, const uint8_t *end, uint64_t *out) {
+    uint64_t r = 0; int shift = 0; const uint8_t *p = *pp;
+    while (p < end && shift <= 63) {
+        uint8_t b = *p++;
+        r |= (uint64_t)(b & 0x7F) << shift;
+        if (!(b & 0x80)) { *pp = p; *out = r; return 0; }
+        shift += 7;
+    }
+    return FALLBACK;
+}
+
+typedef struct { uint32_t field; int wt; uint64_t v; Slice s; } Field;
+
+/* the next field of a message: 1 read, 0 at the end, FALLBACK when malformed */
+static int next_field(const uint8_t **pp, const uint8_t *end, Field *f) {
+    if (*pp >= end) return 0;
+    uint64_t key;
+    if (varint(pp, end, &key)) return FALLBACK;
+    if ((key >> 3) == 0 || (key >> 3) > 0x1FFFFFFF) return FALLBACK;
+    f->field = (uint32_t)(key >> 3); f->wt = (int)(key & 7);
+    const uint8_t *p = *pp;
+    switch (f->wt) {
+    case 0: if (varint(pp, end, &f->v)) return FALLBACK; return 1;
+    case 1:
+        if (end - p < 8) return FALLBACK;
+        memcpy(&f->v, p, 8); *pp = p + 8; return 1;  /* little-endian hosts only (x86_64, aarch64) */
+    case 5: {
+        uint32_t v32; if (end - p < 4) return FALLBACK;
+        memcpy(&v32, p, 4); f->v = v32; *pp = p + 4; return 1;
+    }
+    case 2: {
+        uint64_t n; if (varint(pp, end, &n)) return FALLBACK;
+        if (n > (uint64_t)(end - *pp)) return FALLBACK;
+        f->s.p = *pp; f->s.n = (Py_ssize_t)n; *pp += n; return 1;
+    }
+    default: return FALLBACK;
+    }
+}
+
+static int utf8_ok(const uint8_t *s, Py_ssize_t n) {
+    Py_ssize_t i = 0;
+    while (i < n) {
+        while (i + 8 <= n) {  /* ASCII, eight bytes at a time */
+            uint64_t chunk;
+            memcpy(&chunk, s + i, 8);
+            if (chunk & 0x8080808080808080ULL) break;
+            i += 8;
+        }
+        if (i >= n) break;
+        uint8_t c = s[i];
+        if (c < 0x80) { i++; continue; }
+        if (c >= 0xC2 && c <= 0xDF) {
+            if (i + 1 >= n || (s[i + 1] & 0xC0) != 0x80) return 0;
+            i += 2;
+        } else if (c >= 0xE0 && c <= 0xEF) {
+            if (i + 2 >= n || (s[i + 1] & 0xC0) != 0x80 || (s[i + 2] & 0xC0) != 0x80) return 0;
+            if (c == 0xE0 && s[i + 1] < 0xA0) return 0;  /* overlong */
+            if (c == 0xED && s[i + 1] > 0x9F) return 0;  /* surrogate */
+            i += 3;
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            if (i + 3 >= n || (s[i + 1] & 0xC0) != 0x80 || (s[i + 2] & 0xC0) != 0x80 || (s[i + 3] & 0xC0) != 0x80)
+                return 0;
+            if (c == 0xF0 && s[i + 1] < 0x90) return 0;
+            if (c == 0xF4 && s[i + 1] > 0x8F) return 0;
+            i += 4;
+        } else return 0;
+    }
+    return 1;
+}
+
+/* ---- JSON text, as orjson writes it ---- */
+
+static const char HEX[] = "0123456789abcdef";
+
+static int put_json_str(Buf *o, Slice s) {
+    if (buf_grow(o, s.n * 6 + 2)) return PYERR;
+    char *w = o->b + o->len;
+    *w++ = '"';
+    for (Py_ssize_t i = 0; i < s.n; i++) {
+        Py_ssize_t run = i;
+        while (run < s.n && s.p[run] >= 0x20 && s.p[run] != '"' && s.p[run] != '\\') run++;
+        if (run > i) { memcpy(w, s.p + i, run - i); w += run - i; i = run; if (i == s.n) break; }
+        uint8_t c = s.p[i];
+        *w++ = '\\';
+        switch (c) {
+        case '"': *w++ = '"'; break;
+        case '\\': *w++ = '\\'; break;
+        case '\b': *w++ = 'b'; break;
+        case '\t': *w++ = 't'; break;
+        case '\n': *w++ = 'n'; break;
+        case '\f': *w++ = 'f'; break;
+        case '\r': *w++ = 'r'; break;
+        default: *w++ = 'u'; *w++ = '0'; *w++ = '0'; *w++ = HEX[c >> 4]; *w++ = HEX[c & 15];
+        }
+    }
+    *w++ = '"';
+    o->len = w - o->b;
+    return 0;
+}
+
+static int put_hex(Buf *o, Slice s) {
+    if (buf_grow(o, s.n * 2 + 2)) return PYERR;
+    char *w = o->b + o->len;
+    *w++ = '"';
+    for (Py_ssize_t i = 0; i < s.n; i++) { *w++ = HEX[s.p[i] >> 4]; *w++ = HEX[s.p[i] & 15]; }
+    *w++ = '"';
+    o->len = w - o->b;
+    return 0;
+}
+
+static int put_u64(Buf *o, uint64_t v) {
+    char tmp[20], *w = tmp + sizeof tmp;
+    do { *--w = (char)('0' + v % 10); v /= 10; } while (v);
+    return put(o, w, tmp + sizeof tmp - w);
+}
+static int put_i64(Buf *o, int64_t v) {
+    if (v >= 0) return put_u64(o, (uint64_t)v);
+    return PUTS(o, "-") || put_u64(o, (uint64_t)0 - (uint64_t)v) ? PYERR : 0;
+}
+
+/* a double as orjson writes it: Python's shortest repr, but fixed notation down to 1e-5 and no zero-padded
+   exponent; NaN and infinities are null */
+static int put_double(Buf *o, double d) {
+    if (d != d || d == Py_HUGE_VAL || d == -Py_HUGE_VAL) return PUTS(o, "null");
+    char *r = PyOS_double_to_string(d, 'r', 0, Py_DTSF_ADD_DOT_0, NULL);
+    if (!r) return PYERR;
+    int rc = 0;
+    char *e = strchr(r, 'e');
+    if (!e) {
+        rc = put(o, r, (Py_ssize_t)strlen(r));
+    } else {
+        int x = atoi(e + 1);
+        if (x == -5) {
+            char *m = r;
+            if (*m == '-') { rc = PUTS(o, "-"); m++; }
+            if (!rc) rc = PUTS(o, "0.0000");
+            for (char *c = m; c < e && !rc; c++)
+                if (*c != '.') rc = put(o, c, 1);
+        } else {
+            rc = put(o, r, e - r);
+            if (!rc) rc = (x < 0 ? PUTS(o, "e-") : PUTS(o, "e+")) || put_u64(o, (uint64_t)(x < 0 ? -x : x)) ? PYERR : 0;
+        }
+    }
+    PyMem_Free(r);
+    return rc;
+}
+
+static const char B64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+static int put_b64_raw(Buf *o, Slice s) {
+    if (buf_grow(o, (s.n + 2) / 3 * 4)) return PYERR;
+    char *w = o->b + o->len;
+    Py_ssize_t i = 0;
+    for (; i + 2 < s.n; i += 3) {
+        uint32_t v = (uint32_t)s.p[i] << 16 | (uint32_t)s.p[i + 1] << 8 | s.p[i + 2];
+        *w++ = B64[v >> 18]; *w++ = B64[(v >> 12) & 63]; *w++ = B64[(v >> 6) & 63]; *w++ = B64[v & 63];
+    }
+    if (i < s.n) {
+        uint32_t v = (uint32_t)s.p[i] << 16 | (i + 1 < s.n ? (uint32_t)s.p[i + 1] << 8 : 0);
+        *w++ = B64[v >> 18]; *w++ = B64[(v >> 12) & 63];
+        *w++ = i + 1 < s.n ? B64[(v >> 6) & 63] : '=';
+        *w++ = '=';
+    }
+    o->len = w - o->b;
+    return 0;
+}
+
+/* ---- columns ---- */
+
+typedef struct { Buf data, offs; } StrCol;
+
+static int col_end_row(StrCol *c) {
+    if (c->data.len > INT32_MAX) { PyErr_SetString(PyExc_OverflowError, "column over 2 GiB"); return PYERR; }
+    int32_t end = (int32_t)c->data.len;
+    return put(&c->offs, (const char *)&end, 4);
+}
+static int col_init(StrCol *c) { return col_end_row(c); }
+static PyObject *col_take(StrCol *c) {
+    return Py_BuildValue("(y#y#)", c->data.b ? c->data.b : "", c->data.len, c->offs.b, c->offs.len);
+}
+static void col_free(StrCol *c) { PyMem_Free(c->data.b); PyMem_Free(c->offs.b); }
+
+static int col_hex(StrCol *c, Slice s) {
+    if (buf_grow(&c->data, s.n * 2)) return PYERR;
+    char *w = c->data.b + c->data.len;
+    for (Py_ssize_t i = 0; i < s.n; i++) { *w++ = "0123456789abcdef"[s.p[i] >> 4]; *w++ = "0123456789abcdef"[s.p[i] & 15]; }
+    c->data.len = w - c->data.b;
+    return col_end_row(c);
+}
+
+/* ---- the wanted keys: a small open-addressing table over their UTF-8 bytes ---- */
+
+typedef struct { Slice *keys; int *slot; int size, n; } Wanted;
+
+static uint32_t hash_bytes(const uint8_t *p, Py_ssize_t n) {
+    uint32_t h = 2166136261u;
+    for (Py_ssize_t i = 0; i < n; i++) h = (h ^ p[i]) * 16777619u;
+    return h;
+}
+
+static int wanted_find(const Wanted *w, Slice key) {
+    uint32_t i = hash_bytes(key.p, key.n) & (w->size - 1);
+    while (w->slot[i] >= 0) {
+        Slice k = w->keys[w->slot[i]];
+        if (k.n == key.n && memcmp(k.p, key.p, key.n) == 0) return w->slot[i];
+        i = (i + 1) & (w->size - 1);
+    }
+    return -1;
+}
+
+/* ---- AnyValue and KeyValue lists ---- */
+
+/* one AnyValue, checked and written as JSON */
+static int json_any(Buf *o, Slice v, int depth);
+
+typedef struct { int k; Slice v; } Hit;  /* a wanted key's value (an attribute without one: an empty AnyValue) */
+
+/* a repeated KeyValue (fields of number ``field`` in ``msg``) as a JSON object; keys must be distinct. With
+   ``w``, the wanted keys among them are added to ``hits`` */
+static int json_kvs(Buf *o, Slice msg, uint32_t field, int depth, int strict_other, const Wanted *w, Hit *hits,
+                    int *nhits) {
+    Slice keys[MAX_MAP_KEYS];
+    int nkeys = 0, rc;
+    const uint8_t *p = msg.p, *end = msg.p + msg.n;
+    Field f;
+    if (PUTS(o, "{")) return PYERR;
+    while ((rc = next_field(&p, end, &f)) == 1) {
+        if (f.field != field) {
+            if (strict_other) return FALLBACK;
+            continue;
+        }
+        if (f.wt != 2 || nkeys >= MAX_MAP_KEYS) return FALLBACK;
+        Slice key = {(const uint8_t *)"", 0}, val = {NULL, 0};
+        int seen_val = 0;
+        const uint8_t *q = f.s.p, *qend = f.s.p + f.s.n;
+        Field g;
+        while ((rc = next_field(&q, qend, &g)) == 1) {
+            if (g.field == 1 && g.wt == 2) key = g.s;
+            else if (g.field == 2 && g.wt == 2) { if (seen_val++) return FALLBACK; val = g.s; }
+            else return FALLBACK;
+        }
+        if (rc) return rc;
+        if (!utf8_ok(key.p, key.n)) return FALLBACK;
+        for (int i = 0; i < nkeys; i++)
+            if (keys[i].n == key.n && memcmp(keys[i].p, key.p, key.n) == 0) return FALLBACK;
+        keys[nkeys++] = key;
+        if (w) {
+            int k = wanted_find(w, key);
+            if (k >= 0) hits[(*nhits)++] = (Hit){k, val.p ? val : (Slice){(const uint8_t *)"", 0}};
+        }
+        if (nkeys > 1 && PUTS(o, ",")) return PYERR;
+        if (put_json_str(o, key) || PUTS(o, ":")) return PYERR;
+        if (val.p == NULL) { if (PUTS(o, "null")) return PYERR; }
+        else if ((rc = json_any(o, val, depth + 1))) return rc;
+    }
+    if (rc) return rc;
+    return PUTS(o, "}");
+}
+
+/* the one field an AnyValue sets: 1 found, 0 empty, FALLBACK when malformed or more than one */
+static int any_field(Slice v, Field *out) {
+    const uint8_t *p = v.p, *end = v.p + v.n;
+    Field f;
+    int rc, found = 0;
+    while ((rc = next_field(&p, end, &f)) == 1) {
+        if (found++) return FALLBACK;
+        static const int WT[] = {0, 2, 0, 0, 1, 2, 2, 2};
+        if (f.field < 1 || f.field > 7 || f.wt != WT[f.field]) return FALLBACK;
+        *out = f;
+    }
+    return rc ? rc : found;
+}
+
+static int json_any(Buf *o, Slice v, int depth) {
+    if (depth > MAX_DEPTH) return FALLBACK;
+    Field f;
+    int rc = any_field(v, &f);
+    if (rc <= 0) return rc ? rc : PUTS(o, "null");
+    switch (f.field) {
+    case 1: return utf8_ok(f.s.p, f.s.n) ? put_json_str(o, f.s) : FALLBACK;
+    case 2: return f.v ? PUTS(o, "true") : PUTS(o, "false");
+    case 3: return put_i64(o, (int64_t)f.v);
+    case 4: { double d; memcpy(&d, &f.v, 8); return put_double(o, d); }
+    case 5: {
+        const uint8_t *p = f.s.p, *end = f.s.p + f.s.n;
+        Field g;
+        int n = 0;
+        if (PUTS(o, "[")) return PYERR;
+        while ((rc = next_field(&p, end, &g)) == 1) {
+            if (g.field != 1 || g.wt != 2) return FALLBACK;
+            if (n++ && PUTS(o, ",")) return PYERR;
+            if ((rc = json_any(o, g.s, depth + 1))) return rc;
+        }
+        return rc ? rc : PUTS(o, "]");
+    }
+    case 6: return json_kvs(o, f.s, 1, depth + 1, 1, NULL, NULL, NULL);
+    case 7: return PUTS(o, "\"") || put_b64_raw(o, f.s) || PUTS(o, "\"") ? PYERR : 0;
+    }
+    return FALLBACK;
+}
+
+/* an AnyValue already checked by json_any, as spans.any_value gives it */
+static PyObject *py_any(Slice v) {
+    Field f;
+    int rc = any_field(v, &f);
+    if (rc <= 0) Py_RETURN_NONE;
+    switch (f.field) {
+    case 1: return PyUnicode_DecodeUTF8((const char *)f.s.p, f.s.n, "strict");
+    case 2: return PyBool_FromLong(f.v != 0);
+    case 3: return PyLong_FromLongLong((long long)f.v);
+    case 4: { double d; memcpy(&d, &f.v, 8); return PyFloat_FromDouble(d); }
+    case 5: {
+        PyObject *list = PyList_New(0);
+        const uint8_t *p = f.s.p, *end = f.s.p + f.s.n;
+        Field g;
+        while (list && next_field(&p, end, &g) == 1) {
+            PyObject *x = py_any(g.s);
+            if (!x || PyList_Append(list, x)) { Py_XDECREF(x); Py_CLEAR(list); }
+            else Py_DECREF(x);
+        }
+        return list;
+    }
+    case 6: {
+        PyObject *d = PyDict_New();
+        const uint8_t *p = f.s.p, *end = f.s.p + f.s.n;
+        Field g;
+        while (d && next_field(&p, end, &g) == 1) {
+            Slice key = {(const uint8_t *)"", 0}, val = {NULL, 0};
+            const uint8_t *q = g.s.p, *qend = g.s.p + g.s.n;
+            Field h;
+            while (next_field(&q, qend, &h) == 1) {
+                if (h.field == 1) key = h.s; else val = h.s;
+            }
+            PyObject *k = PyUnicode_DecodeUTF8((const char *)key.p, key.n, "strict");
+            PyObject *x = val.p ? py_any(val) : (Py_INCREF(Py_None), Py_None);
+            if (!k || !x || PyDict_SetItem(d, k, x)) Py_CLEAR(d);
+            Py_XDECREF(k); Py_XDECREF(x);
+        }
+        return d;
+    }
+    case 7: {
+        Buf b = {0};
+        if (put_b64_raw(&b, f.s)) { PyMem_Free(b.b); return NULL; }
+        PyObject *s = PyUnicode_FromStringAndSize(b.b ? b.b : "", b.len);
+        PyMem_Free(b.b);
+        return s;
+    }
+    }
+    Py_RETURN_NONE;
+}
+
+/* ---- the scan ---- */
+
+typedef struct {
+    const Wanted *w;
+    Py_ssize_t n;
+    StrCol str[5];  /* trace_id, span_id, parent_span_id, name, raw */
+    Buf start, end, code;
+    PyObject *exceptions;
+    Slice **cols;  /* per wanted key: each span's value, or NULL until some span has the key */
+    Py_ssize_t cap;  /* rows allocated in each column */
+    Hit res_hits[MAX_MAP_KEYS];  /* the wanted keys of the current resource */
+    int n_res_hits;
+    Buf res_json, json, scratch;
+    Slice scope_name, scope_version;
+} Scan;
+
+static int append_new(PyObject *list, PyObject *x) {
+    if (!x) return PYERR;
+    int rc = PyList_Append(list, x);
+    Py_DECREF(x);
+    return rc ? PYERR : 0;
+}
+
+static int scan_span(Scan *sc, Slice span) {
+    Slice trace_id = {0}, span_id = {0}, parent = {0}, name = {(const uint8_t *)"", 0}, status = {0};
+    Slice trace_state = {0};
+    uint64_t kind = 0, start = 0, end_ns = 0, code = 0;
+    int has_status = 0, n_events = 0, n_links = 0, rc;
+    const uint8_t *p = span.p, *end = span.p + span.n;
+    Field f;
+    while ((rc = next_field(&p, end, &f)) == 1) {
+        switch (f.field) {
+        case 1: case 2: case 3: case 4: case 5: case 9: case 11: case 13: case 15:
+            if (f.wt != 2) return FALLBACK;
+            break;
+        case 6: case 10: case 12: case 14: if (f.wt != 0) return FALLBACK; break;
+        case 7: case 8: if (f.wt != 1) return FALLBACK; break;
+        case 16: if (f.wt != 5) return FALLBACK; break;
+        default: return FALLBACK;
+        }
+        switch (f.field) {
+        case 1: trace_id = f.s; break;
+        case 2: span_id = f.s; break;
+        case 3: trace_state = f.s; break;
+        case 4: parent = f.s; break;
+        case 5: name = f.s; break;
+        case 6: kind = f.v; break;
+        case 7: start = f.v; break;
+        case 8: end_ns = f.v; break;
+        case 11: n_events++; break;
+        case 13: n_links++; break;
+        case 15: if (has_status++) return FALLBACK; status = f.s; break;
+        }
+    }
+    if (rc) return rc;
+    if (!utf8_ok(name.p, name.n) || (trace_state.p && !utf8_ok(trace_state.p, trace_state.n))) return FALLBACK;
+    Slice message = {(const uint8_t *)"", 0};
+    if (has_status) {
+        const uint8_t *q = status.p, *qend = status.p + status.n;
+        Field g;
+        while ((rc = next_field(&q, qend, &g)) == 1) {
+            if (g.field == 2 && g.wt == 2) message = g.s;
+            else if (g.field == 3 && g.wt == 0) code = g.v;
+            else return FALLBACK;
+        }
+        if (rc) return rc;
+        if (!utf8_ok(message.p, message.n)) return FALLBACK;
+    }
+    Buf *o = &sc->json;
+    o->len = 0;
+    if (PUTS(o, "{\"traceId\":") || put_hex(o, trace_id) || PUTS(o, ",\"spanId\":") || put_hex(o, span_id))
+        return PYERR;
+    if (PUTS(o, ",\"parentSpanId\":") || (parent.n ? put_hex(o, parent) : PUTS(o, "null"))) return PYERR;
+    if (PUTS(o, ",\"name\":") || put_json_str(o, name) || PUTS(o, ",\"kind\":")) return PYERR;
+    if (put_i64(o, (int32_t)kind) || PUTS(o, ",\"startTimeUnixNano\":\"") || put_u64(o, start)) return PYERR;
+    if (PUTS(o, "\",\"endTimeUnixNano\":\"") || put_u64(o, end_ns) || PUTS(o, "\"")) return PYERR;
+    if (PUTS(o, ",\"status\":{\"code\":") || put_i64(o, (int32_t)code)) return PYERR;
+    if (PUTS(o, ",\"message\":") || put_json_str(o, message) || PUTS(o, "},\"attributes\":")) return PYERR;
+    Hit hits[MAX_MAP_KEYS];
+    int nhits = 0;
+    if ((rc = json_kvs(o, span, 9, 0, 0, sc->w, hits, &nhits))) return rc;
+    if (PUTS(o, ",\"events\":[")) return PYERR;
+    PyObject *exc = NULL;
+    int i = 0;
+    p = span.p;
+    while (next_field(&p, end, &f) == 1) {
+        if (f.field != 11) continue;
+        Slice ename = {(const uint8_t *)"", 0};
+        uint64_t t = 0;
+        const uint8_t *q = f.s.p, *qend = f.s.p + f.s.n;
+        Field g;
+        while ((rc = next_field(&q, qend, &g)) == 1) {
+            if (g.field == 1 && g.wt == 1) t = g.v;
+            else if (g.field == 2 && g.wt == 2) ename = g.s;
+            else if (g.field == 3 && g.wt == 2) continue;
+            else if (g.field == 4 && g.wt == 0) continue;
+            else rc = FALLBACK;
+            if (rc != 1) break;
+        }
+        if (rc == 0 && !utf8_ok(ename.p, ename.n)) rc = FALLBACK;
+        if (rc == 0 && (i++ && PUTS(o, ","))) rc = PYERR;
+        if (rc == 0 && (PUTS(o, "{\"name\":") || put_json_str(o, ename))) rc = PYERR;
+        if (rc == 0 && (PUTS(o, ",\"timeUnixNano\":\"") || put_u64(o, t) || PUTS(o, "\",\"attributes\":")))
+            rc = PYERR;
+        if (rc == 0) rc = json_kvs(o, f.s, 3, 0, 0, NULL, NULL, NULL);
+        if (rc == 0 && PUTS(o, "}")) rc = PYERR;
+        if (rc == 0 && ename.n == 9 && memcmp(ename.p, "exception", 9) == 0) {
+            /* the value of this event's exception.type (None when it has none) */
+            Slice val = {NULL, 0};
+            q = f.s.p;
+            while (next_field(&q, qend, &g) == 1) {
+                if (g.field != 3) continue;
+                Slice key = {(const uint8_t *)"", 0}, v = {(const uint8_t *)"", 0};
+                const uint8_t *r = g.s.p, *rend = g.s.p + g.s.n;
+                Field h;
+                while (next_field(&r, rend, &h) == 1) {
+                    if (h.field == 1) key = h.s; else v = h.s;
+                }
+                if (key.n == 14 && memcmp(key.p, "exception.type", 14) == 0) val = v;
+            }
+            if (!exc && !(exc = PyList_New(0))) rc = PYERR;
+            if (rc == 0) rc = append_new(exc, val.p ? py_any(val) : (Py_INCREF(Py_None), Py_None));
+        }
+        if (rc) { Py_XDECREF(exc); return rc; }
+    }
+    if (PUTS(o, "],\"links\":[")) rc = PYERR;
+    i = 0;
+    p = span.p;
+    while (rc == 0 && next_field(&p, end, &f) == 1) {
+        if (f.field != 13) continue;
+        Slice lt = {0}, ls = {0};
+        const uint8_t *q = f.s.p, *qend = f.s.p + f.s.n;
+        Field g;
+        while ((rc = next_field(&q, qend, &g)) == 1) {
+            if (g.field == 1 && g.wt == 2) lt = g.s;
+            else if (g.field == 2 && g.wt == 2) ls = g.s;
+            else if (g.field == 3 && g.wt == 2) { if (!utf8_ok(g.s.p, g.s.n)) rc = FALLBACK; }
+            else if (g.field == 4 && g.wt == 2) continue;
+            else if ((g.field == 5 && g.wt == 0) || (g.field == 6 && g.wt == 5)) continue;
+            else rc = FALLBACK;
+            if (rc != 1) break;
+        }
+        if (rc == 0 && ((i++ && PUTS(o, ",")) || PUTS(o, "{\"traceId\":") || put_hex(o, lt) ||
+                        PUTS(o, ",\"spanId\":") || put_hex(o, ls) || PUTS(o, ",\"attributes\":")))
+            rc = PYERR;
+        if (rc == 0) rc = json_kvs(o, f.s, 4, 0, 0, NULL, NULL, NULL);
+        if (rc == 0 && PUTS(o, "}")) rc = PYERR;
+    }
+    if (rc == 0 && (PUTS(o, "],\"resource\":{\"attributes\":") || put(o, sc->res_json.b, sc->res_json.len) ||
+                    PUTS(o, "},\"scope\":{\"name\":") || put_json_str(o, sc->scope_name) ||
+                    PUTS(o, ",\"version\":") || put_json_str(o, sc->scope_version) || PUTS(o, "}}")))
+        rc = PYERR;
+    if (rc) { Py_XDECREF(exc); return rc; }
+
+    /* every check passed: the span's columns; its wanted keys are its resource's values, its own over them */
+    if (sc->n == sc->cap) {
+        Py_ssize_t cap = sc->cap ? sc->cap * 2 : 256;
+        for (int k = 0; k < sc->w->n; k++) {
+            if (!sc->cols[k]) continue;
+            Slice *c = PyMem_Realloc(sc->cols[k], cap * sizeof(Slice));
+            if (!c) { Py_XDECREF(exc); PyErr_NoMemory(); return PYERR; }
+            memset(c + sc->cap, 0, (cap - sc->cap) * sizeof(Slice));
+            sc->cols[k] = c;
+        }
+        sc->cap = cap;
+    }
+    for (int pass = 0; pass < 2; pass++) {
+        const Hit *h = pass ? hits : sc->res_hits;
+        for (int i = 0, nh = pass ? nhits : sc->n_res_hits; i < nh; i++) {
+            if (!sc->cols[h[i].k] && !(sc->cols[h[i].k] = PyMem_Calloc(sc->cap, sizeof(Slice)))) {
+                Py_XDECREF(exc);
+                PyErr_NoMemory();
+                return PYERR;
+            }
+            sc->cols[h[i].k][sc->n] = h[i].v;
+        }
+    }
+    sc->n++;
+    if (exc) { if (PyList_Append(sc->exceptions, exc)) { Py_DECREF(exc); return PYERR; } Py_DECREF(exc); }
+    else if (PyList_Append(sc->exceptions, Py_None)) return PYERR;
+    if (col_hex(&sc->str[0], trace_id) || col_hex(&sc->str[1], span_id) || col_hex(&sc->str[2], parent)) return PYERR;
+    if (put(&sc->str[3].data, (const char *)name.p, name.n) || col_end_row(&sc->str[3])) return PYERR;
+    if (put(&sc->str[4].data, o->b, o->len) || col_end_row(&sc->str[4])) return PYERR;
+    int32_t code32 = (int32_t)code;
+    if (put(&sc->start, (const char *)&start, 8) || put(&sc->end, (const char *)&end_ns, 8) ||
+        put(&sc->code, (const char *)&code32, 4))
+        return PYERR;
+    return 0;
+}
+
+static int scan_scope_spans(Scan *sc, Slice msg) {
+    const uint8_t *p = msg.p, *end = msg.p + msg.n;
+    Field f;
+    int rc, scopes = 0;
+    sc->scope_name = sc->scope_version = (Slice){(const uint8_t *)"", 0};
+    while ((rc = next_field(&p, end, &f)) == 1) {
+        if (f.wt != 2 || f.field > 3) return FALLBACK;
+        if (f.field == 3 && !utf8_ok(f.s.p, f.s.n)) return FALLBACK;
+        if (f.field != 1) continue;
+        if (scopes++) return FALLBACK;
+        const uint8_t *q = f.s.p, *qend = f.s.p + f.s.n;
+        Field g;
+        while ((rc = next_field(&q, qend, &g)) == 1) {
+            if (g.field == 1 && g.wt == 2) sc->scope_name = g.s;
+            else if (g.field == 2 && g.wt == 2) sc->scope_version = g.s;
+            else if ((g.field == 3 && g.wt == 2) || (g.field == 4 && g.wt == 0)) continue;
+            else return FALLBACK;
+        }
+        if (rc) return rc;
+        if (!utf8_ok(sc->scope_name.p, sc->scope_name.n) || !utf8_ok(sc->scope_version.p, sc->scope_version.n))
+            return FALLBACK;
+        sc->scratch.len = 0;  /* the scope's own attributes are not kept, but must be well-formed */
+        if ((rc = json_kvs(&sc->scratch, f.s, 3, 0, 0, NULL, NULL, NULL))) return rc;
+    }
+    if (rc) return rc;
+    p = msg.p;
+    while (next_field(&p, end, &f) == 1)
+        if (f.field == 2 && (rc = scan_span(sc, f.s))) return rc;
+    return 0;
+}
+
+static int scan_resource_spans(Scan *sc, Slice msg) {
+    const uint8_t *p = msg.p, *end = msg.p + msg.n;
+    Field f;
+    int rc, resources = 0;
+    Slice resource = {(const uint8_t *)"", 0};
+    while ((rc = next_field(&p, end, &f)) == 1) {
+        if (f.wt != 2 || f.field > 3) return FALLBACK;
+        if (f.field == 3 && !utf8_ok(f.s.p, f.s.n)) return FALLBACK;
+        if (f.field == 1) { if (resources++) return FALLBACK; resource = f.s; }
+    }
+    if (rc) return rc;
+    const uint8_t *q = resource.p, *qend = resource.p + resource.n;
+    while ((rc = next_field(&q, qend, &f)) == 1)
+        if (!((f.field == 1 && f.wt == 2) || (f.field == 2 && f.wt == 0))) return FALLBACK;
+    if (rc) return rc;
+    sc->res_json.len = 0;
+    sc->n_res_hits = 0;
+    if ((rc = json_kvs(&sc->res_json, resource, 1, 0, 0, sc->w, sc->res_hits, &sc->n_res_hits))) return rc;
+    p = msg.p;
+    while (next_field(&p, end, &f) == 1)
+        if (f.field == 2 && (rc = scan_scope_spans(sc, f.s))) return rc;
+    return 0;
+}
+
+/* one wanted key's column: (types, int64s, doubles, (text data, offsets), {row: other value}) */
+static PyObject *wanted_column(const Scan *sc, int k) {
+    Py_ssize_t n = sc->n;
+    PyObject *types = PyBytes_FromStringAndSize(NULL, n), *ints = PyBytes_FromStringAndSize(NULL, n * 8);
+    PyObject *dbls = PyBytes_FromStringAndSize(NULL, n * 8), *others = PyDict_New(), *out = NULL, *text = NULL;
+    StrCol col = {0};
+    if (!types || !ints || !dbls || !others || col_init(&col)) goto done;
+    char *t = PyBytes_AS_STRING(types);
+    int64_t *iv = (int64_t *)PyBytes_AS_STRING(ints);
+    double *dv = (double *)PyBytes_AS_STRING(dbls);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        Slice v = sc->cols[k][i];
+        Field f;
+        int kind = v.p ? any_field(v, &f) : -9;
+        iv[i] = 0;
+        dv[i] = 0;
+        static const char TYPE_OF_FIELD[] = {0, 2, 3, 4, 5, 6, 7, 2};  /* AnyValue field -> type byte */
+        t[i] = kind == -9 ? 0 : kind == 0 ? 1 : TYPE_OF_FIELD[f.field];
+        if (kind == 1 && f.field == 1 && put(&col.data, (const char *)f.s.p, f.s.n)) goto done;
+        if (kind == 1 && f.field == 7 && put_b64_raw(&col.data, f.s)) goto done;
+        if (col_end_row(&col)) goto done;
+        if (kind == 1 && f.field == 3) iv[i] = (int64_t)f.v;
+        if (kind == 1 && f.field == 4) memcpy(&dv[i], &f.v, 8);
+        if (kind == 1 && (f.field == 2 || f.field == 5 || f.field == 6)) {
+            PyObject *row = PyLong_FromSsize_t(i), *x = py_any(v);
+            int bad = !row || !x || PyDict_SetItem(others, row, x);
+            Py_XDECREF(row); Py_XDECREF(x);
+            if (bad) goto done;
+        }
+    }
+    if (!(text = col_take(&col))) goto done;
+    out = PyTuple_Pack(5, types, ints, dbls, text, others);
+done:
+    Py_XDECREF(types); Py_XDECREF(ints); Py_XDECREF(dbls); Py_XDECREF(others); Py_XDECREF(text);
+    col_free(&col);
+    return out;
+}
+
+static PyObject *scan(PyObject *self, PyObject *args) {
+    Py_buffer payload;
+    PyObject *keys;
+    if (!PyArg_ParseTuple(args, "y*O!", &payload, &PyTuple_Type, &keys)) return NULL;
+    PyObject *result = NULL, *wanted = NULL, *cols[5] = {0};
+    Scan sc = {0};
+    Wanted w = {0};
+    w.n = (int)PyTuple_GET_SIZE(keys);
+    w.size = 16;
+    while (w.size < 2 * w.n) w.size *= 2;
+    w.keys = PyMem_Calloc(w.n ? w.n : 1, sizeof(Slice));
+    w.slot = PyMem_Malloc(w.size * sizeof(int));
+    sc.cols = PyMem_Calloc(w.n ? w.n : 1, sizeof(Slice *));
+    if (!w.keys || !w.slot || !sc.cols) { PyErr_NoMemory(); goto done; }
+    for (int i = 0; i < w.size; i++) w.slot[i] = -1;
+    for (int i = 0; i < w.n; i++) {
+        Py_ssize_t n;
+        const char *s = PyUnicode_AsUTF8AndSize(PyTuple_GET_ITEM(keys, i), &n);
+        if (!s) goto done;
+        w.keys[i] = (Slice){(const uint8_t *)s, n};
+        uint32_t h = hash_bytes(w.keys[i].p, n) & (w.size - 1);
+        while (w.slot[h] >= 0) h = (h + 1) & (w.size - 1);
+        w.slot[h] = i;
+    }
+    sc.w = &w;
+    for (int i = 0; i < 5; i++) if (col_init(&sc.str[i])) goto done;
+    if (!(sc.exceptions = PyList_New(0))) goto done;
+
+    const uint8_t *p = payload.buf, *end = p + payload.len;
+    Field f;
+    int rc;
+    while ((rc = next_field(&p, end, &f)) == 1) {
+        if (f.field != 1 || f.wt != 2) { rc = FALLBACK; break; }
+        if ((rc = scan_resource_spans(&sc, f.s))) break;
+    }
+    if (rc == FALLBACK) { result = Py_None; Py_INCREF(result); goto done; }
+    if (rc == PYERR) goto done;
+
+    if (!(wanted = PyDict_New())) goto done;
+    for (int k = 0; k < w.n; k++) {
+        if (!sc.cols[k]) continue;
+        PyObject *key = PyLong_FromLong(k), *col = key ? wanted_column(&sc, k) : NULL;
+        int bad = !col || PyDict_SetItem(wanted, key, col);
+        Py_XDECREF(key); Py_XDECREF(col);
+        if (bad) goto done;
+    }
+    for (int i = 0; i < 5; i++) if (!(cols[i] = col_take(&sc.str[i]))) goto done;
+    result = Py_BuildValue("(nOOOOOy#y#y#OO)", sc.n, cols[0], cols[1], cols[2], cols[3], cols[4],
+                           sc.start.b ? sc.start.b : "", sc.start.len, sc.end.b ? sc.end.b : "", sc.end.len,
+                           sc.code.b ? sc.code.b : "", sc.code.len, wanted, sc.exceptions);
+done:
+    for (int i = 0; i < 5; i++) { Py_XDECREF(cols[i]); col_free(&sc.str[i]); }
+    Py_XDECREF(wanted);
+    Py_XDECREF(sc.exceptions);
+    PyMem_Free(sc.start.b); PyMem_Free(sc.end.b); PyMem_Free(sc.code.b);
+    for (int k = 0; sc.cols && k < w.n; k++) PyMem_Free(sc.cols[k]);
+    PyMem_Free(sc.cols);
+    PyMem_Free(sc.res_json.b); PyMem_Free(sc.json.b); PyMem_Free(sc.scratch.b);
+    PyMem_Free(w.keys); PyMem_Free(w.slot);
+    PyBuffer_Release(&payload);
+    return result;
+}
+
+static PyMethodDef METHODS[] = {
+    {"scan", scan, METH_VARARGS, "Columns of a serialized ExportTraceServiceRequest, or None (see the module)."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef MODULE = {PyModuleDef_HEAD_INIT, "_spanscan", NULL, -1, METHODS};
+
+PyMODINIT_FUNC PyInit__spanscan(void) { return PyModule_Create(&MODULE); }

@@ -1,0 +1,215 @@
+"""The compiled span reader and the column normalizer (``otlp/span_columns.py``) against the reference path
+(``spans.iter_spans`` + ``normalize.normalize``): for any request, the same table, the same rejects and the same
+``raw_payload`` text; and every payload the reader does not take exactly as protobuf would is left to protobuf."""
+
+from __future__ import annotations
+
+import math
+
+import orjson
+import pyarrow as pa
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
+from opentelemetry.proto.trace.v1.trace_pb2 import Span
+
+from governance_pipeline.otlp import span_columns
+from governance_pipeline.otlp.normalize import normalize
+from governance_pipeline.otlp.spans import iter_spans
+from governance_pipeline.otlp.wire import encode_varint
+
+TEXTS = [
+    "",
+    " ",
+    "12",
+    " 7 ",
+    "-3",
+    "1e30",
+    "1_000",
+    "nan",
+    "inf",
+    "0.0061",
+    "USD",
+    "usd",
+    "EUR",
+    "uſd",
+    "openai",
+    "OpenAI",
+    "langchain",
+    "openai.chat",
+    "Anthropic",
+    "gpt-4o",
+    "LLM",
+    "chain",
+    "Chat",
+    "embeddings",
+    "İstanbul",
+    "ai.generateText.doGenerate",
+    "ai.generateText",
+    "workflow",
+    'a"b\\c\n\x01\u2028é',
+    "99999999999999999999",
+]
+NUMBERS = [0, 1, -1, 1200, 2**63 - 1, -(2**63), 10**15]
+DOUBLES = [0.0, -0.0, 0.5, 1.0, 0.0061, 1e-5, 1.25e-5, 1e-7, 1e16, 1e30, 1.5e300, math.nan, math.inf, -math.inf, 3.0]
+KEYS = [*span_columns.WANTED, "service.name", "http.method", "", "x"]
+
+
+def any_values(depth: int = 2) -> st.SearchStrategy[AnyValue]:
+    scalars = st.one_of(
+        st.sampled_from(TEXTS).map(lambda s: AnyValue(string_value=s)),
+        st.text(max_size=8).map(lambda s: AnyValue(string_value=s)),
+        st.sampled_from(NUMBERS).map(lambda i: AnyValue(int_value=i)),
+        st.integers(-(2**63), 2**63 - 1).map(lambda i: AnyValue(int_value=i)),
+        st.sampled_from(DOUBLES).map(lambda d: AnyValue(double_value=d)),
+        st.floats(allow_nan=True, allow_infinity=True).map(lambda d: AnyValue(double_value=d)),
+        st.booleans().map(lambda b: AnyValue(bool_value=b)),
+        st.binary(max_size=7).map(lambda b: AnyValue(bytes_value=b)),
+        st.just(AnyValue()),
+    )
+    if depth == 0:
+        return scalars
+    inner = any_values(depth - 1)
+    arrays = st.lists(inner, max_size=3).map(lambda vs: AnyValue(array_value={"values": vs}))
+    kvlists = st.dictionaries(st.sampled_from(["a", "b", "c", ""]), inner, max_size=3).map(
+        lambda d: AnyValue(kvlist_value={"values": [KeyValue(key=k, value=v) for k, v in d.items()]})
+    )
+    return st.one_of(scalars, scalars, arrays, kvlists)
+
+
+def attribute_lists(max_size: int = 8) -> st.SearchStrategy[list[KeyValue]]:
+    return st.dictionaries(st.sampled_from(KEYS), any_values(), max_size=max_size).map(
+        lambda d: [KeyValue(key=k, value=v) for k, v in d.items()]
+    )
+
+
+@st.composite
+def spans(draw: st.DrawFn) -> Span:
+    start = draw(st.sampled_from([0, 1, 1_700_000_000_000_000_123, 2**64 - 1]))
+    s = Span(
+        trace_id=draw(st.sampled_from([b"", bytes(16), bytes(range(16))])),
+        span_id=draw(st.binary(min_size=0, max_size=8)),
+        parent_span_id=draw(st.sampled_from([b"", bytes(range(8))])),
+        name=draw(st.sampled_from(["", "chat gpt-4o", "tool"])),
+        kind=draw(st.sampled_from([0, 1, 3, 5, -1])),
+        start_time_unix_nano=start,
+        end_time_unix_nano=draw(st.sampled_from([0, start, (start + 850_000_123) % 2**64, 2**64 - 1])),
+        attributes=draw(attribute_lists()),
+    )
+    for _ in range(draw(st.integers(0, 2))):
+        ev = s.events.add(name=draw(st.sampled_from(["exception", "log", ""])), time_unix_nano=7)
+        ev.attributes.extend(draw(attribute_lists(3)))
+        if draw(st.booleans()) and all(kv.key != "exception.type" for kv in ev.attributes):
+            ev.attributes.append(KeyValue(key="exception.type", value=draw(any_values(0))))
+    if draw(st.booleans()):
+        link = s.links.add(trace_id=bytes(range(16)), span_id=bytes(8))
+        link.attributes.extend(draw(attribute_lists(2)))
+    if draw(st.booleans()):
+        s.status.code = draw(st.sampled_from([0, 1, 2, 7]))
+        s.status.message = draw(st.sampled_from(["", "boom", "é\n"]))
+    return s
+
+
+@st.composite
+def requests(draw: st.DrawFn) -> ExportTraceServiceRequest:
+    req = ExportTraceServiceRequest()
+    for _ in range(draw(st.integers(1, 2))):
+        rs = req.resource_spans.add()
+        rs.resource.attributes.extend(draw(attribute_lists(6)))
+        for _ in range(draw(st.integers(1, 2))):
+            ss = rs.scope_spans.add()
+            if draw(st.booleans()):
+                ss.scope.name, ss.scope.version = "opentelemetry.instrumentation.openai_v2", "0.1"
+            ss.spans.extend(draw(st.lists(spans(), min_size=1, max_size=4)))
+    return req
+
+
+def reference(payloads: list[bytes]) -> tuple[pa.Table, list[tuple[int, str]], list[str]]:
+    records = [r for p in payloads for r in iter_spans(ExportTraceServiceRequest.FromString(p))]
+    rejects: list[tuple[int, str]] = []
+    table = normalize(records, rejects)
+    raws = [orjson.dumps(r.raw(), option=orjson.OPT_NON_STR_KEYS, default=str).decode() for r in records]
+    return table, rejects, raws
+
+
+def fast(payloads: list[bytes]) -> tuple[pa.Table, list[tuple[int, str]], list[str]]:
+    scanned = [span_columns.scan(p, f"file{i}") for i, p in enumerate(payloads)]
+    assert None not in scanned, "the reader left a plain request to protobuf"
+    cols = span_columns.concat([s for s in scanned if s is not None])
+    rejects: list[tuple[int, str]] = []
+    return span_columns.normalize_columns(cols, rejects), rejects, cols.raw.to_pylist()
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(requests(), min_size=1, max_size=3))
+def test_the_columns_are_the_reference_table(reqs: list[ExportTraceServiceRequest]) -> None:
+    """One batch of one to three landing files: the columns of each, joined, normalize to the reference."""
+    payloads = [r.SerializeToString() for r in reqs]
+    want_table, want_rejects, want_raw = reference(payloads)
+    got_table, got_rejects, got_raw = fast(payloads)
+    assert got_raw == want_raw  # byte for byte the text orjson writes, floats included
+    assert got_rejects == want_rejects
+    assert got_table.schema == want_table.schema
+    for name in want_table.column_names:
+        got, want = got_table.column(name).to_pylist(), want_table.column(name).to_pylist()
+        assert orjson.dumps(got, default=str) == orjson.dumps(want, default=str), name
+
+
+def test_batches_of_several_files_concatenate_in_order() -> None:
+    req = ExportTraceServiceRequest()
+    s = req.resource_spans.add().scope_spans.add().spans.add(span_id=b"\x01" * 8, start_time_unix_nano=5_000)
+    s.attributes.append(KeyValue(key="gen_ai.request.model", value=AnyValue(string_value="gpt-4o")))
+    other = ExportTraceServiceRequest()
+    o = other.resource_spans.add().scope_spans.add().spans.add(span_id=b"\x02" * 8)
+    o.attributes.append(KeyValue(key="gen_ai.usage.input_tokens", value=AnyValue(string_value="1e30")))
+    parts = [span_columns.scan(r.SerializeToString(), f) for r, f in ((req, "a"), (other, "b"))]
+    both = span_columns.concat([p for p in parts if p is not None])
+    rejects: list[tuple[int, str]] = []
+    table = span_columns.normalize_columns(both, rejects)
+    assert both.files == ["a", "b"]
+    assert table.column("model").to_pylist() == ["gpt-4o"]
+    assert rejects == [(1, "tokens_input: gen_ai.usage.input_tokens = '1e30' is not an integer within int64")]
+
+
+def _field(number: int, wire_type: int, body: bytes) -> bytes:
+    key = encode_varint(number << 3 | wire_type)
+    return key + (encode_varint(len(body)) + body if wire_type == 2 else body)
+
+
+def _request_of(span: bytes) -> bytes:
+    return _field(1, 2, _field(2, 2, _field(2, 2, span)))
+
+
+@pytest.mark.parametrize(
+    "span, why",
+    [
+        (_field(5, 2, b"\xff\xfe"), "a name that is not UTF-8 (protobuf refuses the whole request)"),
+        (_field(99, 0, b"\x01"), "a field the reader does not know"),
+        (_field(5, 0, b"\x01"), "a known field with another wire type"),
+        (_field(15, 2, b"") + _field(15, 2, b""), "a status given twice (protobuf merges them)"),
+        (
+            _field(9, 2, _field(1, 2, b"k")) + _field(9, 2, _field(1, 2, b"k")),
+            "an attribute key given twice (the dict keeps the first place and the last value)",
+        ),
+        (_field(9, 2, _field(1, 2, b"k") + _field(2, 2, _field(1, 2, b"a") + _field(3, 0, b"\x01"))), "two values"),
+        (_field(9, 2, _field(1, 2, b"k") + _field(2, 2, b"\x0a")), "a truncated value"),
+    ],
+)
+def test_what_the_reader_does_not_take_exactly_is_left_to_protobuf(span: bytes, why: str) -> None:
+    assert span_columns.scan(_request_of(span), "f") is None, why
+
+
+def test_values_nested_deeper_than_the_reader_goes_are_left_to_protobuf() -> None:
+    value = AnyValue(string_value="leaf")
+    for _ in range(40):
+        value = AnyValue(array_value={"values": [value]})
+    req = ExportTraceServiceRequest()
+    req.resource_spans.add().scope_spans.add().spans.add().attributes.append(KeyValue(key="deep", value=value))
+    assert span_columns.scan(req.SerializeToString(), "f") is None
+    shallow = ExportTraceServiceRequest()
+    shallow.resource_spans.add().scope_spans.add().spans.add().attributes.append(
+        KeyValue(key="deep", value=AnyValue(array_value={"values": [AnyValue(int_value=1)]}))
+    )
+    assert span_columns.scan(shallow.SerializeToString(), "f") is not None
