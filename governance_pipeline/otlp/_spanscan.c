@@ -17,32 +17,13 @@
    invalid UTF-8, attributes with a repeated key, values nested deeper than MAX_DEPTH) is left to the Python
    path, which is the reference (otlp/spans.py, otlp/normalize.py) and also knows how to salvage a damaged file.
 */
-#define PY_SSIZE_T_CLEAN
-#include <Python.h>
+#include "_buf.h"
 #include <stdint.h>
-#include <string.h>
 
 #define MAX_DEPTH 32
 #define MAX_MAP_KEYS 256
-#define FALLBACK (-1)
-#define PYERR (-2)
 
 typedef struct { const uint8_t *p; Py_ssize_t n; } Slice;
-typedef struct { char *b; Py_ssize_t len, cap; } Buf;
-
-static int buf_grow(Buf *o, Py_ssize_t extra) {
-    if (o->len + extra <= o->cap) return 0;
-    Py_ssize_t cap = o->cap ? o->cap : 256;
-    while (cap < o->len + extra) cap *= 2;
-    char *b = PyMem_Realloc(o->b, cap);
-    if (!b) { PyErr_NoMemory(); return PYERR; }
-    o->b = b; o->cap = cap; return 0;
-}
-static int put(Buf *o, const char *s, Py_ssize_t n) {
-    if (buf_grow(o, n)) return PYERR;
-    memcpy(o->b + o->len, s, n); o->len += n; return 0;
-}
-#define PUTS(o, s) put((o), (s), (Py_ssize_t)(sizeof(s) - 1))
 
 /* ---- wire format ---- */
 

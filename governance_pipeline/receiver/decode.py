@@ -5,10 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from google.protobuf.message import DecodeError
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
+from governance_pipeline.otlp import json_spans
 from governance_pipeline.otlp.admission import drop_unadmitted
-from governance_pipeline.otlp.json_decode import decode_body, request_from_json
+from governance_pipeline.otlp.json_decode import decode_body, load_json, parse_protobuf, request_from_json
 
 JSON = "application/json"
 PROTOBUF = "application/x-protobuf"
@@ -26,6 +28,23 @@ def decode(body: bytes, content_type: str, rejected: list[str] | None = None) ->
         body, content_type != PROTOBUF, ExportTraceServiceRequest, request_from_json, rejected
     )
     return req
+
+
+def decode_encoded(
+    body: bytes, content_type: str, rejected: list[str] | None = None
+) -> tuple[ExportTraceServiceRequest, bytes | None]:
+    """``decode``, and the request's protobuf encoding when it is at hand: the body itself, or the compiled
+    encoder's output for a JSON body it takes whole (``otlp.json_spans``), so that no request is encoded twice."""
+    if content_type == PROTOBUF:
+        return parse_protobuf(body, ExportTraceServiceRequest), body
+    doc = load_json(body)
+    encoded = json_spans.encode(doc)
+    if encoded is not None:
+        try:
+            return ExportTraceServiceRequest.FromString(encoded), encoded
+        except DecodeError:  # cannot happen for what the encoder writes; the Python path says what is wrong
+            pass
+    return request_from_json(doc, rejected), None
 
 
 @dataclass

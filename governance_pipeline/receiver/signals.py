@@ -15,7 +15,7 @@ from governance_pipeline.otlp.json_decode import OtlpDecodeError
 from governance_pipeline.otlp.logs import admit_logs, decode_logs
 from governance_pipeline.otlp.metrics import count_points
 from governance_pipeline.receiver import responses
-from governance_pipeline.receiver.decode import PROTOBUF, Admission, admit, decode
+from governance_pipeline.receiver.decode import PROTOBUF, Admission, admit, decode_encoded
 
 TRACES, LOGS, METRICS = "traces", "logs", "metrics"
 SIGNALS = (TRACES, LOGS, METRICS)
@@ -34,10 +34,10 @@ def decode_and_admit(signal: str, body: bytes, ctype: str, allowed_label: str | 
     """Raises ``OtlpDecodeError`` when ``body`` is not a request of ``signal`` in ``ctype``."""
     if signal == TRACES:
         undecodable: list[str] = []  # spans the pull could not read: rejected in partial_success, the rest lands
-        req = decode(body, ctype, undecodable)
+        req, encoded = decode_encoded(body, ctype, undecodable)
         if undecodable and not any(ss.spans for rs in req.resource_spans for ss in rs.scope_spans):
             raise OtlpDecodeError("; ".join(undecodable[:3]))  # nothing in it can be landed: 400, as OTLP says
-        admission = admit(req, allowed_label, body if ctype == PROTOBUF else None, undecodable)
+        admission = admit(req, allowed_label, encoded, undecodable)
         if admission.payload is not None:
             admission.payload = envelope.wrap(admission.payload, envelope.TRACES)
         return Outcome(admission)
