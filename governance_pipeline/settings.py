@@ -26,17 +26,16 @@ def reports_dir() -> Path:
     return Path(os.environ.get("GOVERNANCE_REPORTS", "data/reports")).resolve()
 
 
-def pull_workers(keep_one_core: bool = False) -> int:
+def pull_workers() -> int:
     """Processes that decode landing files in a pull: ``GOVERNANCE_PULL_WORKERS``, default one per core this
-    process may use (at most 4), or one fewer with ``keep_one_core`` (when decoding costs about what the pull's own
-    process spends writing, that process needs a core of its own); 1 decodes in the pull's own process."""
+    process may use (at most 4); 1 decodes in the pull's own process."""
     configured = os.environ.get("GOVERNANCE_PULL_WORKERS", "").strip()
     if configured:
         try:
             return max(1, int(configured))
         except ValueError:
             raise ValueError(f"GOVERNANCE_PULL_WORKERS must be a whole number, got {configured!r}") from None
-    return max(1, min(4, usable_cores() - (1 if keep_one_core else 0)))
+    return min(4, usable_cores())
 
 
 def usable_cores(cpu_max: Path = Path("/sys/fs/cgroup/cpu.max")) -> int:

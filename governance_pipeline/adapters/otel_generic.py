@@ -99,7 +99,7 @@ class OtelGenericAdapter(Adapter):
         state = LandingCursor() if window is not None else LandingCursor.parse(cursor)
         pending = state.pending(landing.list_landed(store, self.source.id, since=state.before))
         todo = pending[:MAX_FILES_PER_RUN] if window is None else pending
-        workers = pull_workers(keep_one_core=span_columns.available())
+        workers = pull_workers()
         if workers > 1 and len(todo) >= PARALLEL_MIN_FILES:
             chunks = [todo[i : i + FILES_PER_TASK] for i in range(0, len(todo), FILES_PER_TASK)]
             task = partial(decode_chunk, self.runtime.lake_root, self.source.id)

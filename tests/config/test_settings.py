@@ -40,13 +40,3 @@ def test_pull_workers_from_the_environment(monkeypatch):
     monkeypatch.delenv("GOVERNANCE_PULL_WORKERS")
     assert 1 <= pull_workers() == min(4, usable_cores()) <= 4
 
-
-@pytest.mark.parametrize(("cores", "expected"), [(1, 1), (2, 1), (3, 2), (5, 4), (16, 4)])
-def test_keeping_a_core_for_the_pulls_own_process(monkeypatch, cores, expected):
-    """With the compiled span reader a worker decodes about as fast as the run's process writes: on 2 cores the
-    pull runs in one process, and a configured number is taken as it is."""
-    monkeypatch.delenv("GOVERNANCE_PULL_WORKERS", raising=False)
-    monkeypatch.setattr("governance_pipeline.settings.usable_cores", lambda: cores)
-    assert pull_workers(keep_one_core=True) == expected
-    monkeypatch.setenv("GOVERNANCE_PULL_WORKERS", "2")
-    assert pull_workers(keep_one_core=True) == 2
