@@ -1,10 +1,13 @@
-/* OTLP/JSON traces, as orjson parsed them, straight to the protobuf encoding of an ExportTraceServiceRequest.
+/* An OTLP/JSON trace body, as text, straight to the protobuf encoding of an ExportTraceServiceRequest, in one
+   pass and without building Python objects.
 
-   encode(doc) -> bytes, or None: "decode this one with otlp/json_decode.py". The encoding is the request
-   json_decode.request_from_json builds from the same document (tests/otlp/test_json_spans.py checks it), for the
-   forms OpenTelemetry exporters send: camelCase or snake_case keys, lower- or upper-case hex ids, int64s as JSON
-   numbers or decimal strings, enums as numbers. Everything else (enum names, base64 ids, bytes values, a
-   number in a string with spaces, a value of the wrong type, nesting near the limit) is left to the Python
+   encode(body) -> bytes, or None: "decode this one with otlp/json_decode.py". The encoding is a serialization
+   of the request json_decode.request_from_json(orjson.loads(body)) builds (fields in the body's key order;
+   tests/otlp/test_json_spans.py checks both parse to the same request), for the forms OpenTelemetry exporters
+   send: camelCase or snake_case keys, lower- or upper-case hex ids, int64s as JSON integers or decimal strings,
+   enums as integers, keys in any order, unknown keys. Everything else (text that is not strict JSON, a key given
+   twice or in both spellings, enum names, base64 ids, bytes values, a number with a fraction or in a string with
+   spaces, two values in one AnyValue, a value of the wrong type, nesting near the limit) is left to the Python
    decoder, which also words the errors and leaves out just the spans that cannot be decoded.
 */
 #include "_buf.h"
@@ -63,87 +66,167 @@ static int close_into(Enc *e, int i, uint32_t field) {
 
 /* ---- reading the parsed document as json_decode does ---- */
 
-static PyObject *K[40];
-enum {
-    RESOURCE_SPANS, RESOURCE_SPANS_, RESOURCE, ATTRIBUTES, SCHEMA_URL, SCHEMA_URL_, SCOPE_SPANS, SCOPE_SPANS_,
-    SCOPE, NAME, VERSION, SPANS, TRACE_ID, TRACE_ID_, SPAN_ID, SPAN_ID_, PARENT, PARENT_, TRACE_STATE,
-    TRACE_STATE_, KIND, START, START_, END, END_, FLAGS, EVENTS, LINKS, STATUS, CODE, MESSAGE, TIME, TIME_, KEY,
-    VALUE, VALUES, NKEYS
-};
-static const char *KEY_TEXT[NKEYS] = {
-    "resourceSpans", "resource_spans", "resource", "attributes", "schemaUrl", "schema_url", "scopeSpans",
-    "scope_spans", "scope", "name", "version", "spans", "traceId", "trace_id", "spanId", "span_id",
-    "parentSpanId", "parent_span_id", "traceState", "trace_state", "kind", "startTimeUnixNano",
-    "start_time_unix_nano", "endTimeUnixNano", "end_time_unix_nano", "flags", "events", "links", "status",
-    "code", "message", "timeUnixNano", "time_unix_nano", "key", "value", "values",
-};
-static PyObject *AV[14]; /* AnyValue keys: camelCase, then snake_case, in json_decode's order */
-static const char *AV_TEXT[14] = {
-    "stringValue", "string_value", "boolValue", "bool_value", "intValue", "int_value", "doubleValue",
-    "double_value", "arrayValue", "array_value", "kvlistValue", "kvlist_value", "bytesValue", "bytes_value",
-};
 
-/* d[key] (borrowed), None and absent alike giving NULL; -1 (with an exception) on a lookup error */
-static int get1(PyObject *d, PyObject *key, PyObject **out) {
-    PyObject *v = PyDict_GetItemWithError(d, key);
-    if (!v && PyErr_Occurred()) return PYERR;
-    *out = v == Py_None ? NULL : v;
+static int unhex(char c) {
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* ---- the JSON text ---- */
+
+typedef struct {
+    const unsigned char *p, *end;
+    Enc *e;
+    Buf key, str; /* the current object key, and a string value */
+} P;
+
+static void ws(P *s) {
+    while (s->p < s->end && (*s->p == ' ' || *s->p == '\n' || *s->p == '\r' || *s->p == '\t')) s->p++;
+}
+
+static int expect(P *s, char c) {
+    ws(s);
+    if (s->p >= s->end || *s->p != (unsigned char)c) return FALLBACK;
+    s->p++;
     return 0;
 }
 
-/* json_decode._get: the camelCase key's value, else the snake_case one's */
-static int get2(PyObject *d, PyObject *camel, PyObject *snake, PyObject **out) {
-    if (get1(d, camel, out)) return PYERR;
-    return *out ? 0 : get1(d, snake, out);
+static int peek(P *s) {
+    ws(s);
+    return s->p < s->end ? *s->p : -1;
 }
 
-/* json_decode._obj / _list: NULL for None (treated as empty); FALLBACK for another type */
-static int as_dict(PyObject *v) { return !v || PyDict_CheckExact(v) ? 0 : FALLBACK; }
-static int as_list(PyObject *v) { return !v || PyList_CheckExact(v) ? 0 : FALLBACK; }
-
-static int utf8(PyObject *v, const char **p, Py_ssize_t *n) {
-    *p = PyUnicode_AsUTF8AndSize(v, n);
-    if (*p) return 0;
-    if (!PyErr_ExceptionMatches(PyExc_UnicodeEncodeError)) return PYERR;
-    PyErr_Clear(); /* a lone surrogate: protobuf refuses it, and the Python decoder says so */
-    return FALLBACK;
+static int literal(P *s, const char *word) {
+    size_t n = strlen(word);
+    if ((size_t)(s->end - s->p) < n || memcmp(s->p, word, n)) return FALLBACK;
+    s->p += n;
+    return 0;
 }
 
-/* an int64/uint64 given as a JSON integer, or as a string of decimal digits (a '-' first when ``sign``) */
-static int integer(PyObject *v, int sign, int64_t lo, uint64_t hi, uint64_t *out) {
-    if (!v) { *out = 0; return 0; }
-    if (PyLong_CheckExact(v)) {
-        int overflow;
-        long long s = PyLong_AsLongLongAndOverflow(v, &overflow);
-        if (s == -1 && PyErr_Occurred()) return PYERR;
-        if (overflow > 0) {
-            unsigned long long u = PyLong_AsUnsignedLongLong(v);
-            if (u == (unsigned long long)-1 && PyErr_Occurred()) { PyErr_Clear(); return FALLBACK; }
-            if (u > hi) return FALLBACK;
-            *out = u;
-            return 0;
-        }
-        if (overflow < 0 || s < lo || (s > 0 && (uint64_t)s > hi)) return FALLBACK;
-        *out = (uint64_t)s;
-        return 0;
+static int hex4(const unsigned char *p, uint32_t *out) {
+    uint32_t v = 0;
+    for (int i = 0; i < 4; i++) {
+        int d = unhex((char)p[i]);
+        if (d < 0) return FALLBACK;
+        v = v << 4 | (uint32_t)d;
     }
-    if (!PyUnicode_CheckExact(v)) return FALLBACK;
-    Py_ssize_t n;
-    const char *p;
-    int rc = utf8(v, &p, &n);
-    if (rc) return rc;
+    *out = v;
+    return 0;
+}
+
+/* a JSON string (at its opening quote) decoded into ``out``: strict UTF-8, no control characters, escapes
+   including surrogate pairs; anything orjson would refuse gives FALLBACK */
+static int string(P *s, Buf *out) {
+    out->len = 0;
+    if (s->p >= s->end || *s->p != '"') return FALLBACK;
+    s->p++;
+    for (;;) {
+        const unsigned char *run = s->p;
+        while (s->p < s->end && *s->p >= 0x20 && *s->p < 0x80 && *s->p != '"' && *s->p != '\\') s->p++;
+        if (s->p > run && put(out, (const char *)run, s->p - run)) return PYERR;
+        if (s->p >= s->end) return FALLBACK;
+        unsigned char c = *s->p;
+        if (c == '"') { s->p++; return 0; }
+        if (c < 0x20) return FALLBACK;
+        if (c >= 0x80) { /* one UTF-8 sequence, checked as _spanscan.c does */
+            const unsigned char *q = s->p;
+            Py_ssize_t n = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
+            if (s->end - q < n || c < 0xC2 || c > 0xF4) return FALLBACK;
+            for (Py_ssize_t i = 1; i < n; i++)
+                if ((q[i] & 0xC0) != 0x80) return FALLBACK;
+            if ((c == 0xE0 && q[1] < 0xA0) || (c == 0xED && q[1] > 0x9F) || (c == 0xF0 && q[1] < 0x90) ||
+                (c == 0xF4 && q[1] > 0x8F))
+                return FALLBACK;
+            if (put(out, (const char *)q, n)) return PYERR;
+            s->p += n;
+            continue;
+        }
+        /* an escape */
+        if (s->end - s->p < 2) return FALLBACK;
+        char e = (char)s->p[1], one = 0;
+        s->p += 2;
+        switch (e) {
+        case '"': one = '"'; break;
+        case '\\': one = '\\'; break;
+        case '/': one = '/'; break;
+        case 'b': one = '\b'; break;
+        case 'f': one = '\f'; break;
+        case 'n': one = '\n'; break;
+        case 'r': one = '\r'; break;
+        case 't': one = '\t'; break;
+        case 'u': {
+            uint32_t cp, lo;
+            if (s->end - s->p < 4 || hex4(s->p, &cp)) return FALLBACK;
+            s->p += 4;
+            if (cp >= 0xDC00 && cp <= 0xDFFF) return FALLBACK;
+            if (cp >= 0xD800 && cp <= 0xDBFF) {
+                if (s->end - s->p < 6 || s->p[0] != '\\' || s->p[1] != 'u' || hex4(s->p + 2, &lo)) return FALLBACK;
+                if (lo < 0xDC00 || lo > 0xDFFF) return FALLBACK;
+                s->p += 6;
+                cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+            }
+            char u[4];
+            int n;
+            if (cp < 0x80) { u[0] = (char)cp; n = 1; }
+            else if (cp < 0x800) { u[0] = (char)(0xC0 | cp >> 6); u[1] = (char)(0x80 | (cp & 63)); n = 2; }
+            else if (cp < 0x10000) {
+                u[0] = (char)(0xE0 | cp >> 12); u[1] = (char)(0x80 | ((cp >> 6) & 63)); u[2] = (char)(0x80 | (cp & 63));
+                n = 3;
+            } else {
+                u[0] = (char)(0xF0 | cp >> 18); u[1] = (char)(0x80 | ((cp >> 12) & 63));
+                u[2] = (char)(0x80 | ((cp >> 6) & 63)); u[3] = (char)(0x80 | (cp & 63));
+                n = 4;
+            }
+            if (put(out, u, n)) return PYERR;
+            continue;
+        }
+        default: return FALLBACK;
+        }
+        if (put(out, &one, 1)) return PYERR;
+    }
+}
+
+/* a JSON number's text: its grammar checked, whether it is an integer, and its end */
+static int number(P *s, const unsigned char **start, Py_ssize_t *n, int *is_int) {
+    const unsigned char *p = s->p;
+    *start = p;
+    *is_int = 1;
+    if (p < s->end && *p == '-') p++;
+    if (p >= s->end) return FALLBACK;
+    if (*p == '0') p++;
+    else if (*p >= '1' && *p <= '9') while (p < s->end && *p >= '0' && *p <= '9') p++;
+    else return FALLBACK;
+    if (p < s->end && *p == '.') {
+        *is_int = 0;
+        p++;
+        if (p >= s->end || *p < '0' || *p > '9') return FALLBACK;
+        while (p < s->end && *p >= '0' && *p <= '9') p++;
+    }
+    if (p < s->end && (*p == 'e' || *p == 'E')) {
+        *is_int = 0;
+        p++;
+        if (p < s->end && (*p == '+' || *p == '-')) p++;
+        if (p >= s->end || *p < '0' || *p > '9') return FALLBACK;
+        while (p < s->end && *p >= '0' && *p <= '9') p++;
+    }
+    *n = p - *start;
+    s->p = p;
+    return 0;
+}
+
+/* decimal digits (a '-' first when ``sign``) as an integer within [lo, hi] */
+static int digits(const unsigned char *p, Py_ssize_t n, int sign, int64_t lo, uint64_t hi, uint64_t *out) {
     int neg = sign && n > 0 && p[0] == '-';
     if (n - neg < 1 || n - neg > 20) return FALLBACK;
     uint64_t r = 0;
     for (Py_ssize_t i = neg; i < n; i++) {
         if (p[i] < '0' || p[i] > '9') return FALLBACK;
         uint64_t d = (uint64_t)(p[i] - '0');
-        if (r > (UINT64_MAX - d) / 10) return FALLBACK; /* beyond uint64 */
+        if (r > (UINT64_MAX - d) / 10) return FALLBACK;
         r = r * 10 + d;
     }
     if (neg) {
-        if (r > (uint64_t)INT64_MAX + 1 || -(int64_t)(r - 1) - 1 < lo) return FALLBACK;
-        *out = (uint64_t)(-(int64_t)(r - 1) - 1);
+        if (r > (uint64_t)INT64_MAX + 1 || (r && -(int64_t)(r - 1) - 1 < lo)) return FALLBACK;
+        *out = r ? (uint64_t)(-(int64_t)(r - 1) - 1) : 0;
         return 0;
     }
     if (r > hi) return FALLBACK;
@@ -151,297 +234,491 @@ static int integer(PyObject *v, int sign, int64_t lo, uint64_t hi, uint64_t *out
     return 0;
 }
 
-/* a string, with json_decode's str(x or "") for names: None or absent as "", another type left to Python */
-static int text(PyObject *v, const char **p, Py_ssize_t *n) {
-    if (!v) { *p = ""; *n = 0; return 0; }
-    if (!PyUnicode_CheckExact(v)) return FALLBACK;
-    return utf8(v, p, n);
+static int skip(P *s, int depth);
+
+/* walk one object: ``on_key`` is called at each key (in s->key) with the value next; it consumes the value */
+typedef int (*OnKey)(P *s, void *ctx);
+
+static int object(P *s, OnKey on_key, void *ctx) {
+    int rc;
+    if ((rc = expect(s, '{'))) return rc;
+    if (peek(s) == '}') { s->p++; return 0; }
+    for (;;) {
+        if (peek(s) != '"') return FALLBACK;
+        if ((rc = string(s, &s->key)) || (rc = expect(s, ':'))) return rc;
+        ws(s);
+        if ((rc = on_key(s, ctx))) return rc;
+        int c = peek(s);
+        if (c == ',') { s->p++; continue; }
+        if (c == '}') { s->p++; return 0; }
+        return FALLBACK;
+    }
 }
 
-static int unhex(char c) {
-    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+/* walk one array (or null): ``on_item`` consumes each item */
+static int array(P *s, OnKey on_item, void *ctx) {
+    int rc;
+    if (peek(s) == 'n') return literal(s, "null");
+    if ((rc = expect(s, '['))) return rc;
+    if (peek(s) == ']') { s->p++; return 0; }
+    for (;;) {
+        ws(s);
+        if ((rc = on_item(s, ctx))) return rc;
+        int c = peek(s);
+        if (c == ',') { s->p++; continue; }
+        if (c == ']') { s->p++; return 0; }
+        return FALLBACK;
+    }
 }
 
-/* json_decode._id for exactly 2 * size hex digits (or none) */
-static int id_field(Buf *o, uint32_t field, PyObject *v, Py_ssize_t size) {
-    if (!v) return 0;
-    if (!PyUnicode_CheckExact(v)) return FALLBACK;
+typedef struct { int depth; } SkipCtx;
+static int skip_member(P *s, void *ctx) { return skip(s, ((SkipCtx *)ctx)->depth); }
+
+/* any JSON value, checked and passed over */
+static int skip(P *s, int depth) {
+    if (depth > 64) return FALLBACK;
+    SkipCtx inner = {depth + 1};
+    const unsigned char *start;
     Py_ssize_t n;
-    const char *p;
-    int rc = utf8(v, &p, &n);
+    int is_int;
+    switch (peek(s)) {
+    case '{': return object(s, skip_member, &inner);
+    case '[': return array(s, skip_member, &inner);
+    case '"': return string(s, &s->str);
+    case 't': return literal(s, "true");
+    case 'f': return literal(s, "false");
+    case 'n': return literal(s, "null");
+    default: return number(s, &start, &n, &is_int);
+    }
+}
+
+static int is_null(P *s) {
+    if (peek(s) != 'n') return 0;
+    return literal(s, "null") == 0 ? 1 : FALLBACK;
+}
+
+static int key_is(P *s, const char *name) {
+    size_t n = strlen(name);
+    return (size_t)s->key.len == n && memcmp(s->key.b, name, n) == 0;
+}
+
+/* which field a key names, by its camelCase or snake_case spelling (-1: a key json_decode does not read) */
+static int field_of(P *s, const char *const *names, int count) {
+    for (int i = 0; i < count; i++) {
+        const char *camel = names[2 * i], *snake = names[2 * i + 1];
+        if (key_is(s, camel) || (snake && key_is(s, snake))) return i;
+    }
+    return -1;
+}
+
+/* each field once: a key repeated, or given in both spellings, is left to Python */
+static int once(unsigned *seen, int field) {
+    if (*seen & (1u << field)) return FALLBACK;
+    *seen |= 1u << field;
+    return 0;
+}
+
+/* a string or null; its text in s->str (empty for null) */
+static int str_or_null(P *s) {
+    int rc = is_null(s);
+    if (rc) { s->str.len = 0; return rc < 0 ? rc : 0; }
+    if (peek(s) != '"') return FALLBACK;
+    return string(s, &s->str);
+}
+
+static int text_field(P *s, Buf *o, uint32_t field) {
+    int rc = str_or_null(s);
     if (rc) return rc;
-    if (n == 0) return 0;
-    if (n != 2 * size) return FALLBACK;
+    return s->str.len ? put_bytes(o, field, s->str.b, s->str.len) : 0;
+}
+
+static int hex_id(P *s, Buf *o, uint32_t field, Py_ssize_t size) {
+    int rc = str_or_null(s);
+    if (rc) return rc;
+    if (s->str.len == 0) return 0;
+    if (s->str.len != 2 * size) return FALLBACK;
     char raw[16];
     for (Py_ssize_t i = 0; i < size; i++) {
-        int hi = unhex(p[2 * i]), lo = unhex(p[2 * i + 1]);
+        int hi = unhex(s->str.b[2 * i]), lo = unhex(s->str.b[2 * i + 1]);
         if (hi < 0 || lo < 0) return FALLBACK;
         raw[i] = (char)(hi << 4 | lo);
     }
     return put_bytes(o, field, raw, size);
 }
 
-static int str_field(Buf *o, uint32_t field, PyObject *v) {
-    const char *p;
+/* an integer given as a JSON integer or a string of digits (null: 0) */
+static int int_value(P *s, int sign, int64_t lo, uint64_t hi, int allow_string, uint64_t *out) {
+    int rc = is_null(s);
+    if (rc) { *out = 0; return rc < 0 ? rc : 0; }
+    if (peek(s) == '"') {
+        if (!allow_string) return FALLBACK;
+        if ((rc = string(s, &s->str))) return rc;
+        return digits((const unsigned char *)s->str.b, s->str.len, sign, lo, hi, out);
+    }
+    const unsigned char *start;
     Py_ssize_t n;
-    int rc = text(v, &p, &n);
-    if (rc) return rc;
-    return n ? put_bytes(o, field, p, n) : 0;
+    int is_int;
+    if ((rc = number(s, &start, &n, &is_int))) return rc;
+    if (!is_int || n > 20 || (!sign && start[0] == '-')) return FALLBACK;
+    return digits(start, n, sign, lo, hi, out);
 }
 
-/* an enum given as a JSON number (names are left to Python) */
-static int enum_field(Buf *o, uint32_t field, PyObject *v) {
-    uint64_t x;
-    if (v && !PyLong_CheckExact(v)) return FALLBACK;
-    int rc = integer(v, 0, INT32_MIN, INT32_MAX, &x);
-    if (rc) return rc;
-    return x ? put_uvarint_field(o, field, (uint64_t)(int64_t)(int32_t)x) : 0;
-}
+/* ---- the OTLP shapes, as json_decode reads them ---- */
 
-static int attributes(Enc *e, int lv, uint32_t field, PyObject *items, int depth);
+static int attributes(P *s, int lv, uint32_t field, int depth);
 
-/* json_decode._any_value into level ``lv`` (an AnyValue's fields); *set tells whether it set one */
-static int any_value(Enc *e, int lv, PyObject *v, int depth, int *set) {
-    Buf *o = &e->lv[lv];
-    PyObject *x;
+typedef struct { int lv, depth, set, seen_member; } AnyCtx;
+
+static const char *const AV_NAMES[] = {
+    "stringValue", "string_value", "boolValue", "bool_value", "intValue", "int_value", "doubleValue",
+    "double_value", "arrayValue", "array_value", "kvlistValue", "kvlist_value", "bytesValue", "bytes_value",
+};
+
+typedef struct { int lv, depth; } ItemsCtx;
+
+static int array_item(P *s, void *vctx) {
+    ItemsCtx *c = vctx;
     int rc;
-    *set = 0;
-    if (!PyDict_CheckExact(v)) return FALLBACK;
-    for (int member = 0; member < 7; member++) {
-        if ((rc = get2(v, AV[2 * member], AV[2 * member + 1], &x))) return rc;
-        if (!x) continue;
-        switch (member) {
-        case 0: { /* stringValue: set even when empty (a oneof member) */
-            const char *p;
-            Py_ssize_t n;
-            if ((rc = text(x, &p, &n))) return rc;
-            *set = 1;
-            return put_bytes(o, 1, p, n);
-        }
-        case 1:
-            if (x != Py_True && x != Py_False) return FALLBACK;
-            *set = 1;
-            return put_uvarint_field(o, 2, x == Py_True);
-        case 2: {
-            uint64_t i;
-            if ((rc = integer(x, 1, INT64_MIN, INT64_MAX, &i))) return rc;
-            *set = 1;
-            return put_uvarint_field(o, 3, i);
-        }
-        case 3: {
-            double d;
-            if (PyFloat_CheckExact(x)) d = PyFloat_AS_DOUBLE(x);
-            else if (PyLong_CheckExact(x)) {
-                d = PyLong_AsDouble(x);
-                if (d == -1.0 && PyErr_Occurred()) { PyErr_Clear(); return FALLBACK; }
-            } else return FALLBACK;
-            uint64_t bits;
-            memcpy(&bits, &d, 8);
-            *set = 1;
-            return put_fixed64(o, 4, bits);
-        }
-        case 4: case 5: { /* arrayValue / kvlistValue: only when it holds something (else nothing is set) */
-            if (depth >= MAX_DEPTH || !PyDict_CheckExact(x)) return FALLBACK;
-            PyObject *values;
-            if ((rc = get1(x, K[VALUES], &values)) || (rc = as_list(values))) return rc;
-            if (!values || PyList_GET_SIZE(values) == 0) return 0;
-            Buf *inner = level(e, lv + 1);
-            if (!inner) return PYERR;
-            if (member == 4) {
-                for (Py_ssize_t i = 0; i < PyList_GET_SIZE(values); i++) {
-                    int item_set;
-                    if (!level(e, lv + 2)) return PYERR;
-                    PyObject *item = PyList_GET_ITEM(values, i);
-                    if (!item) item = Py_None;
-                    if (item == Py_None) item_set = 0; /* _obj(None) is {}: an empty AnyValue */
-                    else if ((rc = any_value(e, lv + 2, item, depth + 1, &item_set))) return rc;
-                    if (close_into(e, lv + 2, 1)) return PYERR;
-                }
-            } else if ((rc = attributes(e, lv + 1, 1, values, depth + 1))) return rc;
-            *set = 1;
-            return close_into(e, lv + 1, member == 4 ? 5 : 6);
-        }
-        default: return FALLBACK; /* bytesValue: base64, left to Python */
-        }
+    if (!level(s->e, c->lv + 1)) return PYERR;
+    if ((rc = is_null(s)) < 0) return rc;
+    if (!rc) { /* an object: an AnyValue (null is an empty one) */
+        AnyCtx inner = {c->lv + 1, c->depth, 0, 0};
+        int any_member(P *, void *);
+        if ((rc = object(s, any_member, &inner))) return rc;
     }
-    return 0;
+    return close_into(s->e, c->lv + 1, 1) ? PYERR : 0;
 }
 
-/* json_decode._attributes: a list of {"key", "value"} into repeated KeyValue ``field`` of level ``lv`` */
-static int attributes(Enc *e, int lv, uint32_t field, PyObject *items, int depth) {
+typedef struct { int lv, depth, is_kvlist, seen; } ValuesCtx;
+
+static int values_member(P *s, void *vctx) {
+    ValuesCtx *c = vctx;
     int rc;
-    if ((rc = as_list(items))) return rc;
-    if (!items) return 0;
-    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(items); i++) {
-        PyObject *item = PyList_GET_ITEM(items, i), *key, *value;
-        if (!PyDict_CheckExact(item)) return FALLBACK;
-        key = PyDict_GetItemWithError(item, K[KEY]);
-        if (!key && PyErr_Occurred()) return PYERR;
-        if (!key || !PyUnicode_CheckExact(key)) return FALLBACK;
-        if ((rc = get1(item, K[VALUE], &value))) return rc;
-        Buf *kv = level(e, lv + 1);
-        if (!kv) return PYERR;
+    if (!key_is(s, "values")) return skip(s, 0);
+    if ((rc = once((unsigned *)&c->seen, 0))) return rc;
+    if (c->is_kvlist) return attributes(s, c->lv, 1, c->depth);
+    ItemsCtx items = {c->lv, c->depth};
+    return array(s, array_item, &items);
+}
+
+/* one member of an AnyValue object; at most one member may have a value (json_decode takes them in a fixed
+   order, the text may give them in any) */
+int any_member(P *s, void *vctx) {
+    AnyCtx *c = vctx;
+    Buf *o = &s->e->lv[c->lv];
+    int member = field_of(s, AV_NAMES, 7), rc;
+    if (member < 0) return skip(s, 0);
+    if ((rc = once((unsigned *)&c->seen_member, member))) return rc;
+    if ((rc = is_null(s))) return rc < 0 ? rc : 0; /* null: as if absent */
+    if (c->set) return FALLBACK;
+    c->set = 1;
+    switch (member) {
+    case 0:
+        if (peek(s) != '"') return FALLBACK;
+        if ((rc = string(s, &s->str))) return rc;
+        return put_bytes(o, 1, s->str.b ? s->str.b : "", s->str.len);
+    case 1: {
+        int truth = peek(s) == 't';
+        if ((rc = literal(s, truth ? "true" : "false"))) return rc;
+        return put_uvarint_field(o, 2, (uint64_t)truth);
+    }
+    case 2: {
+        uint64_t i;
+        if ((rc = int_value(s, 1, INT64_MIN, INT64_MAX, 1, &i))) return rc;
+        return put_uvarint_field(o, 3, i);
+    }
+    case 3: {
+        const unsigned char *start;
         Py_ssize_t n;
-        const char *p;
-        if ((rc = utf8(key, &p, &n))) return rc;
-        if (n && put_bytes(kv, 1, p, n)) return PYERR;
-        if (value) {
-            int set;
-            if (!level(e, lv + 2)) return PYERR;
-            if ((rc = any_value(e, lv + 2, value, depth, &set))) return rc;
-            if (set && close_into(e, lv + 2, 2)) return PYERR;
-        }
-        if (close_into(e, lv + 1, field)) return PYERR;
+        int is_int;
+        char text[400];
+        if (peek(s) == '"' || (rc = number(s, &start, &n, &is_int))) return FALLBACK;
+        if (n >= (Py_ssize_t)sizeof text) return FALLBACK;
+        memcpy(text, start, n);
+        text[n] = 0;
+        double d = PyOS_string_to_double(text, NULL, NULL);
+        if (d == -1.0 && PyErr_Occurred()) { PyErr_Clear(); return FALLBACK; }
+        if (Py_IS_INFINITY(d)) return FALLBACK; /* orjson refuses numbers beyond a double */
+        if (is_int && d == 0) d = 0.0;         /* "-0" is orjson's integer 0, which float() makes +0.0 */
+        uint64_t bits;
+        memcpy(&bits, &d, 8);
+        return put_fixed64(o, 4, bits);
     }
-    return 0;
+    case 4: case 5: { /* arrayValue / kvlistValue: set only when it holds something */
+        if (c->depth >= MAX_DEPTH || peek(s) != '{') return FALLBACK;
+        Buf *inner = level(s->e, c->lv + 1);
+        if (!inner) return PYERR;
+        ValuesCtx vc = {c->lv + 1, c->depth + 1, member == 5, 0};
+        if ((rc = object(s, values_member, &vc))) return rc;
+        if (s->e->lv[c->lv + 1].len == 0) return 0;
+        return close_into(s->e, c->lv + 1, member == 4 ? 5 : 6) ? PYERR : 0;
+    }
+    default: return FALLBACK; /* bytesValue: base64, left to Python */
+    }
 }
 
-static int span(Enc *e, int lv, PyObject *s) {
-    Buf *o = &e->lv[lv];
-    PyObject *x;
+typedef struct { int lv, depth; unsigned seen; int has_key; } KvCtx;
+
+static int kv_member(P *s, void *vctx) {
+    KvCtx *c = vctx;
     int rc;
+    if (key_is(s, "key")) {
+        if ((rc = once(&c->seen, 0))) return rc;
+        if (peek(s) != '"' || (rc = string(s, &s->str))) return FALLBACK;
+        c->has_key = 1;
+        return s->str.len ? put_bytes(&s->e->lv[c->lv], 1, s->str.b, s->str.len) : 0;
+    }
+    if (key_is(s, "value")) {
+        if ((rc = once(&c->seen, 1))) return rc;
+        if ((rc = is_null(s))) return rc < 0 ? rc : 0;
+        if (peek(s) != '{') return FALLBACK;
+        if (!level(s->e, c->lv + 1)) return PYERR;
+        AnyCtx any = {c->lv + 1, c->depth, 0, 0};
+        if ((rc = object(s, any_member, &any))) return rc;
+        /* set once a member was written (an empty arrayValue or kvlistValue leaves it unset) */
+        return s->e->lv[c->lv + 1].len && close_into(s->e, c->lv + 1, 2) ? PYERR : 0;
+    }
+    return skip(s, 0);
+}
+
+typedef struct { int lv, depth; uint32_t field; } AttrsCtx;
+
+static int attribute(P *s, void *vctx) {
+    AttrsCtx *c = vctx;
+    int rc;
+    if (peek(s) != '{') return FALLBACK;
+    if (!level(s->e, c->lv + 1)) return PYERR;
+    KvCtx kv = {c->lv + 1, c->depth, 0, 0};
+    if ((rc = object(s, kv_member, &kv))) return rc;
+    if (!kv.has_key) return FALLBACK; /* json_decode refuses an attribute without a string key */
+    return close_into(s->e, c->lv + 1, c->field) ? PYERR : 0;
+}
+
+/* json_decode._attributes: an array of {"key", "value"} (or null) as repeated KeyValue ``field`` of level lv */
+static int attributes(P *s, int lv, uint32_t field, int depth) {
+    AttrsCtx c = {lv, depth, field};
+    return array(s, attribute, &c);
+}
+
+typedef struct { int lv; unsigned seen; int keys; } MsgCtx;
+
+static const char *const EVENT_NAMES[] = {"timeUnixNano", "time_unix_nano", "name", NULL, "attributes", NULL};
+
+static int event_member(P *s, void *vctx) {
+    MsgCtx *c = vctx;
+    Buf *o = &s->e->lv[c->lv];
     uint64_t u;
-    if ((rc = get2(s, K[TRACE_ID], K[TRACE_ID_], &x)) || (rc = id_field(o, 1, x, 16))) return rc;
-    if ((rc = get2(s, K[SPAN_ID], K[SPAN_ID_], &x)) || (rc = id_field(o, 2, x, 8))) return rc;
-    if ((rc = get2(s, K[TRACE_STATE], K[TRACE_STATE_], &x)) || (rc = str_field(o, 3, x))) return rc;
-    if ((rc = get2(s, K[PARENT], K[PARENT_], &x)) || (rc = id_field(o, 4, x, 8))) return rc;
-    if ((rc = get1(s, K[NAME], &x)) || (rc = str_field(o, 5, x))) return rc;
-    if ((rc = get1(s, K[KIND], &x)) || (rc = enum_field(o, 6, x))) return rc;
-    if ((rc = get2(s, K[START], K[START_], &x)) || (rc = integer(x, 0, 0, UINT64_MAX, &u))) return rc;
-    if (u && put_fixed64(o, 7, u)) return PYERR;
-    if ((rc = get2(s, K[END], K[END_], &x)) || (rc = integer(x, 0, 0, UINT64_MAX, &u))) return rc;
-    if (u && put_fixed64(o, 8, u)) return PYERR;
-    if ((rc = get1(s, K[ATTRIBUTES], &x)) || (rc = attributes(e, lv, 9, x, 0))) return rc;
-    if ((rc = get1(s, K[EVENTS], &x)) || (rc = as_list(x))) return rc;
-    for (Py_ssize_t i = 0; x && i < PyList_GET_SIZE(x); i++) {
-        PyObject *ev = PyList_GET_ITEM(x, i), *y;
-        if (ev == Py_None) ev = NULL;
-        if ((rc = as_dict(ev))) return rc;
-        Buf *eo = level(e, lv + 1);
-        if (!eo) return PYERR;
-        if (ev) {
-            if ((rc = get2(ev, K[TIME], K[TIME_], &y)) || (rc = integer(y, 0, 0, UINT64_MAX, &u))) return rc;
-            if (u && put_fixed64(eo, 1, u)) return PYERR;
-            if ((rc = get1(ev, K[NAME], &y)) || (rc = str_field(eo, 2, y))) return rc;
-            if ((rc = get1(ev, K[ATTRIBUTES], &y)) || (rc = attributes(e, lv + 1, 3, y, 0))) return rc;
-        }
-        if (close_into(e, lv + 1, 11)) return PYERR;
+    int f = field_of(s, EVENT_NAMES, 3), rc;
+    if (f < 0) return skip(s, 0);
+    if ((rc = once(&c->seen, f))) return rc;
+    switch (f) {
+    case 0:
+        if ((rc = int_value(s, 0, 0, UINT64_MAX, 1, &u))) return rc;
+        return u ? put_fixed64(o, 1, u) : 0;
+    case 1: return text_field(s, o, 2);
+    default: return attributes(s, c->lv, 3, 0);
     }
-    if ((rc = get1(s, K[LINKS], &x)) || (rc = as_list(x))) return rc;
-    for (Py_ssize_t i = 0; x && i < PyList_GET_SIZE(x); i++) {
-        PyObject *ln = PyList_GET_ITEM(x, i), *y;
-        if (ln == Py_None) ln = NULL;
-        if ((rc = as_dict(ln))) return rc;
-        Buf *lo = level(e, lv + 1);
-        if (!lo) return PYERR;
-        if (ln) {
-            if ((rc = get2(ln, K[TRACE_ID], K[TRACE_ID_], &y)) || (rc = id_field(lo, 1, y, 16))) return rc;
-            if ((rc = get2(ln, K[SPAN_ID], K[SPAN_ID_], &y)) || (rc = id_field(lo, 2, y, 8))) return rc;
-            if ((rc = get1(ln, K[ATTRIBUTES], &y)) || (rc = attributes(e, lv + 1, 4, y, 0))) return rc;
-        }
-        if (close_into(e, lv + 1, 13)) return PYERR;
-    }
-    if ((rc = get1(s, K[STATUS], &x)) || (rc = as_dict(x))) return rc;
-    if (x && PyDict_GET_SIZE(x)) { /* a status object that says anything is set, even to its defaults */
-        Buf *so = level(e, lv + 1);
-        PyObject *y;
-        if (!so) return PYERR;
-        if ((rc = get1(x, K[MESSAGE], &y)) || (rc = str_field(so, 2, y))) return rc;
-        if ((rc = get1(x, K[CODE], &y)) || (rc = enum_field(so, 3, y))) return rc;
-        if (close_into(e, lv + 1, 15)) return PYERR;
-    }
-    if ((rc = get1(s, K[FLAGS], &x))) return rc;
-    if (x) {
-        if (!PyLong_CheckExact(x) && !PyUnicode_CheckExact(x)) return FALLBACK;
-        if ((rc = integer(x, 0, 0, UINT32_MAX, &u))) return rc;
-        if (u && put_fixed32(o, 16, (uint32_t)u)) return PYERR;
-    }
-    return 0;
 }
 
-static int request(Enc *e, PyObject *doc) {
-    PyObject *rss, *x;
+static const char *const LINK_NAMES[] = {"traceId", "trace_id", "spanId", "span_id", "attributes", NULL};
+
+static int link_member(P *s, void *vctx) {
+    MsgCtx *c = vctx;
+    Buf *o = &s->e->lv[c->lv];
+    int f = field_of(s, LINK_NAMES, 3), rc;
+    if (f < 0) return skip(s, 0);
+    if ((rc = once(&c->seen, f))) return rc;
+    switch (f) {
+    case 0: return hex_id(s, o, 1, 16);
+    case 1: return hex_id(s, o, 2, 8);
+    default: return attributes(s, c->lv, 4, 0);
+    }
+}
+
+static const char *const STATUS_NAMES[] = {"code", NULL, "message", NULL};
+
+static int status_member(P *s, void *vctx) {
+    MsgCtx *c = vctx;
+    Buf *o = &s->e->lv[c->lv];
+    int f = field_of(s, STATUS_NAMES, 2), rc;
+    c->keys++; /* any key at all makes json_decode set the status */
+    if (f < 0) return skip(s, 0);
+    if ((rc = once(&c->seen, f))) return rc;
+    if (f == 1) return text_field(s, o, 2);
+    uint64_t code;
+    if ((rc = int_value(s, 1, INT32_MIN, INT32_MAX, 0, &code))) return rc;
+    return code ? put_uvarint_field(o, 3, code) : 0;
+}
+
+typedef struct { int lv; OnKey member; uint32_t field; int always; } SubCtx;
+
+/* an array of objects (null items as empty ones), each a message ``field`` of level lv */
+static int sub_item(P *s, void *vctx) {
+    SubCtx *c = vctx;
     int rc;
-    if (!PyDict_CheckExact(doc)) return FALLBACK;
-    if (!level(e, 0)) return PYERR;
-    if ((rc = get2(doc, K[RESOURCE_SPANS], K[RESOURCE_SPANS_], &rss)) || (rc = as_list(rss))) return rc;
-    for (Py_ssize_t r = 0; rss && r < PyList_GET_SIZE(rss); r++) {
-        PyObject *rs = PyList_GET_ITEM(rss, r);
-        if (rs == Py_None) rs = NULL;
-        if ((rc = as_dict(rs))) return rc;
-        Buf *ro = level(e, 1);
-        if (!ro) return PYERR;
-        if (rs) {
-            PyObject *resource, *attrs, *sss;
-            if ((rc = get1(rs, K[RESOURCE], &resource)) || (rc = as_dict(resource))) return rc;
-            if (resource) {
-                if ((rc = get1(resource, K[ATTRIBUTES], &attrs)) || (rc = as_list(attrs))) return rc;
-                if (attrs && PyList_GET_SIZE(attrs)) { /* a resource is set once it has an attribute */
-                    if (!level(e, 2)) return PYERR;
-                    if ((rc = attributes(e, 2, 1, attrs, 0))) return rc;
-                    if (close_into(e, 2, 1)) return PYERR;
-                }
-            }
-            if ((rc = get2(rs, K[SCOPE_SPANS], K[SCOPE_SPANS_], &sss)) || (rc = as_list(sss))) return rc;
-            for (Py_ssize_t c = 0; sss && c < PyList_GET_SIZE(sss); c++) {
-                PyObject *ss = PyList_GET_ITEM(sss, c), *scope, *spans;
-                if (ss == Py_None) ss = NULL;
-                if ((rc = as_dict(ss))) return rc;
-                Buf *so = level(e, 2);
-                if (!so) return PYERR;
-                Buf *sc = level(e, 3); /* the scope: always set (json_decode assigns its name) */
-                if (!sc) return PYERR;
-                scope = NULL;
-                if (ss && ((rc = get1(ss, K[SCOPE], &scope)) || (rc = as_dict(scope)))) return rc;
-                if (scope) {
-                    if ((rc = get1(scope, K[NAME], &x)) || (rc = str_field(sc, 1, x))) return rc;
-                    if ((rc = get1(scope, K[VERSION], &x)) || (rc = str_field(sc, 2, x))) return rc;
-                    if ((rc = get1(scope, K[ATTRIBUTES], &x)) || (rc = attributes(e, 3, 3, x, 0))) return rc;
-                }
-                if (close_into(e, 3, 1)) return PYERR;
-                spans = NULL;
-                if (ss && ((rc = get1(ss, K[SPANS], &spans)) || (rc = as_list(spans)))) return rc;
-                for (Py_ssize_t i = 0; spans && i < PyList_GET_SIZE(spans); i++) {
-                    PyObject *s = PyList_GET_ITEM(spans, i);
-                    if (s == Py_None) s = NULL;
-                    if ((rc = as_dict(s))) return rc;
-                    if (!level(e, 3)) return PYERR;
-                    if (s && (rc = span(e, 3, s))) return rc;
-                    if (close_into(e, 3, 2)) return PYERR;
-                }
-                if (ss && ((rc = get2(ss, K[SCHEMA_URL], K[SCHEMA_URL_], &x)) || (rc = str_field(so, 3, x)))) return rc;
-                if (close_into(e, 2, 2)) return PYERR;
-            }
-            if ((rc = get2(rs, K[SCHEMA_URL], K[SCHEMA_URL_], &x)) || (rc = str_field(ro, 3, x))) return rc;
-        }
-        if (close_into(e, 1, 1)) return PYERR;
+    if (!level(s->e, c->lv + 1)) return PYERR;
+    if ((rc = is_null(s)) < 0) return rc;
+    if (!rc) {
+        MsgCtx m = {c->lv + 1, 0, 0};
+        if ((rc = object(s, c->member, &m))) return rc;
     }
-    return 0;
+    return close_into(s->e, c->lv + 1, c->field) ? PYERR : 0;
 }
 
-static PyObject *encode(PyObject *self, PyObject *doc) {
+static const char *const SPAN_NAMES[] = {
+    "traceId", "trace_id", "spanId", "span_id", "traceState", "trace_state", "parentSpanId", "parent_span_id",
+    "name", NULL, "kind", NULL, "startTimeUnixNano", "start_time_unix_nano", "endTimeUnixNano",
+    "end_time_unix_nano", "attributes", NULL, "events", NULL, "links", NULL, "status", NULL, "flags", NULL,
+};
+
+static int span_member(P *s, void *vctx) {
+    MsgCtx *c = vctx;
+    Buf *o = &s->e->lv[c->lv];
+    uint64_t u;
+    int f = field_of(s, SPAN_NAMES, 13), rc;
+    if (f < 0) return skip(s, 0);
+    if ((rc = once(&c->seen, f))) return rc;
+    switch (f) {
+    case 0: return hex_id(s, o, 1, 16);
+    case 1: return hex_id(s, o, 2, 8);
+    case 2: /* traceState: a string (null: unset) */
+        if ((rc = str_or_null(s))) return rc;
+        return s->str.len ? put_bytes(o, 3, s->str.b, s->str.len) : 0;
+    case 3: return hex_id(s, o, 4, 8);
+    case 4: return text_field(s, o, 5);
+    case 5:
+        if ((rc = int_value(s, 1, INT32_MIN, INT32_MAX, 0, &u))) return rc;
+        return u ? put_uvarint_field(o, 6, u) : 0;
+    case 6: case 7:
+        if ((rc = int_value(s, 0, 0, UINT64_MAX, 1, &u))) return rc;
+        return u ? put_fixed64(o, f == 6 ? 7 : 8, u) : 0;
+    case 8: return attributes(s, c->lv, 9, 0);
+    case 9: { SubCtx e = {c->lv, event_member, 11, 0}; return array(s, sub_item, &e); }
+    case 10: { SubCtx l = {c->lv, link_member, 13, 0}; return array(s, sub_item, &l); }
+    case 11: {
+        if ((rc = is_null(s))) return rc < 0 ? rc : 0;
+        if (!level(s->e, c->lv + 1)) return PYERR;
+        MsgCtx m = {c->lv + 1, 0, 0};
+        if ((rc = object(s, status_member, &m))) return rc;
+        return m.keys && close_into(s->e, c->lv + 1, 15) ? PYERR : 0;
+    }
+    default:
+        if ((rc = int_value(s, 0, 0, UINT32_MAX, 1, &u))) return rc;
+        return u ? put_fixed32(o, 16, (uint32_t)u) : 0;
+    }
+}
+
+static const char *const SCOPE_NAMES[] = {"name", NULL, "version", NULL, "attributes", NULL};
+
+static int scope_member(P *s, void *vctx) {
+    MsgCtx *c = vctx;
+    Buf *o = &s->e->lv[c->lv];
+    int f = field_of(s, SCOPE_NAMES, 3), rc;
+    if (f < 0) return skip(s, 0);
+    if ((rc = once(&c->seen, f))) return rc;
+    if (f == 2) return attributes(s, c->lv, 3, 0);
+    return text_field(s, o, f == 0 ? 1 : 2);
+}
+
+static const char *const SCOPE_SPANS_NAMES[] = {"scope", NULL, "spans", NULL, "schemaUrl", "schema_url"};
+
+static int scope_spans_member(P *s, void *vctx) {
+    MsgCtx *c = vctx;
+    int f = field_of(s, SCOPE_SPANS_NAMES, 3), rc;
+    if (f < 0) return skip(s, 0);
+    if ((rc = once(&c->seen, f))) return rc;
+    if (f == 0) { /* the scope: written when the object ends (json_decode always sets it) */
+        if ((rc = is_null(s))) return rc < 0 ? rc : 0;
+        if (!level(s->e, c->lv + 1)) return PYERR;
+        MsgCtx m = {c->lv + 1, 0, 0};
+        if ((rc = object(s, scope_member, &m))) return rc;
+        c->keys = 1;
+        return close_into(s->e, c->lv + 1, 1) ? PYERR : 0;
+    }
+    if (f == 1) { SubCtx sp = {c->lv, span_member, 2, 0}; return array(s, sub_item, &sp); }
+    return text_field(s, &s->e->lv[c->lv], 3);
+}
+
+static const char *const RESOURCE_NAMES[] = {"attributes", NULL};
+
+static int resource_member(P *s, void *vctx) {
+    MsgCtx *c = vctx;
+    int rc;
+    if (field_of(s, RESOURCE_NAMES, 1) < 0) return skip(s, 0);
+    if ((rc = once(&c->seen, 0))) return rc;
+    return attributes(s, c->lv, 1, 0);
+}
+
+static const char *const RESOURCE_SPANS_NAMES[] = {"resource", NULL, "scopeSpans", "scope_spans", "schemaUrl", "schema_url"};
+
+static int scope_spans_item(P *s, void *vctx) {
+    SubCtx *c = vctx;
+    int rc;
+    if (!level(s->e, c->lv + 1)) return PYERR;
+    if ((rc = is_null(s)) < 0) return rc;
+    MsgCtx m = {c->lv + 1, 0, 0};
+    if (!rc && (rc = object(s, scope_spans_member, &m))) return rc;
+    if (!m.keys) { /* no scope given: json_decode still sets an empty one */
+        if (!level(s->e, c->lv + 2) || close_into(s->e, c->lv + 2, 1)) return PYERR;
+    }
+    return close_into(s->e, c->lv + 1, 2) ? PYERR : 0;
+}
+
+static int resource_spans_member(P *s, void *vctx) {
+    MsgCtx *c = vctx;
+    int f = field_of(s, RESOURCE_SPANS_NAMES, 3), rc;
+    if (f < 0) return skip(s, 0);
+    if ((rc = once(&c->seen, f))) return rc;
+    if (f == 0) { /* the resource: set once it has an attribute */
+        if ((rc = is_null(s))) return rc < 0 ? rc : 0;
+        if (!level(s->e, c->lv + 1)) return PYERR;
+        MsgCtx m = {c->lv + 1, 0, 0};
+        if ((rc = object(s, resource_member, &m))) return rc;
+        return s->e->lv[c->lv + 1].len && close_into(s->e, c->lv + 1, 1) ? PYERR : 0;
+    }
+    if (f == 1) { SubCtx ss = {c->lv, NULL, 2, 0}; return array(s, scope_spans_item, &ss); }
+    return text_field(s, &s->e->lv[c->lv], 3);
+}
+
+static const char *const REQUEST_NAMES[] = {"resourceSpans", "resource_spans"};
+
+static int request_member(P *s, void *vctx) {
+    MsgCtx *c = vctx;
+    int rc;
+    if (field_of(s, REQUEST_NAMES, 1) < 0) return skip(s, 0);
+    if ((rc = once(&c->seen, 0))) return rc;
+    SubCtx rs = {0, resource_spans_member, 1, 0};
+    return array(s, sub_item, &rs);
+}
+
+static PyObject *encode(PyObject *self, PyObject *arg) {
+    Py_buffer body;
+    if (PyObject_GetBuffer(arg, &body, PyBUF_SIMPLE)) return NULL;
     Enc *e = PyMem_Calloc(1, sizeof(Enc));
-    if (!e) return PyErr_NoMemory();
     PyObject *out = NULL;
-    int rc = request(e, doc);
+    if (!e) { PyErr_NoMemory(); goto done; }
+    P s = {body.buf, (const unsigned char *)body.buf + body.len, e, {0}, {0}};
+    MsgCtx top = {0, 0, 0};
+    int rc = level(e, 0) ? 0 : PYERR;
+    if (!rc && peek(&s) != '{') rc = FALLBACK; /* also an empty body: json_decode takes it as {} */
+    if (!rc) rc = object(&s, request_member, &top);
+    if (!rc && peek(&s) != -1) rc = FALLBACK; /* trailing text */
     if (rc == FALLBACK) { out = Py_None; Py_INCREF(out); }
     else if (rc == 0) out = PyBytes_FromStringAndSize(e->lv[0].b ? e->lv[0].b : "", e->lv[0].len);
     for (int i = 0; i < LEVELS; i++) PyMem_Free(e->lv[i].b);
+    PyMem_Free(s.key.b);
+    PyMem_Free(s.str.b);
+done:
     PyMem_Free(e);
+    PyBuffer_Release(&body);
     return out;
 }
 
 static PyMethodDef METHODS[] = {
-    {"encode", encode, METH_O, "OTLP/JSON traces (parsed) as a protobuf ExportTraceServiceRequest, or None."},
+    {"encode", encode, METH_O, "An OTLP/JSON trace body as a protobuf ExportTraceServiceRequest, or None."},
     {NULL, NULL, 0, NULL},
 };
 
 static struct PyModuleDef MODULE = {PyModuleDef_HEAD_INIT, "_jsonspans", NULL, -1, METHODS};
 
-PyMODINIT_FUNC PyInit__jsonspans(void) {
-    for (int i = 0; i < NKEYS; i++)
-        if (!(K[i] = PyUnicode_InternFromString(KEY_TEXT[i]))) return NULL;
-    for (int i = 0; i < 14; i++)
-        if (!(AV[i] = PyUnicode_InternFromString(AV_TEXT[i]))) return NULL;
-    return PyModule_Create(&MODULE);
-}
+PyMODINIT_FUNC PyInit__jsonspans(void) { return PyModule_Create(&MODULE); }

@@ -1,15 +1,13 @@
-"""The receiver's fast path for OTLP/JSON traces: the parsed document straight to its protobuf encoding, by the
-compiled encoder (``_jsonspans.c``), without building protobuf messages in Python.
+"""The receiver's fast path for OTLP/JSON traces: the body's text straight to its protobuf encoding, in one pass
+by the compiled encoder (``_jsonspans.c``), with no Python object per value.
 
-``encode(doc)`` gives the bytes ``json_decode.request_from_json(doc).SerializeToString()`` would, or None for a
-document in a form the encoder leaves to ``json_decode`` (which also words the errors and leaves out the spans it
-cannot decode); ``tests/otlp/test_json_spans.py`` checks both agree. Without the extension built, every document
-takes ``json_decode``.
+``encode(body)`` gives a protobuf encoding of the request ``json_decode.request_from_json(orjson.loads(body))``
+builds, or None for a body the encoder leaves to ``json_decode`` (which also words the errors and leaves out the
+spans it cannot decode); ``tests/otlp/test_json_spans.py`` checks both agree. Without the extension built, every
+body takes ``json_decode``.
 """
 
 from __future__ import annotations
-
-from typing import Any
 
 try:
     from governance_pipeline.otlp import _jsonspans
@@ -21,6 +19,6 @@ def available() -> bool:
     return _jsonspans is not None
 
 
-def encode(doc: Any) -> bytes | None:
-    """The protobuf ``ExportTraceServiceRequest`` of a parsed OTLP/JSON trace body, or None (see the module)."""
-    return _jsonspans.encode(doc) if _jsonspans is not None else None
+def encode(body: bytes) -> bytes | None:
+    """The protobuf ``ExportTraceServiceRequest`` of an OTLP/JSON trace body, or None (see the module)."""
+    return _jsonspans.encode(body) if _jsonspans is not None else None

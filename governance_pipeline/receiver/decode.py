@@ -34,17 +34,17 @@ def decode_encoded(
     body: bytes, content_type: str, rejected: list[str] | None = None
 ) -> tuple[ExportTraceServiceRequest, bytes | None]:
     """``decode``, and the request's protobuf encoding when it is at hand: the body itself, or the compiled
-    encoder's output for a JSON body it takes whole (``otlp.json_spans``), so that no request is encoded twice."""
+    encoder's output for a JSON body it takes whole (``otlp.json_spans``: no Python object per JSON value, and no
+    request encoded twice)."""
     if content_type == PROTOBUF:
         return parse_protobuf(body, ExportTraceServiceRequest), body
-    doc = load_json(body)
-    encoded = json_spans.encode(doc)
+    encoded = json_spans.encode(body)
     if encoded is not None:
         try:
             return ExportTraceServiceRequest.FromString(encoded), encoded
         except DecodeError:  # cannot happen for what the encoder writes; the Python path says what is wrong
             pass
-    return request_from_json(doc, rejected), None
+    return request_from_json(load_json(body), rejected), None
 
 
 @dataclass

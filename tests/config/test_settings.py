@@ -39,4 +39,3 @@ def test_pull_workers_from_the_environment(monkeypatch):
         pull_workers()
     monkeypatch.delenv("GOVERNANCE_PULL_WORKERS")
     assert 1 <= pull_workers() == min(4, usable_cores()) <= 4
-

@@ -1,19 +1,22 @@
 """The compiled OTLP/JSON encoder (``otlp/json_spans.py``) against the Python decoder (``json_decode``): for any
-document, either the very bytes ``request_from_json(doc).SerializeToString()`` gives, or None (the Python path
-decodes it); never bytes for a document the Python decoder refuses or takes only in part. The forms exporters
-send are always taken."""
+body, either an encoding of the very request ``request_from_json(orjson.loads(body))`` builds, or None (the Python
+path decodes it); never bytes for a body the Python decoder refuses or takes only in part. The forms exporters
+send are always taken, whatever the key order, spacing and escapes of the text."""
 
 from __future__ import annotations
 
+import json
 import math
 from typing import Any
 
 import orjson
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
 from governance_pipeline.otlp import json_spans
-from governance_pipeline.otlp.json_decode import OtlpDecodeError, request_from_json
+from governance_pipeline.otlp.json_decode import OtlpDecodeError, load_json, request_from_json
 from governance_pipeline.receiver.decode import decode_encoded
 
 KEYS = ["gen_ai.request.model", "gen_ai.usage.input_tokens", "user.id", "", "a.b"]
@@ -148,39 +151,97 @@ def documents(draw: st.DrawFn, exotic: bool) -> Any:
     return {draw(_key("resourceSpans", "resource_spans", exotic)): resource_spans}
 
 
-def _reference(doc: Any) -> bytes | None:
-    """What the Python decoder lands for ``doc``: its bytes when it takes the whole document, else None."""
+def _reference(body: bytes) -> bytes | None:
+    """What the Python decoder lands for ``body`` (canonical bytes) when it takes all of it, else None."""
     rejected: list[str] = []
     try:
-        req = request_from_json(doc, rejected)
+        req = request_from_json(load_json(body), rejected)
     except OtlpDecodeError:
         return None
-    return None if rejected else req.SerializeToString()
+    return None if rejected else req.SerializeToString(deterministic=True)
+
+
+def _encoded(body: bytes) -> bytes | None:
+    """The encoder's bytes for ``body``, made canonical (its fields follow the text's key order)."""
+    encoded = json_spans.encode(body)
+    if encoded is None:
+        return None
+    return ExportTraceServiceRequest.FromString(encoded).SerializeToString(deterministic=True)
+
+
+def _text(doc: Any, style: int) -> bytes:
+    """``doc`` as text: orjson's, spaced and escaped (``json``'s ASCII output), or with sorted keys."""
+    if style == 0:
+        return orjson.dumps(doc)
+    if style == 1:
+        return json.dumps(doc, indent=1, ensure_ascii=True).encode()
+    return json.dumps(doc, sort_keys=True, separators=(" , ", " : ")).encode()
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(documents(exotic=False))
-def test_what_exporters_send_is_encoded_as_the_python_decoder_does(doc: Any) -> None:
-    doc = orjson.loads(orjson.dumps(doc))  # as the receiver has it: parsed by orjson
-    encoded = json_spans.encode(doc)
+@given(documents(exotic=False), st.integers(0, 2))
+def test_what_exporters_send_is_encoded_as_the_python_decoder_does(doc: Any, style: int) -> None:
+    body = _text(doc, style)
+    encoded = _encoded(body)
     assert encoded is not None
-    assert encoded == _reference(doc)
+    assert encoded == _reference(body)
 
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(documents(exotic=True))
-def test_any_document_is_encoded_as_the_python_decoder_does_or_left_to_it(doc: Any) -> None:
-    doc = orjson.loads(orjson.dumps(doc))
-    encoded = json_spans.encode(doc)
+@given(documents(exotic=True), st.integers(0, 2))
+def test_any_body_is_encoded_as_the_python_decoder_does_or_left_to_it(doc: Any, style: int) -> None:
+    body = _text(doc, style)
+    encoded = _encoded(body)
     if encoded is not None:
-        assert encoded == _reference(doc)
+        assert encoded == _reference(body)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"",
+        b"  ",
+        b"[]",
+        b'{"resourceSpans": []} x',
+        b'{"resourceSpans": [],}',
+        b'{"resourceSpans": [], "resourceSpans": []}',
+        b'{"resourceSpans": [], "resource_spans": []}',
+        b'\xef\xbb\xbf{"resourceSpans": []}',
+        b'{"resourceSpans": [{"scopeSpans": [{"spans": [{"name": "a\\ud800"}]}]}]}',
+        b'{"resourceSpans": [{"scopeSpans": [{"spans": [{"name": "\xff"}]}]}]}',
+        b'{"resourceSpans": [{"scopeSpans": [{"spans": [{"name": "a\x01"}]}]}]}',
+        b'{"resourceSpans": [{"scopeSpans": [{"spans": [{"startTimeUnixNano": 01}]}]}]}',
+        b'{"resourceSpans": [{"scopeSpans": [{"spans": [{"attributes": [{"key": "x", "value": {"doubleValue": 1e400}}]}]}]}]}',
+        b'{"resourceSpans": [{"scopeSpans": [{"spans": [{"attributes": [{"key": "x", "value": {"stringValue": "a", "intValue": 1}}]}]}]}]}',
+        b'{"resourceSpans": [{"scopeSpans": [{"spans": [{"kind": "SPAN_KIND_CLIENT"}]}]}]}',
+    ],
+)
+def test_text_that_is_not_strict_json_or_not_plain_otlp_is_left_to_python(body: bytes) -> None:
+    assert json_spans.encode(body) is None
+
+
+def test_escapes_and_negative_zero_are_read_as_orjson_reads_them() -> None:
+    attribute = rb'{"key": "k\u00e9\ud83d\ude00\n\/\"", "value": {"doubleValue": -0}}'
+    body = b'{"resourceSpans": [{"scopeSpans": [{"spans": [{"attributes": [' + attribute + b"]}]}]}]}"
+    assert _encoded(body) is not None
+    assert _encoded(body) == _reference(body)
+    kv = (
+        ExportTraceServiceRequest.FromString(_encoded(body) or b"")
+        .resource_spans[0]
+        .scope_spans[0]
+        .spans[0]
+        .attributes[0]
+    )
+    assert kv.key == 'k\u00e9\U0001f600\n/"'
+    assert math.copysign(1, kv.value.double_value) == 1.0  # orjson reads -0 as the integer 0
 
 
 def test_the_receiver_lands_the_encoders_bytes_and_the_python_decoders_reasons() -> None:
     span = {"traceId": HEX16[0], "spanId": HEX8[0], "name": "chat", "startTimeUnixNano": "1700000000000000000"}
     doc = {"resourceSpans": [{"scopeSpans": [{"spans": [span]}]}]}
     req, encoded = decode_encoded(orjson.dumps(doc), "application/json")
-    assert encoded is not None and req.SerializeToString() == encoded
+    assert encoded is not None and req == ExportTraceServiceRequest.FromString(encoded)
+    assert req.resource_spans[0].scope_spans[0].spans[0].name == "chat"
     bad = {**span, "startTimeUnixNano": "-1"}  # refused by protobuf: the Python decoder says which span and why
     doc = {"resourceSpans": [{"scopeSpans": [{"spans": [span, bad]}]}]}
     rejected: list[str] = []
@@ -191,13 +252,13 @@ def test_the_receiver_lands_the_encoders_bytes_and_the_python_decoders_reasons()
 
 
 def test_nan_and_infinite_doubles_left_to_python() -> None:
-    """orjson refuses NaN in JSON text, but a document may still carry one (``doubleValue`` strings)."""
+    """JSON has no NaN, but OTLP/JSON may give one as a ``doubleValue`` string: the Python decoder takes it."""
     doc = {
         "resourceSpans": [
             {"scopeSpans": [{"spans": [{"attributes": [{"key": "x", "value": {"doubleValue": "NaN"}}]}]}]}
         ]
     }
-    assert json_spans.encode(doc) is None
+    assert json_spans.encode(orjson.dumps(doc)) is None
     assert math.isnan(request_from_json(doc).resource_spans[0].scope_spans[0].spans[0].attributes[0].value.double_value)
 
 
@@ -214,7 +275,7 @@ def test_nesting_near_and_beyond_the_limit_never_fails_the_encoder() -> None:
                     else {"arrayValue": {"values": [value]}}
                 )
             span = {"spanId": HEX8[0], "events": [{"attributes": [{"key": "deep", "value": value}]}]}
-            doc = {"resourceSpans": [{"scopeSpans": [{"spans": [span]}]}]}
-            encoded = json_spans.encode(doc)
-            assert encoded is None or encoded == _reference(doc), (wrap, levels)
+            body = orjson.dumps({"resourceSpans": [{"scopeSpans": [{"spans": [span]}]}]})
+            encoded = _encoded(body)
+            assert encoded is None or encoded == _reference(body), (wrap, levels)
             assert (encoded is not None) == (levels <= 20), (wrap, levels)  # MAX_DEPTH containers
