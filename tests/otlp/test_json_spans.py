@@ -279,3 +279,28 @@ def test_nesting_near_and_beyond_the_limit_never_fails_the_encoder() -> None:
             encoded = _encoded(body)
             assert encoded is None or encoded == _reference(body), (wrap, levels)
             assert (encoded is not None) == (levels <= 20), (wrap, levels)  # MAX_DEPTH containers
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    documents(exotic=False),
+    st.lists(
+        st.tuples(st.integers(0, 10**6), st.sampled_from(b'{}[]",:\\ 0-9ae\x00\xff\xc3'), st.sampled_from("fid")),
+        max_size=4,
+    ),
+)
+def test_damaged_bodies_are_read_as_orjson_and_json_decode_read_them_or_left_to_them(doc: Any, edits) -> None:
+    """Bytes replaced, inserted and deleted: whatever the encoder takes, orjson and ``json_decode`` take too, as
+    the same request; nothing it is given crashes it."""
+    body = bytearray(orjson.dumps(doc))
+    for at, byte, how in edits:
+        i = at % (len(body) + 1)
+        if how == "f" and i < len(body):
+            body[i] = byte
+        elif how == "i":
+            body.insert(i, byte)
+        elif i < len(body):
+            del body[i]
+    encoded = _encoded(bytes(body))
+    if encoded is not None:
+        assert encoded == _reference(bytes(body))

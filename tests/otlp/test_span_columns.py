@@ -213,3 +213,30 @@ def test_values_nested_deeper_than_the_reader_goes_are_left_to_protobuf() -> Non
         KeyValue(key="deep", value=AnyValue(array_value={"values": [AnyValue(int_value=1)]}))
     )
     assert span_columns.scan(shallow.SerializeToString(), "f") is not None
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(requests(), st.lists(st.tuples(st.integers(0, 10**6), st.integers(0, 255), st.sampled_from("fid")), max_size=4))
+def test_damaged_payloads_are_read_as_protobuf_reads_them_or_left_to_it(req: ExportTraceServiceRequest, edits) -> None:
+    """Flipped, inserted and deleted bytes: whatever the compiled reader takes, upb takes too, and both give the
+    same table; the rest is left to the Python path (which salvages what it can)."""
+    payload = bytearray(req.SerializeToString())
+    for at, byte, how in edits:
+        i = at % (len(payload) + 1)
+        if how == "f" and i < len(payload):
+            payload[i] ^= byte or 1
+        elif how == "i":
+            payload.insert(i, byte)
+        elif i < len(payload):
+            del payload[i]
+    data = bytes(payload)
+    scanned = span_columns.scan(data, "f")
+    if scanned is None:
+        return
+    want_table, want_rejects, want_raw = reference([data])  # raises if upb refuses what the reader took
+    cols = span_columns.concat([scanned])
+    rejects: list[tuple[int, str]] = []
+    got_table = span_columns.normalize_columns(cols, rejects)
+    assert cols.raw.to_pylist() == want_raw
+    assert rejects == want_rejects
+    assert orjson.dumps(got_table.to_pylist(), default=str) == orjson.dumps(want_table.to_pylist(), default=str)
