@@ -6,6 +6,12 @@
 #include <Python.h>
 #include <string.h>
 
+/* protobuf's fixed-width fields are little-endian and are copied as they are: on another host the extensions are
+   not built (setup.py then installs without them) */
+#if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "the compiled OTLP parts need a little-endian host"
+#endif
+
 #define FALLBACK (-1) /* "leave this input to the Python path" */
 #define PYERR (-2)    /* a Python exception is set */
 
@@ -23,6 +29,7 @@ static inline int buf_grow(Buf *o, Py_ssize_t extra) {
 }
 
 static inline int put(Buf *o, const char *s, Py_ssize_t n) {
+    if (n == 0) return 0; /* also keeps a still-empty buffer's NULL out of memcpy */
     if (buf_grow(o, n)) return PYERR;
     memcpy(o->b + o->len, s, n);
     o->len += n;

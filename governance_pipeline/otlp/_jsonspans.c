@@ -25,10 +25,8 @@ static int put_varint(Buf *o, uint64_t v) {
 }
 
 static int put_bytes(Buf *o, uint32_t field, const char *p, Py_ssize_t n) {
-    if (put_varint(o, (uint64_t)field << 3 | 2) || put_varint(o, (uint64_t)n) || buf_grow(o, n)) return PYERR;
-    memcpy(o->b + o->len, p, n);
-    o->len += n;
-    return 0;
+    if (put_varint(o, (uint64_t)field << 3 | 2) || put_varint(o, (uint64_t)n)) return PYERR;
+    return put(o, p, n);
 }
 
 static int put_fixed64(Buf *o, uint32_t field, uint64_t v) {
