@@ -1,4 +1,5 @@
-/* A growable byte buffer, shared by the compiled OTLP parts (_spanscan.c, _jsonspans.c). */
+/* What the compiled OTLP parts (_spanscan.c, _jsonspans.c) share: a growable byte buffer, the UTF-8 check and hex
+   digits. */
 #ifndef GOVPIPE_BUF_H
 #define GOVPIPE_BUF_H
 
@@ -37,5 +38,33 @@ static inline int put(Buf *o, const char *s, Py_ssize_t n) {
 }
 
 #define PUTS(o, s) put((o), (s), (Py_ssize_t)(sizeof(s) - 1))
+
+/* ``s`` (n bytes) in lower-case hex, appended */
+static inline int put_hex_digits(Buf *o, const unsigned char *s, Py_ssize_t n) {
+    static const char HEX[] = "0123456789abcdef";
+    if (buf_grow(o, n * 2)) return PYERR;
+    char *w = o->b + o->len;
+    for (Py_ssize_t i = 0; i < n; i++) { *w++ = HEX[s[i] >> 4]; *w++ = HEX[s[i] & 15]; }
+    o->len = w - o->b;
+    return 0;
+}
+
+static inline int unhex(char c) {
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* the length of the well-formed UTF-8 sequence that starts with the non-ASCII byte at ``s`` (``n`` bytes left),
+   or 0: no overlong forms, surrogates or code points past U+10FFFF, as upb and orjson require */
+static inline Py_ssize_t utf8_sequence(const unsigned char *s, Py_ssize_t n) {
+    unsigned char c = s[0];
+    Py_ssize_t len = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
+    if (c < 0xC2 || c > 0xF4 || n < len) return 0;
+    for (Py_ssize_t i = 1; i < len; i++)
+        if ((s[i] & 0xC0) != 0x80) return 0;
+    if ((c == 0xE0 && s[1] < 0xA0) || (c == 0xED && s[1] > 0x9F) || (c == 0xF0 && s[1] < 0x90) ||
+        (c == 0xF4 && s[1] > 0x8F))
+        return 0;
+    return len;
+}
 
 #endif

@@ -62,13 +62,6 @@ static int close_into(Enc *e, int i, uint32_t field) {
     return put_bytes(&e->lv[i - 1], field, e->lv[i].b ? e->lv[i].b : "", e->lv[i].len);
 }
 
-/* ---- reading the parsed document as json_decode does ---- */
-
-
-static int unhex(char c) {
-    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-}
-
 /* ---- the JSON text ---- */
 
 typedef struct {
@@ -125,16 +118,10 @@ static int string(P *s, Buf *out) {
         unsigned char c = *s->p;
         if (c == '"') { s->p++; return 0; }
         if (c < 0x20) return FALLBACK;
-        if (c >= 0x80) { /* one UTF-8 sequence, checked as _spanscan.c does */
-            const unsigned char *q = s->p;
-            Py_ssize_t n = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
-            if (s->end - q < n || c < 0xC2 || c > 0xF4) return FALLBACK;
-            for (Py_ssize_t i = 1; i < n; i++)
-                if ((q[i] & 0xC0) != 0x80) return FALLBACK;
-            if ((c == 0xE0 && q[1] < 0xA0) || (c == 0xED && q[1] > 0x9F) || (c == 0xF0 && q[1] < 0x90) ||
-                (c == 0xF4 && q[1] > 0x8F))
-                return FALLBACK;
-            if (put(out, (const char *)q, n)) return PYERR;
+        if (c >= 0x80) { /* one UTF-8 sequence */
+            Py_ssize_t n = utf8_sequence(s->p, s->end - s->p);
+            if (!n) return FALLBACK;
+            if (put(out, (const char *)s->p, n)) return PYERR;
             s->p += n;
             continue;
         }
@@ -364,6 +351,7 @@ static int int_value(P *s, int sign, int64_t lo, uint64_t hi, int allow_string, 
 /* ---- the OTLP shapes, as json_decode reads them ---- */
 
 static int attributes(P *s, int lv, uint32_t field, int depth);
+static int any_member(P *s, void *vctx);
 
 typedef struct { int lv, depth, set, seen_member; } AnyCtx;
 
@@ -381,7 +369,6 @@ static int array_item(P *s, void *vctx) {
     if ((rc = is_null(s)) < 0) return rc;
     if (!rc) { /* an object: an AnyValue (null is an empty one) */
         AnyCtx inner = {c->lv + 1, c->depth, 0, 0};
-        int any_member(P *, void *);
         if ((rc = object(s, any_member, &inner))) return rc;
     }
     return close_into(s->e, c->lv + 1, 1) ? PYERR : 0;
@@ -401,7 +388,7 @@ static int values_member(P *s, void *vctx) {
 
 /* one member of an AnyValue object; at most one member may have a value (json_decode takes them in a fixed
    order, the text may give them in any) */
-int any_member(P *s, void *vctx) {
+static int any_member(P *s, void *vctx) {
     AnyCtx *c = vctx;
     Buf *o = &s->e->lv[c->lv];
     int member = field_of(s, AV_NAMES, 7), rc;

@@ -76,30 +76,16 @@ static int utf8_ok(const uint8_t *s, Py_ssize_t n) {
             i += 8;
         }
         if (i >= n) break;
-        uint8_t c = s[i];
-        if (c < 0x80) { i++; continue; }
-        if (c >= 0xC2 && c <= 0xDF) {
-            if (i + 1 >= n || (s[i + 1] & 0xC0) != 0x80) return 0;
-            i += 2;
-        } else if (c >= 0xE0 && c <= 0xEF) {
-            if (i + 2 >= n || (s[i + 1] & 0xC0) != 0x80 || (s[i + 2] & 0xC0) != 0x80) return 0;
-            if (c == 0xE0 && s[i + 1] < 0xA0) return 0;  /* overlong */
-            if (c == 0xED && s[i + 1] > 0x9F) return 0;  /* surrogate */
-            i += 3;
-        } else if (c >= 0xF0 && c <= 0xF4) {
-            if (i + 3 >= n || (s[i + 1] & 0xC0) != 0x80 || (s[i + 2] & 0xC0) != 0x80 || (s[i + 3] & 0xC0) != 0x80)
-                return 0;
-            if (c == 0xF0 && s[i + 1] < 0x90) return 0;
-            if (c == 0xF4 && s[i + 1] > 0x8F) return 0;
-            i += 4;
-        } else return 0;
+        if (s[i] < 0x80) { i++; continue; }
+        Py_ssize_t len = utf8_sequence(s + i, n - i);
+        if (!len) return 0;
+        i += len;
     }
     return 1;
 }
 
 /* ---- JSON text, as orjson writes it ---- */
 
-static const char HEX[] = "0123456789abcdef";
 
 static int put_json_str(Buf *o, Slice s) {
     if (buf_grow(o, s.n * 6 + 2)) return PYERR;
@@ -119,7 +105,7 @@ static int put_json_str(Buf *o, Slice s) {
         case '\n': *w++ = 'n'; break;
         case '\f': *w++ = 'f'; break;
         case '\r': *w++ = 'r'; break;
-        default: *w++ = 'u'; *w++ = '0'; *w++ = '0'; *w++ = HEX[c >> 4]; *w++ = HEX[c & 15];
+        default: *w++ = 'u'; *w++ = '0'; *w++ = '0'; *w++ = "0123456789abcdef"[c >> 4]; *w++ = "0123456789abcdef"[c & 15];
         }
     }
     *w++ = '"';
@@ -128,13 +114,7 @@ static int put_json_str(Buf *o, Slice s) {
 }
 
 static int put_hex(Buf *o, Slice s) {
-    if (buf_grow(o, s.n * 2 + 2)) return PYERR;
-    char *w = o->b + o->len;
-    *w++ = '"';
-    for (Py_ssize_t i = 0; i < s.n; i++) { *w++ = HEX[s.p[i] >> 4]; *w++ = HEX[s.p[i] & 15]; }
-    *w++ = '"';
-    o->len = w - o->b;
-    return 0;
+    return PUTS(o, "\"") || put_hex_digits(o, s.p, s.n) || PUTS(o, "\"") ? PYERR : 0;
 }
 
 static int put_u64(Buf *o, uint64_t v) {
@@ -210,11 +190,7 @@ static PyObject *col_take(StrCol *c) {
 static void col_free(StrCol *c) { PyMem_Free(c->data.b); PyMem_Free(c->offs.b); }
 
 static int col_hex(StrCol *c, Slice s) {
-    if (buf_grow(&c->data, s.n * 2)) return PYERR;
-    char *w = c->data.b + c->data.len;
-    for (Py_ssize_t i = 0; i < s.n; i++) { *w++ = "0123456789abcdef"[s.p[i] >> 4]; *w++ = "0123456789abcdef"[s.p[i] & 15]; }
-    c->data.len = w - c->data.b;
-    return col_end_row(c);
+    return put_hex_digits(&c->data, s.p, s.n) || col_end_row(c) ? PYERR : 0;
 }
 
 /* ---- the wanted keys: a small open-addressing table over their UTF-8 bytes ---- */
