@@ -355,20 +355,22 @@ def normalize_columns(cols: SpanColumns, rejects: list[tuple[int, str]] | None =
         amount = pc.if_else(pa.array(usd), amount, pa.scalar(None, pa.float64()))
     cost = pc.coalesce(a.first(n.COST_BEFORE_AMOUNT, "float"), amount, a.first(n.COST_AFTER_AMOUNT, "float"))
 
-    # poisoned (normalize.usage): a usage key present whose value did not parse; the reason is worked out the
-    # reference way, from the span's wanted attributes
+    # poisoned (normalize.usage): the columns find the spans where a usage key is present and no value of its list
+    # parsed; for those few, normalize.usage itself decides, and words the reason, from the span's wanted attributes
     amount_present = a.any_present((AMOUNT,)) & usd
     cost_present = a.any_present(n.COST_BEFORE_AMOUNT) | amount_present | a.any_present(n.COST_AFTER_AMOUNT)
-    poisoned = (
+    candidates = (
         (_mask(tin) & a.any_present(n.INPUT_TOKENS))
         | (_mask(tout) & a.any_present(n.OUTPUT_TOKENS))
         | (_mask(cost) & cost_present)
     )
-    if poisoned.any() and rejects is not None:
-        for i in np.flatnonzero(poisoned).tolist():
-            attrs = {k: col.value(i) for k, col in cols.values.items() if col.types[i] != ABSENT}
-            why = n.usage(attrs)[3]
-            rejects.append((i, why or "unparsed usage"))
+    poisoned = np.zeros(count, dtype=bool)
+    for i in np.flatnonzero(candidates).tolist():
+        why = n.usage({k: col.value(i) for k, col in cols.values.items() if col.types[i] != ABSENT})[3]
+        if why is not None:
+            poisoned[i] = True
+            if rejects is not None:
+                rejects.append((i, why))
 
     model, tool = a.first(n.MODEL, "text"), a.first(n.TOOL, "text")
     embedding = a.first((n.EMBEDDING_MODEL,), "text")

@@ -10,7 +10,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 
 from governance_pipeline.otlp import json_spans
 from governance_pipeline.otlp.admission import drop_unadmitted
-from governance_pipeline.otlp.json_decode import decode_body, load_json, parse_protobuf, request_from_json
+from governance_pipeline.otlp.json_decode import load_json, parse_protobuf, request_from_json
 
 JSON = "application/json"
 PROTOBUF = "application/x-protobuf"
@@ -24,10 +24,7 @@ def media_type(header: str | None) -> str:
 def decode(body: bytes, content_type: str, rejected: list[str] | None = None) -> ExportTraceServiceRequest:
     """Raises ``OtlpDecodeError`` when the body is not an OTLP trace request. With ``rejected`` (JSON bodies), a
     span that cannot be decoded is left out and its reason added there (``request_from_json``)."""
-    req: ExportTraceServiceRequest = decode_body(
-        body, content_type != PROTOBUF, ExportTraceServiceRequest, request_from_json, rejected
-    )
-    return req
+    return decode_encoded(body, content_type, rejected)[0]
 
 
 def decode_encoded(
@@ -35,7 +32,7 @@ def decode_encoded(
 ) -> tuple[ExportTraceServiceRequest, bytes | None]:
     """``decode``, and the request's protobuf encoding when it is at hand: the body itself, or the compiled
     encoder's output for a JSON body it takes whole (``otlp.json_spans``: no Python object per JSON value, and no
-    request encoded twice)."""
+    request encoded twice); any other JSON body goes through ``json_decode``."""
     if content_type == PROTOBUF:
         return parse_protobuf(body, ExportTraceServiceRequest), body
     encoded = json_spans.encode(body)
