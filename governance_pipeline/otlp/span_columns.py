@@ -39,6 +39,9 @@ try:
 except ImportError:  # built by `pip install` where a C compiler is present (setup.py)
     _spanscan = None  # type: ignore[assignment]
 
+# what the compiled parts raise for an input past a limit of theirs; such an input takes the Python path, so it
+# costs speed and never a source (MemoryError still fails the run, which is retried)
+COMPILED_ERRORS = (OverflowError, RuntimeError, ValueError)
 AMOUNT, CURRENCY = "gen_ai.usage.cost.amount", "gen_ai.usage.cost.currency"
 ERROR_KEYS = ("error.type", "exception.type")
 KIND_KEYS = ("langsmith.span.kind", "openinference.span.kind", "ai.operationId", "traceloop.span.kind")
@@ -192,7 +195,10 @@ def scan(payload: bytes, file: str) -> Scanned | None:
     """The spans of one landed trace payload, or None: the payload takes the Python path."""
     if _spanscan is None:
         return None
-    found = _spanscan.scan(payload, WANTED)
+    try:
+        found = _spanscan.scan(payload, WANTED)
+    except COMPILED_ERRORS:  # a limit the reader has (a text column over 2 GiB): the Python path reads the file
+        return None
     if found is None:
         return None
     count, trace_id, span_id, parent, name, raw, start, end, code, values, exceptions = found

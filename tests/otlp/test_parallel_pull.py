@@ -214,3 +214,37 @@ def test_a_backfill_with_workers_replaces_its_window_as_one_process_does(sources
     assert many.cursor is None  # a backfill never moves the cursor
     assert _lake(parallel) == _lake(serial)
     assert len(_lake(parallel)) == 8 * 5 - 1 + 5 * 3  # each record once after the replace
+
+
+class _FailingReader:
+    """A compiled part that raises where it should have answered: a bug, or a limit it was not written for."""
+
+    @staticmethod
+    def scan(*args):
+        raise OverflowError("a text column over 2 GiB")
+
+    @staticmethod
+    def encode(*args):
+        raise RuntimeError("OTLP/JSON nested beyond the encoder's levels")
+
+
+def test_a_compiled_reader_that_raises_costs_speed_not_the_source(sources_file, two_lakes, monkeypatch):
+    """Every file it fails on is read by the Python path: the pull lands what a pull without it lands."""
+    compiled, failing = two_lakes
+    monkeypatch.setenv("GOVERNANCE_PULL_WORKERS", "1")
+    want = _pull(sources_file, compiled)
+    monkeypatch.setattr(span_columns, "_spanscan", _FailingReader)
+    got = _pull(sources_file, failing)
+    assert (got.new, got.errors, got.cursor) == (want.new, want.errors, want.cursor)
+    assert _lake(failing) == _lake(compiled)
+
+
+def test_a_json_encoder_that_raises_leaves_the_body_to_json_decode(monkeypatch):
+    from governance_pipeline.otlp import json_spans
+    from governance_pipeline.receiver.decode import decode_encoded
+
+    body = orjson.dumps({"resourceSpans": [{"scopeSpans": [{"spans": [{"spanId": "a55ac33c00000001"}]}]}]})
+    monkeypatch.setattr(json_spans, "_jsonspans", _FailingReader)
+    req, encoded = decode_encoded(body, "application/json")
+    assert encoded is None
+    assert req.resource_spans[0].scope_spans[0].spans[0].span_id.hex() == "a55ac33c00000001"
