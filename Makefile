@@ -7,7 +7,7 @@ export DAGSTER_HOME
 
 .PHONY: install test check lint typecheck demo dagster-home dev clean browser browser-test sanitize
 
-$(VENV)/.installed: pyproject.toml setup.py governance_pipeline/otlp/_spanscan.c governance_pipeline/otlp/_jsonspans.c governance_pipeline/otlp/_buf.h tests/plugins/govpipe_sample_plugin/pyproject.toml
+$(VENV)/.installed: pyproject.toml setup.py governance_pipeline/otlp/_spanscan.c governance_pipeline/otlp/_jsonspans.c governance_pipeline/otlp/_buf.h governance_pipeline/otlp/_wire.h tests/plugins/govpipe_sample_plugin/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e '.[dev]'

@@ -29,7 +29,7 @@ setup(
         Extension(
             f"governance_pipeline.otlp.{name}",
             [f"governance_pipeline/otlp/{name}.c"],
-            depends=["governance_pipeline/otlp/_buf.h"],
+            depends=["governance_pipeline/otlp/_buf.h", "governance_pipeline/otlp/_wire.h"],
             extra_compile_args=FLAGS,
         )
         for name in ("_spanscan", "_jsonspans")

@@ -16,7 +16,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from governance_pipeline.config.models import Source
-from governance_pipeline.enrich.content import ContentPolicy
 from governance_pipeline.enrich.cost import PriceBook, price_data_version
 from governance_pipeline.lake.schema import TS
 from governance_pipeline.lake.store import LakeStore
@@ -75,7 +74,7 @@ def run_pull(
         replace_dates=window.dates() if window else (),
         organization_id=source.organization_id,
         prices=PriceBook(source.pricing),
-        content=ContentPolicy(source.capture_content, source.redact),
+        content=source.content,
         ingested_at=ingested_at,
     )
     events = errors = 0
@@ -89,7 +88,7 @@ def run_pull(
             errors += batch.errors
             if window is not None and table.num_rows:
                 table = _within(writer.date_undated(table), window)
-            writer.write(table)
+            writer.write(table, content_applied=batch.content_applied)
             if batch.quarantine:
                 writer.quarantine(batch.quarantine)
             if batch.cursor is not None and window is None:

@@ -43,7 +43,8 @@ class Batch:
     """Normalized events from one page or file.
 
     ``raw_count`` counts records before any filtering; ``cursor`` (when not None) is the cursor that is safe
-    to commit once this batch and every earlier one are durable.
+    to commit once this batch and every earlier one are durable. ``content_applied``: the source's content policy
+    (``Source.content``) was already applied to ``raw_payload`` (by the worker process that decoded the batch).
     """
 
     table: pa.Table
@@ -51,6 +52,7 @@ class Batch:
     errors: int = 0
     quarantine: list[dict] = field(default_factory=list)
     cursor: str | None = None
+    content_applied: bool = False
 
 
 @dataclass

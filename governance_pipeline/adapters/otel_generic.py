@@ -8,14 +8,15 @@ log record's derived id) anyway, so a file read twice never yields a row twice. 
 landed file and keeps its window.
 
 A run with many landing files decodes them in worker processes (``process_map``), which hand normalized
-Arrow batches, with their files' quarantined records, back in order to the run's one writer.
+Arrow batches, the source's content policy applied, with their files' quarantined records, back in order to the
+run's one writer.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import lru_cache, partial
 from typing import Any
@@ -28,6 +29,7 @@ from pydantic import field_validator
 
 from governance_pipeline.adapters.base import Adapter, Batch, SensorPoll, Window
 from governance_pipeline.config.models import StrictModel
+from governance_pipeline.enrich.content import ContentPolicy
 from governance_pipeline.lake.store import LakeStore
 from governance_pipeline.otlp import envelope, span_columns
 from governance_pipeline.otlp.landed import read_request
@@ -43,6 +45,7 @@ from governance_pipeline.settings import pull_workers
 
 MAX_FILES_PER_RUN = 5_000
 BATCH_SPANS = 50_000
+BATCH_BYTES = 4 << 20  # landed trace payloads read as one batch of columns (about 12,000 spans)
 READ_THREADS = 4  # landing files fetched ahead of decoding: on an S3 lake each read is a GET
 # a pull with at least this many landing files decodes them in worker processes (``pull_workers``), this many
 # files per task; fewer are not worth starting the workers (about a second each)
@@ -102,7 +105,7 @@ class OtelGenericAdapter(Adapter):
         workers = pull_workers()
         if workers > 1 and len(todo) >= PARALLEL_MIN_FILES:
             chunks = [todo[i : i + FILES_PER_TASK] for i in range(0, len(todo), FILES_PER_TASK)]
-            task = partial(decode_chunk, self.runtime.lake_root, self.source.id)
+            task = partial(decode_chunk, self.runtime.lake_root, self.source.id, self.source.content)
             self.log.info("decoding %d landing files in %d worker processes", len(todo), workers)
             for batches in process_map(task, chunks, workers, log=self.log):
                 yield from batches
@@ -122,9 +125,13 @@ class OtelGenericAdapter(Adapter):
         return SensorPoll([f"{len(batch)}:{max(batch)}"], state.advance(batch, pending).dump())
 
 
-def decode_chunk(lake_root: str, source_id: str, names: list[str]) -> list[Batch]:
-    """``decode_landed`` of some landing files, as one list (what a worker process hands back)."""
-    return list(decode_landed(_worker_store(lake_root), source_id, names))
+def decode_chunk(lake_root: str, source_id: str, content: ContentPolicy, names: list[str]) -> list[Batch]:
+    """``decode_landed`` of some landing files, as one list (what a worker process hands back), with the source's
+    content policy already applied: the run's one writer then does not scan every payload again."""
+    return [
+        replace(b, table=content.apply(b.table), content_applied=True)
+        for b in decode_landed(_worker_store(lake_root), source_id, names)
+    ]
 
 
 @lru_cache(maxsize=4)
@@ -136,13 +143,29 @@ def _worker_store(lake_root: str) -> LakeStore:
 
 def decode_landed(store: LakeStore, source_id: str, names: list[str]) -> Iterator[Batch]:
     """The spans and log records of the landing files ``names``, read in that order, normalized in batches of
-    at most ``BATCH_SPANS``; what cannot be read or normalized is quarantined with its file and reason."""
+    at most ``BATCH_SPANS`` (spans the compiled reader takes: the files of about ``BATCH_BYTES``); what cannot be
+    read or normalized is quarantined with its file and reason."""
     spans = _Pending(normalize, lambda s: {"span_id": s.span_id, "trace_id": s.trace_id})
-    columns = _PendingColumns()  # spans the compiled reader took (otlp/span_columns.py)
     logs = _Pending(normalize_logs, lambda r: {"event_id": r.event_id})
+    traces: list[tuple[str, bytes]] = []  # trace payloads waiting for the compiled reader, in landing order
+    waiting = 0  # their bytes
 
     def read(name: str) -> tuple[str, bytes]:
         return name, store.read_bytes(landing.file_path(source_id, name))
+
+    def read_traces() -> Iterator[Batch]:
+        """The waiting payloads' spans: the compiled reader's columns for the files it takes, the Python path
+        for each file it leaves, in landing order."""
+        while traces:
+            taken, cols = span_columns.read([p for _, p in traces], [f for f, _ in traces])
+            if cols is not None:
+                if spans.rows:  # the spans stay in landing order, whichever path reads them
+                    yield spans.flush()
+                yield _columns_batch(cols)
+            del traces[:taken]
+            if traces:
+                name, payload = traces.pop(0)
+                yield from _python_spans(spans, name, payload)
 
     for name, data in ordered_map(read, iter(names), workers=READ_THREADS, ahead=READ_THREADS):
         try:
@@ -150,24 +173,12 @@ def decode_landed(store: LakeStore, source_id: str, names: list[str]) -> Iterato
         except envelope.EnvelopeError as exc:  # damaged or foreign: quarantined, and the pull goes on past it
             yield _unreadable(name, [(None, f"landed file is not an OTLP landing envelope: {exc}")])
             continue
-        if envelope.TRACES in parts and (scanned := span_columns.scan(parts[envelope.TRACES], name)) is not None:
-            if spans.rows:  # the spans stay in landing order, whichever path reads them
-                yield spans.flush()
-            if (full := columns.add(scanned)) is not None:
-                yield full
-        elif envelope.TRACES in parts:
-            if columns.count:
-                yield columns.flush()
-            try:
-                req, unreadable = read_request(parts[envelope.TRACES])
-            except DecodeError as exc:  # not even its outer structure: the file's spans are quarantined
-                yield _unreadable(name, [(None, f"landed file could not be decoded: {exc}")])
-                req, unreadable = None, []
-            if unreadable:
-                yield _unreadable(name, unreadable)
-            for span in iter_spans(req) if req is not None else ():
-                if (full := spans.add(span, name)) is not None:
-                    yield full
+        if envelope.TRACES in parts:
+            traces.append((name, parts[envelope.TRACES]))
+            waiting += len(parts[envelope.TRACES])
+            if waiting >= BATCH_BYTES:
+                yield from read_traces()
+                waiting = 0
         if envelope.LOGS in parts:
             try:
                 log_req = ExportLogsServiceRequest.FromString(parts[envelope.LOGS])
@@ -177,11 +188,24 @@ def decode_landed(store: LakeStore, source_id: str, names: list[str]) -> Iterato
             for row in iter_logs(log_req):
                 if (full := logs.add(row, name)) is not None:
                     yield full
-    if columns.count:
-        yield columns.flush()
+    yield from read_traces()
     for pending in (spans, logs):
         if pending.rows:
             yield pending.flush()
+
+
+def _python_spans(spans: _Pending, name: str, payload: bytes) -> Iterator[Batch]:
+    """The spans of one landed trace payload by the Python path (``otlp.spans``), added to ``spans``."""
+    try:
+        req, unreadable = read_request(payload)
+    except DecodeError as exc:  # not even its outer structure: the file's spans are quarantined
+        yield _unreadable(name, [(None, f"landed file could not be decoded: {exc}")])
+        return
+    if unreadable:
+        yield _unreadable(name, unreadable)
+    for span in iter_spans(req):
+        if (full := spans.add(span, name)) is not None:
+            yield full
 
 
 @dataclass
@@ -218,34 +242,21 @@ class _Pending:
         return Batch(table, raw_count=len(rows), errors=len(bad), quarantine=bad)
 
 
-@dataclass
-class _PendingColumns:
-    """Spans read as columns (``span_columns.scan``), waiting to be normalized together."""
-
-    parts: list[span_columns.Scanned] = field(default_factory=list)
-    count: int = 0
-
-    def add(self, cols: span_columns.Scanned) -> Batch | None:
-        self.parts.append(cols)
-        self.count += cols.n
-        return self.flush() if self.count >= BATCH_SPANS else None
-
-    def flush(self) -> Batch:
-        cols = span_columns.concat(self.parts)
-        self.parts, self.count = [], 0
-        rejects: list[tuple[int, str]] = []
-        table = span_columns.normalize_columns(cols, rejects)
-        bad = [
-            {
-                "file": cols.files[i],
-                "span_id": cols.span_id[i].as_py(),
-                "trace_id": cols.trace_id[i].as_py(),
-                "error": reason,
-                "raw": cols.raw[i].as_py(),
-            }
-            for i, reason in rejects
-        ]
-        return Batch(table, raw_count=cols.n, errors=len(bad), quarantine=bad)
+def _columns_batch(cols: span_columns.SpanColumns) -> Batch:
+    """Spans read as columns (``span_columns.read``), normalized together."""
+    rejects: list[tuple[int, str]] = []
+    table = span_columns.normalize_columns(cols, rejects)
+    bad = [
+        {
+            "file": cols.files[i],
+            "span_id": cols.span_id[i].as_py(),
+            "trace_id": cols.trace_id[i].as_py(),
+            "error": reason,
+            "raw": cols.raw[i].as_py(),
+        }
+        for i, reason in rejects
+    ]
+    return Batch(table, raw_count=cols.n, errors=len(bad), quarantine=bad)
 
 
 def _unreadable(name: str, spans: list[tuple[str | None, str]]) -> Batch:

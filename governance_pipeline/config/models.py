@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from governance_pipeline.enrich.content import ContentPolicy
+
 if TYPE_CHECKING:
     from governance_pipeline.adapters.base import Adapter
 
@@ -122,6 +124,11 @@ class Source:
     @property
     def asset_key(self) -> list[str]:
         return ["events", self.id]
+
+    @property
+    def content(self) -> ContentPolicy:
+        """What this source removes from ``raw_payload`` before it is written (docs/content.md)."""
+        return ContentPolicy(self.capture_content, self.redact)
 
     def template_fields(self) -> dict[str, str]:
         """Values for ``${{ingestionSource.<field>}}``."""

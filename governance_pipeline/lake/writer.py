@@ -94,8 +94,9 @@ class LakeWriter:
         recover(store, source_id)
 
     # -- writing ---------------------------------------------------------------------------------
-    def write(self, table: pa.Table) -> None:
-        """Add a batch of normalized events (any subset of the lake columns)."""
+    def write(self, table: pa.Table, content_applied: bool = False) -> None:
+        """Add a batch of normalized events (any subset of the lake columns); ``content_applied``: the content
+        policy was already applied to it (in the worker process that made it)."""
         if table.num_rows == 0:
             return
         self.stats.rows_in += table.num_rows
@@ -105,7 +106,8 @@ class LakeWriter:
             deduped = dedup_ids(table, keep="last")
             self.stats.duplicates += table.num_rows - deduped.num_rows
             table = deduped
-        table = self.content.apply(table)
+        if not content_applied:
+            table = self.content.apply(table)
         table, unpriced = price_missing(table, self.prices)
         for model, n in unpriced.items():
             self.stats.unpriced_models[model] = self.stats.unpriced_models.get(model, 0) + n

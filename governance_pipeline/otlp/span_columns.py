@@ -1,11 +1,11 @@
 """The landing pull's fast path for spans: whole columns, not one span at a time.
 
-``scan(payload)`` reads a landed ``ExportTraceServiceRequest`` with the compiled reader (``_spanscan.c``) into
-columns: the span fields, each span's ``raw_payload`` text and, for each attribute key the precedence lists read,
-the values of the spans that have it. ``normalize_columns`` then applies the precedence lists to those columns
+``read(payloads)`` reads landed ``ExportTraceServiceRequest``s with the compiled reader (``_spanscan.c``) into one
+batch of columns: the span fields, each span's ``raw_payload`` text and, for each attribute key the precedence lists
+read, the values of the spans that have it. ``normalize_columns`` then applies the precedence lists to those columns
 (``otlp.normalize`` does the same span by span, and stays the reference: ``tests/otlp/test_span_columns.py`` checks
 that both give the same table for the same spans). A payload the reader leaves to protobuf (see ``_spanscan.c``)
-gives None, and its spans take the Python path; so does every payload when the extension is not built.
+ends the batch, and its spans take the Python path; so does every payload when the extension is not built.
 """
 
 from __future__ import annotations
@@ -92,20 +92,6 @@ Strings = tuple[bytes, bytes]  # UTF-8 data, int32 offsets (one more than rows)
 Found = tuple[bytes, bytes, bytes, Strings, dict[int, Any]]  # one wanted key's column, as _spanscan.scan gives it
 
 
-def _joined_strings(parts: Sequence[Strings]) -> tuple[bytes, bytes]:
-    """One string column's buffers from several; the offsets of each part moved past the parts before it."""
-    if len(parts) == 1:
-        return parts[0]
-    offsets, base = [], 0
-    for data, offs in parts:
-        offsets.append(np.frombuffer(offs, dtype=np.int32)[:-1].astype(np.int64) + base)
-        base += len(data)
-    if base > np.iinfo(np.int32).max:
-        raise OverflowError("a batch of spans with over 2 GiB in one text column")
-    offsets.append(np.array([base], dtype=np.int64))
-    return b"".join(d for d, _ in parts), np.concatenate(offsets).astype(np.int32).tobytes()
-
-
 @dataclass
 class KeyColumn:
     """One wanted attribute key over a batch of spans: each span's value type, and its value in the column of
@@ -118,25 +104,13 @@ class KeyColumn:
     others: dict[int, Any]
 
     @classmethod
-    def of(cls, parts: Sequence[tuple[int, Found | None]]) -> KeyColumn:
-        """The column of one key over several files: ``(spans, what the reader found or None)`` per file."""
-        types_b, ints_b, doubles_b, texts = [], [], [], []
-        others: dict[int, Any] = {}
-        at = 0
-        for count, found in parts:
-            if found is None:
-                found = (bytes(count), bytes(8 * count), bytes(8 * count), (b"", bytes(4 * (count + 1))), {})
-            types_b.append(found[0])
-            ints_b.append(found[1])
-            doubles_b.append(found[2])
-            texts.append(found[3])
-            others.update({at + i: v for i, v in found[4].items()})
-            at += count
-        types = np.frombuffer(b"".join(types_b), dtype=np.uint8)
-        ints = pa.Array.from_buffers(pa.int64(), at, [_bitmap(types == INT), pa.py_buffer(b"".join(ints_b))])
-        data, offsets = _joined_strings(texts)
-        doubles = np.frombuffer(b"".join(doubles_b), dtype=np.float64)
-        return cls(types, ints, doubles, _strings(data, offsets, at, types == TEXT), others)
+    def of(cls, count: int, found: Found) -> KeyColumn:
+        """The column of one key over ``count`` spans, from what the reader found."""
+        types_b, ints_b, doubles_b, (data, offsets), others = found
+        types = np.frombuffer(types_b, dtype=np.uint8)
+        ints = pa.Array.from_buffers(pa.int64(), count, [_bitmap(types == INT), pa.py_buffer(ints_b)])
+        doubles = np.frombuffer(doubles_b, dtype=np.float64)
+        return cls(types, ints, doubles, _strings(data, offsets, count, types == TEXT), others)
 
     def value(self, i: int) -> Any:
         """Row ``i``'s value as ``spans.any_value`` gives it."""
@@ -163,7 +137,7 @@ class KeyColumn:
 
 @dataclass
 class SpanColumns:
-    """Spans of one or more landing files as columns (see ``concat``); ``files`` names each span's file."""
+    """Spans of one or more landing files as columns (see ``read``); ``files`` names each span's file."""
 
     n: int
     trace_id: pa.Array
@@ -179,58 +153,33 @@ class SpanColumns:
     files: list[str] = field(default_factory=list)
 
 
-@dataclass
-class Scanned:
-    """What the reader found in one landing file's trace payload (``_spanscan.scan``), not yet in Arrow."""
-
-    n: int
-    file: str
-    strings: tuple[Strings, ...]  # trace_id, span_id, parent_span_id, name, raw
-    numbers: tuple[bytes, bytes, bytes]  # start, end, status code
-    values: dict[str, Found]
-    exceptions: list[list[Any] | None]
-
-
-def scan(payload: bytes, file: str) -> Scanned | None:
-    """The spans of one landed trace payload, or None: the payload takes the Python path."""
-    if _spanscan is None:
-        return None
+def read(payloads: Sequence[bytes], files: Sequence[str]) -> tuple[int, SpanColumns | None]:
+    """The spans of the landed trace payloads ``payloads`` (of landing files ``files``) as one batch of columns,
+    up to the first payload the compiled reader leaves to the Python path: (how many it read, their spans; None
+    when it read none)."""
+    if _spanscan is None or not payloads:
+        return 0, None
     try:
-        found = _spanscan.scan(payload, WANTED)
-    except COMPILED_ERRORS:  # a limit the reader has (a text column over 2 GiB): the Python path reads the file
-        return None
-    if found is None:
-        return None
-    count, trace_id, span_id, parent, name, raw, start, end, code, values, exceptions = found
-    return Scanned(
+        taken, counts, count, *strings, start, end, code, values, exceptions = _spanscan.scan(payloads, WANTED)
+    except COMPILED_ERRORS:  # a limit the reader has (a text column over 2 GiB)
+        # the payloads together may be past it where the first alone is not; the first alone past it: Python path
+        return read(payloads[:1], files[:1]) if len(payloads) > 1 else (0, None)
+    if not taken:
+        return 0, None
+    trace_id, span_id, parent, name, raw = (_strings(data, offsets, count) for data, offsets in strings)
+    return taken, SpanColumns(
         count,
-        file,
-        (trace_id, span_id, parent, name, raw),
-        (start, end, code),
-        {WANTED[i]: column for i, column in values.items()},
-        exceptions,
-    )
-
-
-def concat(parts: Sequence[Scanned]) -> SpanColumns:
-    """The spans of several files as one batch of columns, in the order of ``parts``."""
-    count = sum(p.n for p in parts)
-    strings = [_strings(*_joined_strings([p.strings[c] for p in parts]), count) for c in range(5)]
-    start, end, code = (b"".join(p.numbers[c] for p in parts) for c in range(3))
-    keys = dict.fromkeys(k for p in parts for k in p.values)
-    return SpanColumns(
-        count,
-        trace_id=strings[0],
-        span_id=strings[1],
-        parent_span_id=strings[2],
-        name=strings[3],
-        raw=strings[4],
+        trace_id=trace_id,
+        span_id=span_id,
+        parent_span_id=parent,
+        name=name,
+        raw=raw,
         start_ns=np.frombuffer(start, dtype=np.uint64),
         end_ns=np.frombuffer(end, dtype=np.uint64),
         status_code=np.frombuffer(code, dtype=np.int32),
-        values={k: KeyColumn.of([(p.n, p.values.get(k)) for p in parts]) for k in keys},
-        exceptions=[e for p in parts for e in p.exceptions],
-        files=[p.file for p in parts for _ in range(p.n)],
+        values={WANTED[i]: KeyColumn.of(count, found) for i, found in values.items()},
+        exceptions=exceptions,
+        files=[f for f, spans in zip(files, counts) for _ in range(spans)],
     )
 
 

@@ -20,6 +20,7 @@ from opentelemetry.proto.common.v1.common_pb2 import KeyValue
 
 import dagster as dg
 from governance_pipeline.adapters import otel_generic
+from governance_pipeline.enrich.content import ContentPolicy
 from governance_pipeline.ingest import PullOutcome, run_pull
 from governance_pipeline.lake.store import LakeStore
 from governance_pipeline.otlp import envelope, span_columns
@@ -46,6 +47,8 @@ def _traces(file_no: int) -> bytes:
         s.attributes.append(KeyValue(key="gen_ai.request.model", value={"string_value": "gpt-4o"}))
         tokens = {"string_value": "lots"} if (file_no, i) == (4, 2) else {"int_value": 10 + i}  # one poisoned span
         s.attributes.append(KeyValue(key="gen_ai.usage.input_tokens", value=tokens))
+        if i == 0:  # content, which stays out of the lake (docs/content.md)
+            s.attributes.append(KeyValue(key="gen_ai.prompt", value={"string_value": f"secret plan {file_no}"}))
     return envelope.wrap(req.SerializeToString(), envelope.TRACES)
 
 
@@ -119,6 +122,21 @@ def test_workers_give_exactly_what_one_process_gives(sources_file, two_lakes, mo
     assert _pull_again(sources_file, parallel, many.cursor) == 0
 
 
+def test_workers_remove_content_as_the_writer_does(sources_file, two_lakes, monkeypatch):
+    """The workers apply the source's content policy to what they decode, and the writer does not again: the
+    payloads and their ``redacted`` lists are those of a pull in one process, and no prompt is in the lake."""
+    parallel, serial = two_lakes
+    monkeypatch.setenv("GOVERNANCE_PULL_WORKERS", "1")
+    _pull(sources_file, serial)
+    monkeypatch.setenv("GOVERNANCE_PULL_WORKERS", "2")
+    _pull(sources_file, parallel)
+    payloads = "select source_event_id, raw_payload, redacted from read_parquet('{}/events/**/*.parquet') order by 1"
+    rows = duckdb.sql(payloads.format(parallel)).fetchall()
+    assert rows == duckdb.sql(payloads.format(serial)).fetchall()
+    assert not any("secret plan" in raw for _, raw, _ in rows)
+    assert sum(redacted == '["attributes.gen_ai.prompt"]' for _, _, redacted in rows) == 8
+
+
 def test_without_the_compiled_reader_the_lake_is_the_same(sources_file, two_lakes, monkeypatch):
     """A clone built where no C compiler was gets the Python path (otlp/span_columns.py): the same events, payloads
     and quarantine."""
@@ -141,11 +159,11 @@ def _pull_again(sources_file, lake: str, cursor: str | None) -> int:
     return run_pull(source, Runtime(credentials=lambda ref: {}, lake_root=lake), cursor).new
 
 
-def dying_worker(lake_root: str, source_id: str, names: list[str]) -> list:
+def dying_worker(lake_root: str, source_id: str, content: ContentPolicy, names: list[str]) -> list:
     """Decodes in the pull's own process; a worker process kills itself instead."""
     if os.environ["TEST_PULL_PARENT"] != str(os.getpid()):
         os.kill(os.getpid(), signal.SIGKILL)
-    return DECODE_CHUNK(lake_root, source_id, names)
+    return DECODE_CHUNK(lake_root, source_id, content, names)
 
 
 def test_a_killed_worker_costs_no_record(sources_file, two_lakes, monkeypatch, caplog):

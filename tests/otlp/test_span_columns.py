@@ -135,9 +135,8 @@ def reference(payloads: list[bytes]) -> tuple[pa.Table, list[tuple[int, str]], l
 
 
 def fast(payloads: list[bytes]) -> tuple[pa.Table, list[tuple[int, str]], list[str]]:
-    scanned = [span_columns.scan(p, f"file{i}") for i, p in enumerate(payloads)]
-    assert None not in scanned, "the reader left a plain request to protobuf"
-    cols = span_columns.concat([s for s in scanned if s is not None])
+    taken, cols = span_columns.read(payloads, [f"file{i}" for i in range(len(payloads))])
+    assert taken == len(payloads) and cols is not None, "the reader left a plain request to protobuf"
     rejects: list[tuple[int, str]] = []
     return span_columns.normalize_columns(cols, rejects), rejects, cols.raw.to_pylist()
 
@@ -145,7 +144,7 @@ def fast(payloads: list[bytes]) -> tuple[pa.Table, list[tuple[int, str]], list[s
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(requests(), min_size=1, max_size=3))
 def test_the_columns_are_the_reference_table(reqs: list[ExportTraceServiceRequest]) -> None:
-    """One batch of one to three landing files: the columns of each, joined, normalize to the reference."""
+    """One batch of one to three landing files: their columns normalize to the reference."""
     payloads = [r.SerializeToString() for r in reqs]
     want_table, want_rejects, want_raw = reference(payloads)
     got_table, got_rejects, got_raw = fast(payloads)
@@ -157,15 +156,15 @@ def test_the_columns_are_the_reference_table(reqs: list[ExportTraceServiceReques
         assert orjson.dumps(got, default=str) == orjson.dumps(want, default=str), name
 
 
-def test_batches_of_several_files_concatenate_in_order() -> None:
+def test_a_batch_of_several_files_keeps_their_order() -> None:
     req = ExportTraceServiceRequest()
     s = req.resource_spans.add().scope_spans.add().spans.add(span_id=b"\x01" * 8, start_time_unix_nano=5_000)
     s.attributes.append(KeyValue(key="gen_ai.request.model", value=AnyValue(string_value="gpt-4o")))
     other = ExportTraceServiceRequest()
     o = other.resource_spans.add().scope_spans.add().spans.add(span_id=b"\x02" * 8)
     o.attributes.append(KeyValue(key="gen_ai.usage.input_tokens", value=AnyValue(string_value="1e30")))
-    parts = [span_columns.scan(r.SerializeToString(), f) for r, f in ((req, "a"), (other, "b"))]
-    both = span_columns.concat([p for p in parts if p is not None])
+    taken, both = span_columns.read([req.SerializeToString(), other.SerializeToString()], ["a", "b"])
+    assert taken == 2 and both is not None
     rejects: list[tuple[int, str]] = []
     table = span_columns.normalize_columns(both, rejects)
     assert both.files == ["a", "b"]
@@ -198,7 +197,33 @@ def _request_of(span: bytes) -> bytes:
     ],
 )
 def test_what_the_reader_does_not_take_exactly_is_left_to_protobuf(span: bytes, why: str) -> None:
-    assert span_columns.scan(_request_of(span), "f") is None, why
+    assert span_columns.read([_request_of(span)], ["f"]) == (0, None), why
+
+
+def _one_span(span_id: bytes, key: str) -> ExportTraceServiceRequest:
+    req = ExportTraceServiceRequest()
+    s = req.resource_spans.add().scope_spans.add().spans.add(span_id=span_id, name="chat")
+    s.attributes.append(KeyValue(key=key, value=AnyValue(string_value="x")))
+    return req
+
+
+def test_a_batch_ends_before_the_first_file_left_to_protobuf_and_keeps_nothing_of_it() -> None:
+    """The file left to protobuf has good spans before its bad one, and a wanted key no file before it has: the
+    batch holds exactly the files before it, as if read alone, and the next read starts at it."""
+    first = _one_span(b"\x01" * 8, "gen_ai.request.model").SerializeToString()
+    bad = _one_span(b"\x02" * 8, "gen_ai.conversation.id")
+    bad.resource_spans[0].scope_spans[0].spans.add(span_id=b"\x03" * 8)
+    bad_payload = bad.SerializeToString() + _request_of(_field(99, 0, b"\x01"))  # a later span it cannot read
+    last = _one_span(b"\x04" * 8, "gen_ai.request.model").SerializeToString()
+    taken, cols = span_columns.read([first, bad_payload, last], ["a", "b", "c"])
+    alone_taken, alone = span_columns.read([first], ["a"])
+    assert taken == 1 and alone_taken == 1 and cols is not None and alone is not None
+    assert cols.n == 1 and cols.files == ["a"] and cols.raw.to_pylist() == alone.raw.to_pylist()
+    assert sorted(cols.values) == sorted(alone.values) == ["gen_ai.request.model"]
+    assert cols.exceptions == [None]
+    assert span_columns.read([bad_payload, last], ["b", "c"]) == (0, None)
+    after_taken, after = span_columns.read([last], ["c"])
+    assert after_taken == 1 and after is not None and after.files == ["c"]
 
 
 def test_values_nested_deeper_than_the_reader_goes_are_left_to_protobuf() -> None:
@@ -207,12 +232,12 @@ def test_values_nested_deeper_than_the_reader_goes_are_left_to_protobuf() -> Non
         value = AnyValue(array_value={"values": [value]})
     req = ExportTraceServiceRequest()
     req.resource_spans.add().scope_spans.add().spans.add().attributes.append(KeyValue(key="deep", value=value))
-    assert span_columns.scan(req.SerializeToString(), "f") is None
+    assert span_columns.read([req.SerializeToString()], ["f"]) == (0, None)
     shallow = ExportTraceServiceRequest()
     shallow.resource_spans.add().scope_spans.add().spans.add().attributes.append(
         KeyValue(key="deep", value=AnyValue(array_value={"values": [AnyValue(int_value=1)]}))
     )
-    assert span_columns.scan(shallow.SerializeToString(), "f") is not None
+    assert span_columns.read([shallow.SerializeToString()], ["f"])[0] == 1
 
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -230,11 +255,10 @@ def test_damaged_payloads_are_read_as_protobuf_reads_them_or_left_to_it(req: Exp
         elif i < len(payload):
             del payload[i]
     data = bytes(payload)
-    scanned = span_columns.scan(data, "f")
-    if scanned is None:
+    _, cols = span_columns.read([data], ["f"])
+    if cols is None:
         return
     want_table, want_rejects, want_raw = reference([data])  # raises if upb refuses what the reader took
-    cols = span_columns.concat([scanned])
     rejects: list[tuple[int, str]] = []
     got_table = span_columns.normalize_columns(cols, rejects)
     assert cols.raw.to_pylist() == want_raw

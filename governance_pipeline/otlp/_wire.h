@@ -1,0 +1,325 @@
+/* What the compiled OTLP readers (_spanscan.c, _logscan.c) share: the protobuf wire format, OTLP attribute values
+   and key-value lists checked and written as JSON the way orjson writes what otlp/spans.py makes of them, or made
+   into those Python values, and the columns they are gathered in. */
+#ifndef GOVPIPE_WIRE_H
+#define GOVPIPE_WIRE_H
+
+#include "_buf.h"
+#include <stdint.h>
+
+#define MAX_DEPTH 32
+#define MAX_MAP_KEYS 256
+
+typedef struct { const uint8_t *p; Py_ssize_t n; } Slice;
+
+/* ---- wire format ---- */
+
+static int varint(const uint8_t **pp, const uint8_t *end, uint64_t *out) {
+    uint64_t r = 0; int shift = 0; const uint8_t *p = *pp;
+    while (p < end && shift <= 63) {
+        uint8_t b = *p++;
+        r |= (uint64_t)(b & 0x7F) << shift;
+        if (!(b & 0x80)) { *pp = p; *out = r; return 0; }
+        shift += 7;
+    }
+    return FALLBACK;
+}
+
+typedef struct { uint32_t field; int wt; uint64_t v; Slice s; } Field;
+
+/* the next field of a message: 1 read, 0 at the end, FALLBACK when malformed */
+static int next_field(const uint8_t **pp, const uint8_t *end, Field *f) {
+    if (*pp >= end) return 0;
+    uint64_t key;
+    if (varint(pp, end, &key)) return FALLBACK;
+    if ((key >> 3) == 0 || (key >> 3) > 0x1FFFFFFF) return FALLBACK;
+    f->field = (uint32_t)(key >> 3); f->wt = (int)(key & 7);
+    const uint8_t *p = *pp;
+    switch (f->wt) {
+    case 0: if (varint(pp, end, &f->v)) return FALLBACK; return 1;
+    case 1:
+        if (end - p < 8) return FALLBACK;
+        memcpy(&f->v, p, 8); *pp = p + 8; return 1;  /* little-endian hosts only (x86_64, aarch64) */
+    case 5: {
+        uint32_t v32; if (end - p < 4) return FALLBACK;
+        memcpy(&v32, p, 4); f->v = v32; *pp = p + 4; return 1;
+    }
+    case 2: {
+        uint64_t n; if (varint(pp, end, &n)) return FALLBACK;
+        if (n > (uint64_t)(end - *pp)) return FALLBACK;
+        f->s.p = *pp; f->s.n = (Py_ssize_t)n; *pp += n; return 1;
+    }
+    default: return FALLBACK;
+    }
+}
+
+static int utf8_ok(const uint8_t *s, Py_ssize_t n) {
+    Py_ssize_t i = 0;
+    while (i < n) {
+        while (i + 8 <= n) {  /* ASCII, eight bytes at a time */
+            uint64_t chunk;
+            memcpy(&chunk, s + i, 8);
+            if (chunk & 0x8080808080808080ULL) break;
+            i += 8;
+        }
+        if (i >= n) break;
+        if (s[i] < 0x80) { i++; continue; }
+        Py_ssize_t len = utf8_sequence(s + i, n - i);
+        if (!len) return 0;
+        i += len;
+    }
+    return 1;
+}
+
+/* ---- JSON text, as orjson writes it ---- */
+
+
+static int put_json_str(Buf *o, Slice s) {
+    if (buf_grow(o, s.n * 6 + 2)) return PYERR;
+    char *w = o->b + o->len;
+    *w++ = '"';
+    for (Py_ssize_t i = 0; i < s.n; i++) {
+        Py_ssize_t run = i;
+        while (run < s.n && s.p[run] >= 0x20 && s.p[run] != '"' && s.p[run] != '\\') run++;
+        if (run > i) { memcpy(w, s.p + i, run - i); w += run - i; i = run; if (i == s.n) break; }
+        uint8_t c = s.p[i];
+        *w++ = '\\';
+        switch (c) {
+        case '"': *w++ = '"'; break;
+        case '\\': *w++ = '\\'; break;
+        case '\b': *w++ = 'b'; break;
+        case '\t': *w++ = 't'; break;
+        case '\n': *w++ = 'n'; break;
+        case '\f': *w++ = 'f'; break;
+        case '\r': *w++ = 'r'; break;
+        default: *w++ = 'u'; *w++ = '0'; *w++ = '0'; *w++ = "0123456789abcdef"[c >> 4]; *w++ = "0123456789abcdef"[c & 15];
+        }
+    }
+    *w++ = '"';
+    o->len = w - o->b;
+    return 0;
+}
+
+static int put_hex(Buf *o, Slice s) {
+    return PUTS(o, "\"") || put_hex_digits(o, s.p, s.n) || PUTS(o, "\"") ? PYERR : 0;
+}
+
+static int put_u64(Buf *o, uint64_t v) {
+    char tmp[20], *w = tmp + sizeof tmp;
+    do { *--w = (char)('0' + v % 10); v /= 10; } while (v);
+    return put(o, w, tmp + sizeof tmp - w);
+}
+static int put_i64(Buf *o, int64_t v) {
+    if (v >= 0) return put_u64(o, (uint64_t)v);
+    return PUTS(o, "-") || put_u64(o, (uint64_t)0 - (uint64_t)v) ? PYERR : 0;
+}
+
+/* a double as orjson writes it: Python's shortest repr, but fixed notation down to 1e-5 and no zero-padded
+   exponent; NaN and infinities are null */
+static int put_double(Buf *o, double d) {
+    if (d != d || d == Py_HUGE_VAL || d == -Py_HUGE_VAL) return PUTS(o, "null");
+    char *r = PyOS_double_to_string(d, 'r', 0, Py_DTSF_ADD_DOT_0, NULL);
+    if (!r) return PYERR;
+    int rc = 0;
+    char *e = strchr(r, 'e');
+    if (!e) {
+        rc = put(o, r, (Py_ssize_t)strlen(r));
+    } else {
+        int x = atoi(e + 1);
+        if (x == -5) {
+            char *m = r;
+            if (*m == '-') { rc = PUTS(o, "-"); m++; }
+            if (!rc) rc = PUTS(o, "0.0000");
+            for (char *c = m; c < e && !rc; c++)
+                if (*c != '.') rc = put(o, c, 1);
+        } else {
+            rc = put(o, r, e - r);
+            if (!rc) rc = (x < 0 ? PUTS(o, "e-") : PUTS(o, "e+")) || put_u64(o, (uint64_t)(x < 0 ? -x : x)) ? PYERR : 0;
+        }
+    }
+    PyMem_Free(r);
+    return rc;
+}
+
+static const char B64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+static int put_b64_raw(Buf *o, Slice s) {
+    if (buf_grow(o, (s.n + 2) / 3 * 4)) return PYERR;
+    char *w = o->b + o->len;
+    Py_ssize_t i = 0;
+    for (; i + 2 < s.n; i += 3) {
+        uint32_t v = (uint32_t)s.p[i] << 16 | (uint32_t)s.p[i + 1] << 8 | s.p[i + 2];
+        *w++ = B64[v >> 18]; *w++ = B64[(v >> 12) & 63]; *w++ = B64[(v >> 6) & 63]; *w++ = B64[v & 63];
+    }
+    if (i < s.n) {
+        uint32_t v = (uint32_t)s.p[i] << 16 | (i + 1 < s.n ? (uint32_t)s.p[i + 1] << 8 : 0);
+        *w++ = B64[v >> 18]; *w++ = B64[(v >> 12) & 63];
+        *w++ = i + 1 < s.n ? B64[(v >> 6) & 63] : '=';
+        *w++ = '=';
+    }
+    o->len = w - o->b;
+    return 0;
+}
+
+/* ---- the wanted keys: a small open-addressing table over their UTF-8 bytes ---- */
+
+typedef struct { Slice *keys; int *slot; int size, n; } Wanted;
+
+static uint32_t hash_bytes(const uint8_t *p, Py_ssize_t n) {
+    uint32_t h = 2166136261u;
+    for (Py_ssize_t i = 0; i < n; i++) h = (h ^ p[i]) * 16777619u;
+    return h;
+}
+
+static int wanted_find(const Wanted *w, Slice key) {
+    uint32_t i = hash_bytes(key.p, key.n) & (w->size - 1);
+    while (w->slot[i] >= 0) {
+        Slice k = w->keys[w->slot[i]];
+        if (k.n == key.n && memcmp(k.p, key.p, key.n) == 0) return w->slot[i];
+        i = (i + 1) & (w->size - 1);
+    }
+    return -1;
+}
+
+/* ---- AnyValue and KeyValue lists ---- */
+
+/* one AnyValue, checked and written as JSON */
+static int json_any(Buf *o, Slice v, int depth);
+
+typedef struct { int k; Slice v; } Hit;  /* a wanted key's value (an attribute without one: an empty AnyValue) */
+
+/* a repeated KeyValue (fields of number ``field`` in ``msg``) as a JSON object; keys must be distinct. With
+   ``w``, the wanted keys among them are added to ``hits`` */
+static int json_kvs(Buf *o, Slice msg, uint32_t field, int depth, int strict_other, const Wanted *w, Hit *hits,
+                    int *nhits) {
+    Slice keys[MAX_MAP_KEYS];
+    int nkeys = 0, rc;
+    const uint8_t *p = msg.p, *end = msg.p + msg.n;
+    Field f;
+    if (PUTS(o, "{")) return PYERR;
+    while ((rc = next_field(&p, end, &f)) == 1) {
+        if (f.field != field) {
+            if (strict_other) return FALLBACK;
+            continue;
+        }
+        if (f.wt != 2 || nkeys >= MAX_MAP_KEYS) return FALLBACK;
+        Slice key = {(const uint8_t *)"", 0}, val = {NULL, 0};
+        int seen_val = 0;
+        const uint8_t *q = f.s.p, *qend = f.s.p + f.s.n;
+        Field g;
+        while ((rc = next_field(&q, qend, &g)) == 1) {
+            if (g.field == 1 && g.wt == 2) key = g.s;
+            else if (g.field == 2 && g.wt == 2) { if (seen_val++) return FALLBACK; val = g.s; }
+            else return FALLBACK;
+        }
+        if (rc) return rc;
+        if (!utf8_ok(key.p, key.n)) return FALLBACK;
+        for (int i = 0; i < nkeys; i++)
+            if (keys[i].n == key.n && memcmp(keys[i].p, key.p, key.n) == 0) return FALLBACK;
+        keys[nkeys++] = key;
+        if (w) {
+            int k = wanted_find(w, key);
+            if (k >= 0) hits[(*nhits)++] = (Hit){k, val.p ? val : (Slice){(const uint8_t *)"", 0}};
+        }
+        if (nkeys > 1 && PUTS(o, ",")) return PYERR;
+        if (put_json_str(o, key) || PUTS(o, ":")) return PYERR;
+        if (val.p == NULL) { if (PUTS(o, "null")) return PYERR; }
+        else if ((rc = json_any(o, val, depth + 1))) return rc;
+    }
+    if (rc) return rc;
+    return PUTS(o, "}");
+}
+
+/* the one field an AnyValue sets: 1 found, 0 empty, FALLBACK when malformed or more than one */
+static int any_field(Slice v, Field *out) {
+    const uint8_t *p = v.p, *end = v.p + v.n;
+    Field f;
+    int rc, found = 0;
+    while ((rc = next_field(&p, end, &f)) == 1) {
+        if (found++) return FALLBACK;
+        static const int WT[] = {0, 2, 0, 0, 1, 2, 2, 2};
+        if (f.field < 1 || f.field > 7 || f.wt != WT[f.field]) return FALLBACK;
+        *out = f;
+    }
+    return rc ? rc : found;
+}
+
+static int json_any(Buf *o, Slice v, int depth) {
+    if (depth > MAX_DEPTH) return FALLBACK;
+    Field f;
+    int rc = any_field(v, &f);
+    if (rc <= 0) return rc ? rc : PUTS(o, "null");
+    switch (f.field) {
+    case 1: return utf8_ok(f.s.p, f.s.n) ? put_json_str(o, f.s) : FALLBACK;
+    case 2: return f.v ? PUTS(o, "true") : PUTS(o, "false");
+    case 3: return put_i64(o, (int64_t)f.v);
+    case 4: { double d; memcpy(&d, &f.v, 8); return put_double(o, d); }
+    case 5: {
+        const uint8_t *p = f.s.p, *end = f.s.p + f.s.n;
+        Field g;
+        int n = 0;
+        if (PUTS(o, "[")) return PYERR;
+        while ((rc = next_field(&p, end, &g)) == 1) {
+            if (g.field != 1 || g.wt != 2) return FALLBACK;
+            if (n++ && PUTS(o, ",")) return PYERR;
+            if ((rc = json_any(o, g.s, depth + 1))) return rc;
+        }
+        return rc ? rc : PUTS(o, "]");
+    }
+    case 6: return json_kvs(o, f.s, 1, depth + 1, 1, NULL, NULL, NULL);
+    case 7: return PUTS(o, "\"") || put_b64_raw(o, f.s) || PUTS(o, "\"") ? PYERR : 0;
+    }
+    return FALLBACK;
+}
+
+/* an AnyValue already checked by json_any, as spans.any_value gives it */
+static PyObject *py_any(Slice v) {
+    Field f;
+    int rc = any_field(v, &f);
+    if (rc <= 0) Py_RETURN_NONE;
+    switch (f.field) {
+    case 1: return PyUnicode_DecodeUTF8((const char *)f.s.p, f.s.n, "strict");
+    case 2: return PyBool_FromLong(f.v != 0);
+    case 3: return PyLong_FromLongLong((long long)f.v);
+    case 4: { double d; memcpy(&d, &f.v, 8); return PyFloat_FromDouble(d); }
+    case 5: {
+        PyObject *list = PyList_New(0);
+        const uint8_t *p = f.s.p, *end = f.s.p + f.s.n;
+        Field g;
+        while (list && next_field(&p, end, &g) == 1) {
+            PyObject *x = py_any(g.s);
+            if (!x || PyList_Append(list, x)) { Py_XDECREF(x); Py_CLEAR(list); }
+            else Py_DECREF(x);
+        }
+        return list;
+    }
+    case 6: {
+        PyObject *d = PyDict_New();
+        const uint8_t *p = f.s.p, *end = f.s.p + f.s.n;
+        Field g;
+        while (d && next_field(&p, end, &g) == 1) {
+            Slice key = {(const uint8_t *)"", 0}, val = {NULL, 0};
+            const uint8_t *q = g.s.p, *qend = g.s.p + g.s.n;
+            Field h;
+            while (next_field(&q, qend, &h) == 1) {
+                if (h.field == 1) key = h.s; else val = h.s;
+            }
+            PyObject *k = PyUnicode_DecodeUTF8((const char *)key.p, key.n, "strict");
+            PyObject *x = val.p ? py_any(val) : (Py_INCREF(Py_None), Py_None);
+            if (!k || !x || PyDict_SetItem(d, k, x)) Py_CLEAR(d);
+            Py_XDECREF(k); Py_XDECREF(x);
+        }
+        return d;
+    }
+    case 7: {
+        Buf b = {0};
+        if (put_b64_raw(&b, f.s)) { PyMem_Free(b.b); return NULL; }
+        PyObject *s = PyUnicode_FromStringAndSize(b.b ? b.b : "", b.len);
+        PyMem_Free(b.b);
+        return s;
+    }
+    }
+    Py_RETURN_NONE;
+}
+
+#endif
