@@ -7,7 +7,7 @@ export DAGSTER_HOME
 
 .PHONY: install test check lint typecheck demo dagster-home dev clean browser browser-test sanitize
 
-$(VENV)/.installed: pyproject.toml setup.py governance_pipeline/otlp/_spanscan.c governance_pipeline/otlp/_jsonspans.c governance_pipeline/otlp/_buf.h governance_pipeline/otlp/_wire.h tests/plugins/govpipe_sample_plugin/pyproject.toml
+$(VENV)/.installed: pyproject.toml setup.py governance_pipeline/otlp/_spanscan.c governance_pipeline/otlp/_logscan.c governance_pipeline/otlp/_jsonspans.c governance_pipeline/otlp/_buf.h governance_pipeline/otlp/_wire.h tests/plugins/govpipe_sample_plugin/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e '.[dev]'
@@ -37,12 +37,12 @@ check: lint typecheck
 sanitize: install
 	set -e; inc=$$($(BIN)/python -c "import sysconfig; print(sysconfig.get_paths()['include'])"); \
 	ext=$$($(BIN)/python -c "import sysconfig; print(sysconfig.get_config_var('EXT_SUFFIX'))"); \
-	for f in _spanscan _jsonspans; do \
+	for f in _spanscan _logscan _jsonspans; do \
 	  cc -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -std=c11 -fPIC -shared -I$$inc \
 	    governance_pipeline/otlp/$$f.c -o governance_pipeline/otlp/$$f$$ext; done; \
 	status=0; ASAN_OPTIONS=detect_leaks=0 \
 	  LD_PRELOAD="$$(cc -print-file-name=libasan.so):$$(cc -print-file-name=libubsan.so)" \
-	  $(BIN)/python -m pytest -q -s -p no:cacheprovider tests/otlp/test_span_columns.py tests/otlp/test_json_spans.py \
+	  $(BIN)/python -m pytest -q -s -p no:cacheprovider tests/otlp/test_span_columns.py tests/otlp/test_log_records.py tests/otlp/test_json_spans.py \
 	  || status=$$?; \
 	$(BIN)/python -m pip install -q -e . ; exit $$status
 

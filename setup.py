@@ -1,6 +1,6 @@
-"""The compiled parts: ``otlp._spanscan`` (span columns off the protobuf wire, for the landing pull) and
-``otlp._jsonspans`` (OTLP/JSON traces to protobuf, for the receiver). Everything else is in pyproject.toml; without a
-C compiler both use their Python paths."""
+"""The compiled parts: ``otlp._spanscan`` and ``otlp._logscan`` (span columns and log records off the protobuf
+wire, for the landing pull) and ``otlp._jsonspans`` (OTLP/JSON traces to protobuf, for the receiver). Everything else
+is in pyproject.toml; without a C compiler each uses its Python path."""
 
 from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
@@ -32,7 +32,7 @@ setup(
             depends=["governance_pipeline/otlp/_buf.h", "governance_pipeline/otlp/_wire.h"],
             extra_compile_args=FLAGS,
         )
-        for name in ("_spanscan", "_jsonspans")
+        for name in ("_spanscan", "_logscan", "_jsonspans")
     ],
     cmdclass={"build_ext": OptionalBuildExt},
 )

@@ -15,7 +15,7 @@ run's one writer.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import lru_cache, partial
@@ -33,7 +33,7 @@ from governance_pipeline.enrich.content import ContentPolicy
 from governance_pipeline.lake.store import LakeStore
 from governance_pipeline.otlp import envelope, span_columns
 from governance_pipeline.otlp.landed import read_request
-from governance_pipeline.otlp.logs import iter_logs, normalize_logs
+from governance_pipeline.otlp.logs import LogRow, iter_logs, normalize_logs, read_logs
 from governance_pipeline.otlp.normalize import normalize
 from governance_pipeline.otlp.spans import iter_spans
 from governance_pipeline.process_map import process_map
@@ -180,12 +180,15 @@ def decode_landed(store: LakeStore, source_id: str, names: list[str]) -> Iterato
                 yield from read_traces()
                 waiting = 0
         if envelope.LOGS in parts:
-            try:
-                log_req = ExportLogsServiceRequest.FromString(parts[envelope.LOGS])
-            except DecodeError as exc:
-                yield _unreadable(name, [(None, f"landed log records could not be decoded: {exc}")])
-                continue
-            for row in iter_logs(log_req):
+            rows: Iterable[LogRow] | None = read_logs(parts[envelope.LOGS])  # the compiled reader; None: Python
+            if rows is None:
+                try:
+                    log_req = ExportLogsServiceRequest.FromString(parts[envelope.LOGS])
+                except DecodeError as exc:
+                    yield _unreadable(name, [(None, f"landed log records could not be decoded: {exc}")])
+                    continue
+                rows = iter_logs(log_req)
+            for row in rows:
                 if (full := logs.add(row, name)) is not None:
                     yield full
     yield from read_traces()

@@ -9,7 +9,7 @@ body takes ``json_decode``.
 
 from __future__ import annotations
 
-from governance_pipeline.otlp.span_columns import COMPILED_ERRORS
+from governance_pipeline.otlp.compiled import COMPILED_ERRORS
 
 try:
     from governance_pipeline.otlp import _jsonspans

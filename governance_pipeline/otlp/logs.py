@@ -25,6 +25,7 @@ from governance_pipeline.mapping.precedence import first_float, first_text
 from governance_pipeline.mapping.providers import normalize_provider
 from governance_pipeline.otlp.admission import drop_unadmitted
 from governance_pipeline.otlp.agents import agent_fields
+from governance_pipeline.otlp.compiled import COMPILED_ERRORS
 from governance_pipeline.otlp.json_decode import (
     LOG_RECORDS,
     _any_value,
@@ -44,6 +45,11 @@ from governance_pipeline.otlp.normalize import (
     usage,
 )
 from governance_pipeline.otlp.spans import any_value, attributes
+
+try:
+    from governance_pipeline.otlp import _logscan
+except ImportError:  # built by `pip install` where a C compiler is present (setup.py)
+    _logscan = None  # type: ignore[assignment]
 
 EVENT_NAME_KEY = "event.name"
 DURATION_KEYS = ("duration_ms",)
@@ -132,6 +138,13 @@ class LogRow:
     resource_attrs: dict[str, Any]
     scope_name: str
     scope_version: str
+    payload: str | None = None  # the raw_payload text, when the compiled reader made it (``read_logs``)
+
+    def raw_text(self) -> str:
+        """``raw()`` as the text ``raw_payload`` holds."""
+        if self.payload is not None:
+            return self.payload
+        return orjson.dumps(self.raw(), option=orjson.OPT_NON_STR_KEYS, default=str).decode()
 
     def raw(self) -> dict[str, Any]:
         """The record as OTLP-style JSON (camelCase, hex ids, int64 as strings, attributes flattened)."""
@@ -198,6 +211,19 @@ def iter_logs(req: ExportLogsServiceRequest) -> Iterator[LogRow]:
                 )
 
 
+def read_logs(payload: bytes) -> list[LogRow] | None:
+    """The log records of a landed ``ExportLogsServiceRequest`` by the compiled reader (``_logscan.c``): what
+    ``iter_logs`` gives, each with its ``raw_payload`` text; None when the payload takes the Python path (the
+    extension is not built, or the reader does not read it exactly as protobuf would)."""
+    if _logscan is None:
+        return None
+    try:
+        rows = _logscan.scan(payload)
+    except COMPILED_ERRORS:  # a limit the reader has: the Python path reads the payload
+        return None
+    return None if rows is None else [LogRow(*row) for row in rows]
+
+
 LOG_COLUMNS = (*SPAN_COLUMNS, "organization_id", "tokens_cache_write_1h")  # coding agents say these
 
 
@@ -207,7 +233,7 @@ def _append_agent(cols: dict[str, list], r: LogRow, fields: dict[str, Any]) -> N
     row = {
         "source_event_id": r.event_id,
         "event_timestamp": fields.get("event_timestamp", ts // 1000 if ts > 0 else None),
-        "raw_payload": orjson.dumps(r.raw(), option=orjson.OPT_NON_STR_KEYS, default=str).decode(),
+        "raw_payload": r.raw_text(),
         "trace_id": r.trace_id or None,
         "span_id": r.span_id or None,
     }
@@ -236,7 +262,7 @@ def normalize_logs(rows: list[LogRow], rejects: list[tuple[int, str]] | None = N
         cols["source_event_id"].append(r.event_id)
         cols["event_timestamp"].append(ts // 1000 if ts > 0 else None)
         cols["action"].append(action_of(a, r.event_name))
-        cols["raw_payload"].append(orjson.dumps(r.raw(), option=orjson.OPT_NON_STR_KEYS, default=str).decode())
+        cols["raw_payload"].append(r.raw_text())
         cols["status"].append("error" if r.severity_number >= SEVERITY_ERROR else "unset")
         cols["error_type"].append(first_text(a, ("error.type", "exception.type")))
         cols["duration_ms"].append(first_float(a, DURATION_KEYS))

@@ -32,6 +32,7 @@ from governance_pipeline.mapping.usage_kind import (
     vercel_kind,
 )
 from governance_pipeline.otlp import normalize as n
+from governance_pipeline.otlp.compiled import COMPILED_ERRORS
 from governance_pipeline.otlp.spans import STATUS_NAMES
 
 try:
@@ -39,9 +40,6 @@ try:
 except ImportError:  # built by `pip install` where a C compiler is present (setup.py)
     _spanscan = None  # type: ignore[assignment]
 
-# what the compiled parts raise for an input past a limit of theirs; such an input takes the Python path, so it
-# costs speed and never a source (MemoryError still fails the run, which is retried)
-COMPILED_ERRORS = (OverflowError, RuntimeError, ValueError)
 AMOUNT, CURRENCY = "gen_ai.usage.cost.amount", "gen_ai.usage.cost.currency"
 ERROR_KEYS = ("error.type", "exception.type")
 KIND_KEYS = ("langsmith.span.kind", "openinference.span.kind", "ai.operationId", "traceloop.span.kind")

@@ -23,7 +23,7 @@ from governance_pipeline.adapters import otel_generic
 from governance_pipeline.enrich.content import ContentPolicy
 from governance_pipeline.ingest import PullOutcome, run_pull
 from governance_pipeline.lake.store import LakeStore
-from governance_pipeline.otlp import envelope, span_columns
+from governance_pipeline.otlp import envelope, logs, span_columns
 from governance_pipeline.pull_types import Runtime
 from governance_pipeline.receiver import landing
 from governance_pipeline.sources_file import load_sources
@@ -138,13 +138,14 @@ def test_workers_remove_content_as_the_writer_does(sources_file, two_lakes, monk
 
 
 def test_without_the_compiled_reader_the_lake_is_the_same(sources_file, two_lakes, monkeypatch):
-    """A clone built where no C compiler was gets the Python path (otlp/span_columns.py): the same events, payloads
-    and quarantine."""
+    """A clone built where no C compiler was gets the Python paths (otlp/span_columns.py, otlp/logs.py): the same
+    events, payloads and quarantine."""
     compiled, python_only = two_lakes
     monkeypatch.setenv("GOVERNANCE_PULL_WORKERS", "1")
-    assert span_columns.available()
+    assert span_columns.available() and logs._logscan is not None
     fast = _pull(sources_file, compiled)
     monkeypatch.setattr(span_columns, "_spanscan", None)
+    monkeypatch.setattr(logs, "_logscan", None)
     slow = _pull(sources_file, python_only)
     assert (fast.new, fast.errors, fast.cursor) == (slow.new, slow.errors, slow.cursor)
     every_column = "select * exclude (ingested_at) from read_parquet('{}/events/**/*.parquet') order by source_event_id"
@@ -252,6 +253,7 @@ def test_a_compiled_reader_that_raises_costs_speed_not_the_source(sources_file, 
     monkeypatch.setenv("GOVERNANCE_PULL_WORKERS", "1")
     want = _pull(sources_file, compiled)
     monkeypatch.setattr(span_columns, "_spanscan", _FailingReader)
+    monkeypatch.setattr(logs, "_logscan", _FailingReader)
     got = _pull(sources_file, failing)
     assert (got.new, got.errors, got.cursor) == (want.new, want.errors, want.cursor)
     assert _lake(failing) == _lake(compiled)

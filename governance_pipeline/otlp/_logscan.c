@@ -1,0 +1,494 @@
+/* Log records of a serialized OTLP ExportLogsServiceRequest, read straight off the protobuf wire.
+
+   scan(payload) -> None, or a list with one tuple per log record, in the order of otlp.logs.LogRow's fields:
+     (event_id, time_ns, observed_ns, severity_number, severity_text, event_name, body, trace_id, span_id, flags,
+      attrs, record_attrs, resource_attrs, scope_name, scope_version, raw_payload)
+   each the value otlp.logs.iter_logs gives, and raw_payload the text orjson makes of LogRow.raw().
+
+   The event id is the BLAKE2b-128 digest of the deterministic protobuf encodings of the record's resource, its
+   scope and the record (otlp/logs.py). A sender's encoding need not be that one (fields in declaration order,
+   zeros written out), so this reader encodes each message again as upb serializes what it parsed: fields in
+   number order, proto3 zeros left out, repeated fields in their order, the last of a repeated scalar.
+
+   None means "read this payload with the protobuf library": anything this reader does not handle exactly as
+   upb would (a field it does not know, a wire type other than the schema's, a singular message given twice,
+   invalid UTF-8, attributes with a repeated key, values nested deeper than MAX_DEPTH, an ``event.name`` that is
+   neither text, a bool nor an integer) is left to the Python path (otlp/logs.py), which is the reference.
+*/
+#include "_wire.h"
+
+/* ---- BLAKE2b (RFC 7693), unkeyed, 16-byte digests ---- */
+
+typedef struct { uint64_t h[8], t; uint8_t buf[128]; size_t n; } Blake2b;
+
+static const uint64_t B2_IV[8] = {
+    0x6a09e667f3bcc908ULL, 0xbb67ae8584caa73bULL, 0x3c6ef372fe94f82bULL, 0xa54ff53a5f1d36f1ULL,
+    0x510e527fade682d1ULL, 0x9b05688c2b3e6c1fULL, 0x1f83d9abfb41bd6bULL, 0x5be0cd19137e2179ULL,
+};
+static const uint8_t B2_SIGMA[12][16] = {
+    {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15}, {14, 10, 4, 8, 9, 15, 13, 6, 1, 12, 0, 2, 11, 7, 5, 3},
+    {11, 8, 12, 0, 5, 2, 15, 13, 10, 14, 3, 6, 7, 1, 9, 4}, {7, 9, 3, 1, 13, 12, 11, 14, 2, 6, 5, 10, 4, 0, 15, 8},
+    {9, 0, 5, 7, 2, 4, 10, 15, 14, 1, 11, 12, 6, 8, 3, 13}, {2, 12, 6, 10, 0, 11, 8, 3, 4, 13, 7, 5, 15, 14, 1, 9},
+    {12, 5, 1, 15, 14, 13, 4, 10, 0, 7, 6, 3, 9, 2, 8, 11}, {13, 11, 7, 14, 12, 1, 3, 9, 5, 0, 15, 4, 8, 6, 2, 10},
+    {6, 15, 14, 9, 11, 3, 0, 8, 12, 2, 13, 7, 1, 4, 10, 5}, {10, 2, 8, 4, 7, 6, 1, 5, 15, 11, 9, 14, 3, 12, 13, 0},
+    {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15}, {14, 10, 4, 8, 9, 15, 13, 6, 1, 12, 0, 2, 11, 7, 5, 3},
+};
+
+static inline uint64_t rotr64(uint64_t x, int n) { return (x >> n) | (x << (64 - n)); }
+
+#define B2_G(a, b, c, d, x, y)                                                                                    \
+    do {                                                                                                         \
+        v[a] = v[a] + v[b] + (x); v[d] = rotr64(v[d] ^ v[a], 32);                                                \
+        v[c] = v[c] + v[d]; v[b] = rotr64(v[b] ^ v[c], 24);                                                      \
+        v[a] = v[a] + v[b] + (y); v[d] = rotr64(v[d] ^ v[a], 16);                                                \
+        v[c] = v[c] + v[d]; v[b] = rotr64(v[b] ^ v[c], 63);                                                      \
+    } while (0)
+
+static void b2_compress(Blake2b *s, int last) {
+    uint64_t v[16], m[16];
+    memcpy(m, s->buf, 128);  /* little-endian words (the host is little-endian: _buf.h) */
+    for (int i = 0; i < 8; i++) { v[i] = s->h[i]; v[i + 8] = B2_IV[i]; }
+    v[12] ^= s->t;  /* inputs stay far below 2**64 bytes: the high counter word is 0 */
+    if (last) v[14] = ~v[14];
+    for (int r = 0; r < 12; r++) {
+        const uint8_t *z = B2_SIGMA[r];
+        B2_G(0, 4, 8, 12, m[z[0]], m[z[1]]); B2_G(1, 5, 9, 13, m[z[2]], m[z[3]]);
+        B2_G(2, 6, 10, 14, m[z[4]], m[z[5]]); B2_G(3, 7, 11, 15, m[z[6]], m[z[7]]);
+        B2_G(0, 5, 10, 15, m[z[8]], m[z[9]]); B2_G(1, 6, 11, 12, m[z[10]], m[z[11]]);
+        B2_G(2, 7, 8, 13, m[z[12]], m[z[13]]); B2_G(3, 4, 9, 14, m[z[14]], m[z[15]]);
+    }
+    for (int i = 0; i < 8; i++) s->h[i] ^= v[i] ^ v[i + 8];
+}
+
+static void b2_init(Blake2b *s) {
+    memcpy(s->h, B2_IV, sizeof s->h);
+    s->h[0] ^= 0x01010000ULL ^ 16;  /* depth 1, fanout 1, no key, 16-byte digest */
+    s->t = 0;
+    s->n = 0;
+}
+
+static void b2_update(Blake2b *s, const uint8_t *p, size_t n) {
+    while (n) {
+        if (s->n == 128) { s->t += 128; b2_compress(s, 0); s->n = 0; }  /* the last block is kept for b2_final */
+        size_t take = 128 - s->n < n ? 128 - s->n : n;
+        memcpy(s->buf + s->n, p, take);
+        s->n += take; p += take; n -= take;
+    }
+}
+
+static void b2_final_hex(Blake2b *s, char out[32]) {
+    static const char HEX[] = "0123456789abcdef";
+    s->t += s->n;
+    memset(s->buf + s->n, 0, 128 - s->n);
+    b2_compress(s, 1);
+    const uint8_t *d = (const uint8_t *)s->h;
+    for (int i = 0; i < 16; i++) { out[2 * i] = HEX[d[i] >> 4]; out[2 * i + 1] = HEX[d[i] & 15]; }
+}
+
+static void b2_update_framed(Blake2b *s, const Buf *b) {  /* an 8-byte little-endian length, then the bytes */
+    uint64_t n = (uint64_t)b->len;
+    b2_update(s, (const uint8_t *)&n, 8);
+    if (b->len) b2_update(s, (const uint8_t *)b->b, (size_t)b->len);
+}
+
+/* ---- the deterministic encoding, as upb serializes a parsed message ---- */
+
+static int enc_varint(Buf *o, uint64_t v) {
+    char tmp[10];
+    int n = 0;
+    do { tmp[n++] = (char)((v & 0x7F) | (v > 0x7F ? 0x80 : 0)); v >>= 7; } while (v);
+    return put(o, tmp, n);
+}
+static int enc_tag(Buf *o, uint32_t field, int wt) { return enc_varint(o, (uint64_t)field << 3 | (uint64_t)wt); }
+static int enc_len(Buf *o, uint32_t field, Slice s) {
+    return enc_tag(o, field, 2) || enc_varint(o, (uint64_t)s.n) || put(o, (const char *)s.p, s.n) ? PYERR : 0;
+}
+static int enc_fixed(Buf *o, uint32_t field, int wt, uint64_t v) {
+    return enc_tag(o, field, wt) || put(o, (const char *)&v, wt == 1 ? 8 : 4) ? PYERR : 0;
+}
+
+/* a nested message: its tag, then its length in front of what ``body`` encodes */
+#define LEN_ROOM 5  /* a length below 2**35 */
+typedef int (*Encode)(Buf *o, Slice msg, int depth);
+static int enc_nested(Buf *o, uint32_t field, Slice msg, int depth, Encode body) {
+    if (enc_tag(o, field, 2) || buf_grow(o, LEN_ROOM)) return PYERR;
+    Py_ssize_t at = o->len;
+    o->len += LEN_ROOM;
+    int rc = body(o, msg, depth);
+    if (rc) return rc;
+    Py_ssize_t n = o->len - at - LEN_ROOM;
+    char tmp[10];
+    int k = 0;
+    uint64_t v = (uint64_t)n;
+    do { tmp[k++] = (char)((v & 0x7F) | (v > 0x7F ? 0x80 : 0)); v >>= 7; } while (v);
+    if (k > LEN_ROOM) return FALLBACK;
+    memmove(o->b + at + k, o->b + at + LEN_ROOM, n);
+    memcpy(o->b + at, tmp, k);
+    o->len = at + k + n;
+    return 0;
+}
+
+static int enc_any(Buf *o, Slice v, int depth);
+
+static int enc_kv(Buf *o, Slice kv, int depth) {  /* KeyValue, already checked by json_kvs */
+    const uint8_t *p = kv.p, *end = kv.p + kv.n;
+    Slice key = {(const uint8_t *)"", 0}, val = {NULL, 0};
+    Field f;
+    while (next_field(&p, end, &f) == 1) {
+        if (f.field == 1) key = f.s; else val = f.s;
+    }
+    if (key.n && enc_len(o, 1, key)) return PYERR;
+    return val.p ? enc_nested(o, 2, val, depth + 1, enc_any) : 0;
+}
+
+static int enc_values(Buf *o, Slice list, int depth, Encode each) {  /* ArrayValue / KeyValueList: field 1 */
+    const uint8_t *p = list.p, *end = list.p + list.n;
+    Field f;
+    int rc;
+    while (next_field(&p, end, &f) == 1)
+        if ((rc = enc_nested(o, 1, f.s, depth + 1, each))) return rc;
+    return 0;
+}
+static int enc_array(Buf *o, Slice list, int depth) { return enc_values(o, list, depth, enc_any); }
+static int enc_kvlist(Buf *o, Slice list, int depth) { return enc_values(o, list, depth, enc_kv); }
+
+static int enc_any(Buf *o, Slice v, int depth) {  /* AnyValue, already checked by json_any */
+    if (depth > MAX_DEPTH) return FALLBACK;
+    Field f;
+    int rc = any_field(v, &f);
+    if (rc <= 0) return rc;
+    switch (f.field) {
+    case 1: case 7: return enc_len(o, f.field, f.s);
+    case 2: return enc_tag(o, 2, 0) || enc_varint(o, f.v != 0) ? PYERR : 0;
+    case 3: return enc_tag(o, 3, 0) || enc_varint(o, f.v) ? PYERR : 0;
+    case 4: return enc_fixed(o, 4, 1, f.v);
+    case 5: return enc_nested(o, 5, f.s, depth, enc_array);
+    case 6: return enc_nested(o, 6, f.s, depth, enc_kvlist);
+    }
+    return FALLBACK;
+}
+
+/* the attributes (KeyValue fields numbered ``field``) of a message, in their order */
+static int enc_attributes(Buf *o, Slice msg, uint32_t field) {
+    const uint8_t *p = msg.p, *end = msg.p + msg.n;
+    Field f;
+    int rc;
+    while (next_field(&p, end, &f) == 1)
+        if (f.field == field && (rc = enc_nested(o, field, f.s, 0, enc_kv))) return rc;
+    return 0;
+}
+
+/* a LogRecord, its fields read by scan_record (the last of a repeated scalar, as upb keeps) */
+static int enc_record(Buf *e, Slice rec, uint64_t time_ns, int32_t sev, Slice text, Slice body, uint64_t dropped,
+                      uint64_t flags, Slice trace_id, Slice span_id, uint64_t observed, Slice event_name) {
+    int rc;
+    e->len = 0;
+    if (time_ns && enc_fixed(e, 1, 1, time_ns)) return PYERR;
+    if (sev && (enc_tag(e, 2, 0) || enc_varint(e, (uint64_t)(int64_t)sev))) return PYERR;  /* int32: sign-extended */
+    if (text.n && enc_len(e, 3, text)) return PYERR;
+    if (body.p && (rc = enc_nested(e, 5, body, 0, enc_any))) return rc;
+    if ((rc = enc_attributes(e, rec, 6))) return rc;
+    if ((uint32_t)dropped && (enc_tag(e, 7, 0) || enc_varint(e, (uint32_t)dropped))) return PYERR;
+    if ((uint32_t)flags && enc_fixed(e, 8, 5, (uint32_t)flags)) return PYERR;
+    if (trace_id.n && enc_len(e, 9, trace_id)) return PYERR;
+    if (span_id.n && enc_len(e, 10, span_id)) return PYERR;
+    if (observed && enc_fixed(e, 11, 1, observed)) return PYERR;
+    if (event_name.n && enc_len(e, 12, event_name)) return PYERR;
+    return 0;
+}
+
+/* ---- Python values ---- */
+
+/* the KeyValue fields numbered ``field`` of ``msg`` as a dict (json_kvs has checked them: keys distinct) */
+static PyObject *py_attributes(Slice msg, uint32_t field) {
+    PyObject *d = PyDict_New();
+    const uint8_t *p = msg.p, *end = msg.p + msg.n;
+    Field f;
+    while (d && next_field(&p, end, &f) == 1) {
+        if (f.field != field) continue;
+        Slice key = {(const uint8_t *)"", 0}, val = {NULL, 0};
+        const uint8_t *q = f.s.p, *qend = f.s.p + f.s.n;
+        Field g;
+        while (next_field(&q, qend, &g) == 1) {
+            if (g.field == 1) key = g.s; else val = g.s;
+        }
+        PyObject *k = PyUnicode_DecodeUTF8((const char *)key.p, key.n, "strict");
+        PyObject *x = val.p ? py_any(val) : (Py_INCREF(Py_None), Py_None);
+        if (!k || !x || PyDict_SetItem(d, k, x)) Py_CLEAR(d);
+        Py_XDECREF(k); Py_XDECREF(x);
+    }
+    return d;
+}
+
+static PyObject *py_text(Slice s) { return PyUnicode_DecodeUTF8((const char *)s.p, s.n, "strict"); }
+
+static PyObject *py_hex(Slice s) {
+    Buf b = {0};
+    if (put_hex_digits(&b, s.p, s.n)) { PyMem_Free(b.b); return NULL; }
+    PyObject *x = PyUnicode_FromStringAndSize(b.b ? b.b : "", b.len);
+    PyMem_Free(b.b);
+    return x;
+}
+
+/* the value of the record's own ``event.name`` as precedence.first_text has it: 1 found (``out`` set), 0 none,
+   FALLBACK for a kind of value this reader does not write as text */
+static int event_name_attr(Slice rec, PyObject **out) {
+    const uint8_t *p = rec.p, *end = rec.p + rec.n;
+    Field f;
+    while (next_field(&p, end, &f) == 1) {
+        if (f.field != 6) continue;
+        Slice key = {(const uint8_t *)"", 0}, val = {NULL, 0};
+        const uint8_t *q = f.s.p, *qend = f.s.p + f.s.n;
+        Field g;
+        while (next_field(&q, qend, &g) == 1) {
+            if (g.field == 1) key = g.s; else val = g.s;
+        }
+        if (key.n != 10 || memcmp(key.p, "event.name", 10) != 0) continue;
+        if (!val.p) return 0;
+        Field v;
+        int rc = any_field(val, &v);
+        if (rc <= 0) return rc;
+        if (v.field == 1) {
+            if (!v.s.n) return 0;
+            return (*out = py_text(v.s)) ? 1 : PYERR;
+        }
+        if (v.field == 2) return (*out = PyUnicode_FromString(v.v ? "true" : "false")) ? 1 : PYERR;
+        if (v.field == 3) return (*out = PyUnicode_FromFormat("%lld", (long long)(int64_t)v.v)) ? 1 : PYERR;
+        return FALLBACK;
+    }
+    return 0;
+}
+
+/* ---- the scan ---- */
+
+typedef struct {
+    PyObject *rows;
+    PyObject *res_attrs;  /* the current resource's attributes */
+    Buf res_json, res_enc, scope_enc, rec_enc, json;
+    Blake2b prefix;
+} Scan;
+
+static int check_attributes(Buf *scratch, Slice msg, uint32_t field) {
+    scratch->len = 0;
+    return json_kvs(scratch, msg, field, 0, 0, NULL, NULL, NULL);
+}
+
+static int scan_record(Scan *sc, Slice rec, PyObject *seen, Slice scope_name, Slice scope_version) {
+    Slice text = {(const uint8_t *)"", 0}, trace_id = {(const uint8_t *)"", 0}, span_id = {(const uint8_t *)"", 0};
+    Slice event_name = {(const uint8_t *)"", 0}, body = {NULL, 0};
+    uint64_t time_ns = 0, observed = 0, severity = 0, dropped = 0, flags = 0;
+    int rc;
+    const uint8_t *p = rec.p, *end = rec.p + rec.n;
+    Field f;
+    while ((rc = next_field(&p, end, &f)) == 1) {
+        static const int WT[] = {-1, 1, 0, 2, -1, 2, 2, 0, 5, 2, 2, 1, 2};
+        if (f.field > 12 || WT[f.field] != f.wt) return FALLBACK;
+        switch (f.field) {
+        case 1: time_ns = f.v; break;
+        case 2: severity = f.v; break;
+        case 3: text = f.s; break;
+        case 5: if (body.p) return FALLBACK; body = f.s; break;  /* upb would merge the two */
+        case 7: dropped = f.v; break;
+        case 8: flags = f.v; break;
+        case 9: trace_id = f.s; break;
+        case 10: span_id = f.s; break;
+        case 11: observed = f.v; break;
+        case 12: event_name = f.s; break;
+        }
+    }
+    if (rc) return rc;
+    if (!utf8_ok(text.p, text.n) || !utf8_ok(event_name.p, event_name.n)) return FALLBACK;
+
+    /* raw_payload, which also checks the body and the attributes */
+    Buf *o = &sc->json;
+    o->len = 0;
+    int32_t sev = (int32_t)severity;
+    if (PUTS(o, "{\"timeUnixNano\":\"") || put_u64(o, time_ns) || PUTS(o, "\",\"observedTimeUnixNano\":\"") ||
+        put_u64(o, observed) || PUTS(o, "\",\"severityNumber\":") || put_i64(o, sev) ||
+        PUTS(o, ",\"severityText\":") || put_json_str(o, text) || PUTS(o, ",\"eventName\":"))
+        return PYERR;
+    Py_ssize_t name_at = o->len;  /* the event name is written here once known */
+    if (PUTS(o, ",\"body\":")) return PYERR;
+    if (body.p) { if ((rc = json_any(o, body, 0))) return rc; }
+    else if (PUTS(o, "null")) return PYERR;
+    if (PUTS(o, ",\"attributes\":")) return PYERR;
+    if ((rc = json_kvs(o, rec, 6, 0, 0, NULL, NULL, NULL))) return rc;
+    if (PUTS(o, ",\"traceId\":") || put_hex(o, trace_id) || PUTS(o, ",\"spanId\":") || put_hex(o, span_id) ||
+        PUTS(o, ",\"flags\":") || put_u64(o, (uint32_t)flags) || PUTS(o, ",\"resource\":{\"attributes\":") ||
+        put(o, sc->res_json.b, sc->res_json.len) || PUTS(o, "},\"scope\":{\"name\":") ||
+        put_json_str(o, scope_name) || PUTS(o, ",\"version\":") || put_json_str(o, scope_version) || PUTS(o, "}}"))
+        return PYERR;
+
+    /* the event name: the record's ▸ its own event.name attribute ▸ a text body (logs.event_name_of) */
+    PyObject *name = NULL, *py_body = NULL;
+    if (event_name.n) name = py_text(event_name);
+    else if ((rc = event_name_attr(rec, &name)) < 0) return rc;
+    if (body.p && !(py_body = py_any(body))) { Py_XDECREF(name); return PYERR; }
+    if (!name) name = py_body && PyUnicode_Check(py_body) ? (Py_INCREF(py_body), py_body) : PyUnicode_FromString("");
+    if (!name) { Py_XDECREF(py_body); return PYERR; }
+    Py_ssize_t name_len;
+    const char *name_utf8 = PyUnicode_AsUTF8AndSize(name, &name_len);
+    Buf named = {0};
+    if (!name_utf8 || put(&named, o->b, name_at) || put_json_str(&named, (Slice){(const uint8_t *)name_utf8, name_len}) ||
+        put(&named, o->b + name_at, o->len - name_at)) {
+        PyMem_Free(named.b); Py_DECREF(name); Py_XDECREF(py_body);
+        return PYERR;
+    }
+
+    /* the event id: the digest of the resource, the scope and this record, ":k" for the k-th identical copy */
+    rc = enc_record(&sc->rec_enc, rec, time_ns, sev, text, body, dropped, flags, trace_id, span_id, observed,
+                    event_name);
+    char hex[34];
+    PyObject *event_id = NULL, *count = NULL;
+    if (!rc) {
+        Blake2b h = sc->prefix;
+        b2_update(&h, (const uint8_t *)sc->rec_enc.b, (size_t)sc->rec_enc.len);
+        b2_final_hex(&h, hex);
+        PyObject *digest = PyUnicode_FromStringAndSize(hex, 32);
+        PyObject *before = digest ? PyDict_GetItemWithError(seen, digest) : NULL;
+        long k = before ? PyLong_AsLong(before) + 1 : 1;
+        if (!digest || (!before && PyErr_Occurred()) || !(count = PyLong_FromLong(k)) ||
+            PyDict_SetItem(seen, digest, count))
+            rc = PYERR;
+        else if (k > 1) event_id = PyUnicode_FromFormat("%U:%ld", digest, k);
+        else { event_id = digest; Py_INCREF(event_id); }
+        if (!rc && !event_id) rc = PYERR;
+        Py_XDECREF(digest);
+    }
+    Py_XDECREF(count);
+    if (rc) { PyMem_Free(named.b); Py_DECREF(name); Py_XDECREF(py_body); Py_XDECREF(event_id); return rc; }
+
+    PyObject *own = py_attributes(rec, 6), *attrs = NULL;
+    if (own && PyDict_GET_SIZE(sc->res_attrs)) {
+        if ((attrs = PyDict_Copy(sc->res_attrs)) && PyDict_Update(attrs, own)) Py_CLEAR(attrs);
+    } else if (own) {
+        attrs = own;
+        Py_INCREF(attrs);
+    }
+    PyObject *row = NULL;
+    if (own && attrs)
+        row = Py_BuildValue("(NKKiNNONNkNOONNN)", event_id, (unsigned long long)time_ns, (unsigned long long)observed,
+                            (int)sev, py_text(text), name, py_body ? py_body : Py_None, py_hex(trace_id),
+                            py_hex(span_id), (unsigned long)(uint32_t)flags, attrs, own, sc->res_attrs,
+                            py_text(scope_name), py_text(scope_version),
+                            PyUnicode_DecodeUTF8(named.b, named.len, "strict"));
+    else { Py_DECREF(event_id); Py_DECREF(name); Py_XDECREF(attrs); }
+    Py_XDECREF(own);
+    Py_XDECREF(py_body);
+    PyMem_Free(named.b);
+    if (!row) return PYERR;
+    rc = PyList_Append(sc->rows, row);
+    Py_DECREF(row);
+    return rc ? PYERR : 0;
+}
+
+static int scan_scope_logs(Scan *sc, Slice msg) {
+    const uint8_t *p = msg.p, *end = msg.p + msg.n;
+    Field f;
+    int rc, scopes = 0;
+    Slice scope = {(const uint8_t *)"", 0}, name = {(const uint8_t *)"", 0}, version = {(const uint8_t *)"", 0};
+    uint64_t dropped = 0;
+    while ((rc = next_field(&p, end, &f)) == 1) {
+        if (f.wt != 2 || f.field > 3) return FALLBACK;
+        if (f.field == 3 && !utf8_ok(f.s.p, f.s.n)) return FALLBACK;
+        if (f.field == 1 && scopes++) return FALLBACK;
+        if (f.field == 1) scope = f.s;
+    }
+    if (rc) return rc;
+    const uint8_t *q = scope.p, *qend = scope.p + scope.n;
+    Field g;
+    while ((rc = next_field(&q, qend, &g)) == 1) {
+        if (g.field == 1 && g.wt == 2) name = g.s;
+        else if (g.field == 2 && g.wt == 2) version = g.s;
+        else if (g.field == 3 && g.wt == 2) continue;
+        else if (g.field == 4 && g.wt == 0) dropped = g.v;
+        else return FALLBACK;
+    }
+    if (rc) return rc;
+    if (!utf8_ok(name.p, name.n) || !utf8_ok(version.p, version.n)) return FALLBACK;
+    if ((rc = check_attributes(&sc->scope_enc, scope, 3))) return rc;  /* not kept, but must be well-formed */
+    Buf *e = &sc->scope_enc;
+    e->len = 0;
+    if ((name.n && enc_len(e, 1, name)) || (version.n && enc_len(e, 2, version))) return PYERR;
+    if ((rc = enc_attributes(e, scope, 3))) return rc;
+    if ((uint32_t)dropped && (enc_tag(e, 4, 0) || enc_varint(e, (uint32_t)dropped))) return PYERR;
+
+    Blake2b prefix;
+    b2_init(&prefix);
+    b2_update_framed(&prefix, &sc->res_enc);
+    b2_update_framed(&prefix, e);
+    sc->prefix = prefix;
+    PyObject *seen = PyDict_New();
+    if (!seen) return PYERR;
+    p = msg.p;
+    rc = 0;
+    while (!rc && next_field(&p, end, &f) == 1)
+        if (f.field == 2) rc = scan_record(sc, f.s, seen, name, version);
+    Py_DECREF(seen);
+    return rc;
+}
+
+static int scan_resource_logs(Scan *sc, Slice msg) {
+    const uint8_t *p = msg.p, *end = msg.p + msg.n;
+    Field f;
+    int rc, resources = 0;
+    Slice resource = {(const uint8_t *)"", 0};
+    while ((rc = next_field(&p, end, &f)) == 1) {
+        if (f.wt != 2 || f.field > 3) return FALLBACK;
+        if (f.field == 3 && !utf8_ok(f.s.p, f.s.n)) return FALLBACK;
+        if (f.field == 1) { if (resources++) return FALLBACK; resource = f.s; }
+    }
+    if (rc) return rc;
+    uint64_t dropped = 0;
+    const uint8_t *q = resource.p, *qend = resource.p + resource.n;
+    while ((rc = next_field(&q, qend, &f)) == 1) {
+        if (f.field == 2 && f.wt == 0) dropped = f.v;
+        else if (!(f.field == 1 && f.wt == 2)) return FALLBACK;
+    }
+    if (rc) return rc;
+    sc->res_json.len = 0;
+    if ((rc = json_kvs(&sc->res_json, resource, 1, 0, 0, NULL, NULL, NULL))) return rc;
+    Buf *e = &sc->res_enc;
+    e->len = 0;
+    if ((rc = enc_attributes(e, resource, 1))) return rc;
+    if ((uint32_t)dropped && (enc_tag(e, 2, 0) || enc_varint(e, (uint32_t)dropped))) return PYERR;
+    Py_XSETREF(sc->res_attrs, py_attributes(resource, 1));
+    if (!sc->res_attrs) return PYERR;
+    p = msg.p;
+    while (next_field(&p, end, &f) == 1)
+        if (f.field == 2 && (rc = scan_scope_logs(sc, f.s))) return rc;
+    return 0;
+}
+
+static PyObject *scan(PyObject *self, PyObject *arg) {
+    Py_buffer payload;
+    if (PyObject_GetBuffer(arg, &payload, PyBUF_SIMPLE)) return NULL;
+    Scan sc = {0};
+    PyObject *result = NULL;
+    if (!(sc.rows = PyList_New(0))) goto done;
+    const uint8_t *p = payload.buf, *end = p + payload.len;
+    Field f;
+    int rc;
+    while ((rc = next_field(&p, end, &f)) == 1) {
+        if (f.field != 1 || f.wt != 2) { rc = FALLBACK; break; }
+        if ((rc = scan_resource_logs(&sc, f.s))) break;
+    }
+    if (rc == FALLBACK) { result = Py_None; Py_INCREF(result); }
+    else if (rc == 0) { result = sc.rows; Py_INCREF(result); }
+done:
+    Py_XDECREF(sc.rows);
+    Py_XDECREF(sc.res_attrs);
+    PyMem_Free(sc.res_json.b); PyMem_Free(sc.res_enc.b); PyMem_Free(sc.scope_enc.b); PyMem_Free(sc.rec_enc.b);
+    PyMem_Free(sc.json.b);
+    PyBuffer_Release(&payload);
+    return result;
+}
+
+static PyMethodDef METHODS[] = {
+    {"scan", scan, METH_O, "The log records of a serialized ExportLogsServiceRequest, or None (see the module)."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef MODULE = {PyModuleDef_HEAD_INIT, "_logscan", NULL, -1, METHODS};
+
+PyMODINIT_FUNC PyInit__logscan(void) { return PyModule_Create(&MODULE); }

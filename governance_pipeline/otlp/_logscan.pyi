@@ -1,0 +1,3 @@
+from typing import Any
+
+def scan(payload: bytes, /) -> list[tuple[Any, ...]] | None: ...
