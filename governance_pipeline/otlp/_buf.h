@@ -16,17 +16,54 @@
 #define FALLBACK (-1) /* "leave this input to the Python path" */
 #define PYERR (-2)    /* a Python exception is set */
 
-typedef struct { char *b; Py_ssize_t len, cap; } Buf;
+/* a growable byte buffer; one made by buf_bytes lives in a bytes object, which buf_take hands over without a copy */
+typedef struct { char *b; Py_ssize_t len, cap; PyObject *bytes; } Buf;
 
 static inline int buf_grow(Buf *o, Py_ssize_t extra) {
     if (o->len + extra <= o->cap) return 0;
     Py_ssize_t cap = o->cap ? o->cap : 256;
     while (cap < o->len + extra) cap *= 2;
-    char *b = PyMem_Realloc(o->b, cap);
-    if (!b) { PyErr_NoMemory(); return PYERR; }
-    o->b = b;
+    if (o->bytes) {
+        if (_PyBytes_Resize(&o->bytes, cap)) { o->b = NULL; o->len = o->cap = 0; return PYERR; }
+        o->b = PyBytes_AS_STRING(o->bytes);
+    } else {
+        char *b = PyMem_Realloc(o->b, cap);
+        if (!b) { PyErr_NoMemory(); return PYERR; }
+        o->b = b;
+    }
     o->cap = cap;
     return 0;
+}
+
+static inline int buf_bytes(Buf *o, Py_ssize_t cap) {
+    if (!(o->bytes = PyBytes_FromStringAndSize(NULL, cap > 0 ? cap : 1))) return PYERR;
+    o->b = PyBytes_AS_STRING(o->bytes);
+    o->len = 0;
+    o->cap = cap > 0 ? cap : 1;
+    return 0;
+}
+
+/* the buffer's bytes as a bytes object (a new reference); the buffer is left empty */
+static inline PyObject *buf_take(Buf *o) {
+    PyObject *out;
+    if (o->bytes) {
+        out = o->bytes;
+        o->bytes = NULL;
+        if (_PyBytes_Resize(&out, o->len)) out = NULL;
+    } else {
+        out = PyBytes_FromStringAndSize(o->b ? o->b : "", o->len);
+        PyMem_Free(o->b);
+    }
+    o->b = NULL;
+    o->len = o->cap = 0;
+    return out;
+}
+
+static inline void buf_free(Buf *o) {
+    if (o->bytes) Py_CLEAR(o->bytes);
+    else PyMem_Free(o->b);
+    o->b = NULL;
+    o->len = o->cap = 0;
 }
 
 static inline int put(Buf *o, const char *s, Py_ssize_t n) {

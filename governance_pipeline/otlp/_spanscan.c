@@ -33,9 +33,12 @@ static int col_end_row(StrCol *c) {
 }
 static int col_init(StrCol *c) { return col_end_row(c); }
 static PyObject *col_take(StrCol *c) {
-    return Py_BuildValue("(y#y#)", c->data.b ? c->data.b : "", c->data.len, c->offs.b, c->offs.len);
+    PyObject *data = buf_take(&c->data), *offs = data ? buf_take(&c->offs) : NULL;
+    PyObject *out = offs ? PyTuple_Pack(2, data, offs) : NULL;
+    Py_XDECREF(data); Py_XDECREF(offs);
+    return out;
 }
-static void col_free(StrCol *c) { PyMem_Free(c->data.b); PyMem_Free(c->offs.b); }
+static void col_free(StrCol *c) { buf_free(&c->data); buf_free(&c->offs); }
 
 static int col_hex(StrCol *c, Slice s) {
     return put_hex_digits(&c->data, s.p, s.n) || col_end_row(c) ? PYERR : 0;
@@ -54,7 +57,7 @@ typedef struct {
     Py_ssize_t cap;  /* rows allocated in each column */
     Hit res_hits[MAX_MAP_KEYS];  /* the wanted keys of the current resource */
     int n_res_hits;
-    Buf res_json, json, scratch;
+    Buf res_json, scratch;
     Slice scope_name, scope_version;
 } Scan;
 
@@ -110,8 +113,7 @@ static int scan_span(Scan *sc, Slice span) {
         if (rc) return rc;
         if (!utf8_ok(message.p, message.n)) return FALLBACK;
     }
-    Buf *o = &sc->json;
-    o->len = 0;
+    Buf *o = &sc->str[4].data;  /* raw_payload, written in place (a payload left to protobuf is rolled back) */
     if (PUTS(o, "{\"traceId\":") || put_hex(o, trace_id) || PUTS(o, ",\"spanId\":") || put_hex(o, span_id))
         return PYERR;
     if (PUTS(o, ",\"parentSpanId\":") || (parent.n ? put_hex(o, parent) : PUTS(o, "null"))) return PYERR;
@@ -224,7 +226,7 @@ static int scan_span(Scan *sc, Slice span) {
     else if (PyList_Append(sc->exceptions, Py_None)) return PYERR;
     if (col_hex(&sc->str[0], trace_id) || col_hex(&sc->str[1], span_id) || col_hex(&sc->str[2], parent)) return PYERR;
     if (put(&sc->str[3].data, (const char *)name.p, name.n) || col_end_row(&sc->str[3])) return PYERR;
-    if (put(&sc->str[4].data, o->b, o->len) || col_end_row(&sc->str[4])) return PYERR;
+    if (col_end_row(&sc->str[4])) return PYERR;
     int32_t code32 = (int32_t)code;
     if (put(&sc->start, (const char *)&start, 8) || put(&sc->end, (const char *)&end_ns, 8) ||
         put(&sc->code, (const char *)&code32, 4))
@@ -388,13 +390,19 @@ static PyObject *scan(PyObject *self, PyObject *args) {
         w.slot[h] = i;
     }
     sc.w = &w;
+    /* the spans' columns point into the payloads: every payload stays held until the columns are made */
+    Py_ssize_t total = 0;
+    for (; held < n_payloads; held++) {
+        if (PyObject_GetBuffer(PySequence_Fast_GET_ITEM(payloads, held), &bufs[held], PyBUF_SIMPLE)) goto done;
+        total += bufs[held].len;
+    }
+    /* raw_payload lives in the bytes object it is handed over in, made about as large as it will be: JSON text
+       takes two to three times a span's protobuf bytes (untouched pages cost nothing) */
+    if (buf_bytes(&sc.str[4].data, total / 2 * 5 + 4096)) goto done;
     for (int i = 0; i < 5; i++) if (col_init(&sc.str[i])) goto done;
     if (!(sc.exceptions = PyList_New(0)) || !(counts = PyList_New(0))) goto done;
 
-    /* the spans' columns point into the payloads: every payload read stays held until the columns are made */
     for (; taken < n_payloads; taken++) {
-        if (PyObject_GetBuffer(PySequence_Fast_GET_ITEM(payloads, taken), &bufs[taken], PyBUF_SIMPLE)) goto done;
-        held++;
         Mark m = mark(&sc, had);
         int rc = scan_payload(&sc, &bufs[taken]);
         if (rc == PYERR) goto done;
@@ -422,7 +430,7 @@ done:
     PyMem_Free(sc.start.b); PyMem_Free(sc.end.b); PyMem_Free(sc.code.b);
     for (int k = 0; sc.cols && k < w.n; k++) PyMem_Free(sc.cols[k]);
     PyMem_Free(sc.cols);
-    PyMem_Free(sc.res_json.b); PyMem_Free(sc.json.b); PyMem_Free(sc.scratch.b);
+    PyMem_Free(sc.res_json.b); PyMem_Free(sc.scratch.b);
     PyMem_Free(w.keys); PyMem_Free(w.slot); PyMem_Free(had);
     for (Py_ssize_t i = 0; i < held; i++) PyBuffer_Release(&bufs[i]);
     PyMem_Free(bufs);
