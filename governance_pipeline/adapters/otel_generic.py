@@ -7,9 +7,10 @@ normalizes them (``otlp.normalize`` for spans, ``otlp.logs`` for log records). T
 log record's derived id) anyway, so a file read twice never yields a row twice. A backfill re-reads every
 landed file and keeps its window.
 
-A run with many landing files decodes them in worker processes (``process_map``), which hand normalized
-Arrow batches, the source's content policy applied, with their files' quarantined records, back in order to the
-run's one writer.
+A run with many landing files decodes them in workers, which hand normalized Arrow batches, the source's content
+policy applied, with their files' quarantined records, back in order to the run's one writer: threads when the
+files hold spans (the compiled reader releases the GIL), worker processes (``process_map``) when they hold log
+records, which decode in Python.
 """
 
 from __future__ import annotations
@@ -47,10 +48,12 @@ MAX_FILES_PER_RUN = 5_000
 BATCH_SPANS = 50_000
 BATCH_BYTES = 4 << 20  # landed trace payloads read as one batch of columns (about 12,000 spans)
 READ_THREADS = 4  # landing files fetched ahead of decoding: on an S3 lake each read is a GET
-# a pull with at least this many landing files decodes them in worker processes (``pull_workers``), this many
-# files per task; fewer are not worth starting the workers (about a second each)
+# a pull with at least this many landing files decodes them in ``pull_workers`` workers, this many files per task;
+# fewer are not worth starting the workers (about a second each). The workers are threads when the first
+# SAMPLE_FILES files hold spans only, else processes (``_holds_log_records``).
 PARALLEL_MIN_FILES = 200
 FILES_PER_TASK = 32
+SAMPLE_FILES = 8
 # A span is exported when it ends (batched by the SDK, retried): it lands this long after it starts at most,
 # for the days to count as complete. Longer-running spans that land later still land, in a day already recorded.
 SPAN_LATENESS = timedelta(minutes=15)
@@ -106,9 +109,12 @@ class OtelGenericAdapter(Adapter):
         if workers > 1 and len(todo) >= PARALLEL_MIN_FILES:
             chunks = [todo[i : i + FILES_PER_TASK] for i in range(0, len(todo), FILES_PER_TASK)]
             task = partial(decode_chunk, self.runtime.lake_root, self.source.id, self.source.content)
-            self.log.info("decoding %d landing files in %d worker processes", len(todo), workers)
-            for batches in process_map(task, chunks, workers, log=self.log):
-                yield from batches
+            if _holds_log_records(store, self.source.id, todo[:SAMPLE_FILES]):
+                self.log.info("decoding %d landing files in %d worker processes", len(todo), workers)
+                yield from (b for batches in process_map(task, chunks, workers, log=self.log) for b in batches)
+            else:
+                self.log.info("decoding %d landing files of spans in %d threads", len(todo), workers)
+                yield from (b for batches in ordered_map(task, iter(chunks), workers, workers + 1) for b in batches)
         else:
             yield from decode_landed(store, self.source.id, todo)
         # run_pull commits the cursor only after the whole run is durable: one cursor, on the last batch
@@ -126,8 +132,8 @@ class OtelGenericAdapter(Adapter):
 
 
 def decode_chunk(lake_root: str, source_id: str, content: ContentPolicy, names: list[str]) -> list[Batch]:
-    """``decode_landed`` of some landing files, as one list (what a worker process hands back), with the source's
-    content policy already applied: the run's one writer then does not scan every payload again."""
+    """``decode_landed`` of some landing files, as one list (what a worker hands back), with the source's content
+    policy already applied: the run's one writer then does not scan every payload again."""
     return [
         replace(b, table=content.apply(b.table), content_applied=True)
         for b in decode_landed(_worker_store(lake_root), source_id, names)
@@ -136,9 +142,24 @@ def decode_chunk(lake_root: str, source_id: str, content: ContentPolicy, names: 
 
 @lru_cache(maxsize=4)
 def _worker_store(lake_root: str) -> LakeStore:
-    """One store per worker process (which lives for one run): on S3, every task of the run reuses its client and
-    connections rather than opening new ones."""
+    """One store per worker process (which lives for one run; threads share it): on S3, every task of the run
+    reuses its client and connections rather than opening new ones."""
     return LakeStore(lake_root)
+
+
+def _holds_log_records(store: LakeStore, source_id: str, names: list[str]) -> bool:
+    """Whether any of these landing files holds log records: they decode in Python, which only worker processes
+    share out; spans decode in the compiled reader, which lets other threads run (no process to start, no batch
+    to copy between processes)."""
+    if not span_columns.available():
+        return True
+    for name in names:
+        try:
+            if envelope.LOGS in envelope.split(store.read_bytes(landing.file_path(source_id, name))):
+                return True
+        except envelope.EnvelopeError:
+            continue
+    return False
 
 
 def decode_landed(store: LakeStore, source_id: str, names: list[str]) -> Iterator[Batch]:

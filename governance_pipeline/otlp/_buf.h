@@ -14,21 +14,26 @@
 #endif
 
 #define FALLBACK (-1) /* "leave this input to the Python path" */
-#define PYERR (-2)    /* a Python exception is set */
+#define PYERR (-2)    /* a Python exception is set; or, where the GIL was released, the error is set once it is back */
 
-/* a growable byte buffer; one made by buf_bytes lives in a bytes object, which buf_take hands over without a copy */
+/* a growable byte buffer (PyMem_Raw*: it may grow without the GIL); one made by buf_bytes lives in a bytes object,
+   which buf_take hands over without a copy */
 typedef struct { char *b; Py_ssize_t len, cap; PyObject *bytes; } Buf;
 
 static inline int buf_grow(Buf *o, Py_ssize_t extra) {
     if (o->len + extra <= o->cap) return 0;
     Py_ssize_t cap = o->cap ? o->cap : 256;
     while (cap < o->len + extra) cap *= 2;
-    if (o->bytes) {
-        if (_PyBytes_Resize(&o->bytes, cap)) { o->b = NULL; o->len = o->cap = 0; return PYERR; }
+    if (o->bytes) {  /* a bytes object needs the GIL: taken back for this (rare: the buffer is made large) */
+        int held = PyGILState_Check();
+        PyGILState_STATE gil = held ? PyGILState_UNLOCKED : PyGILState_Ensure();
+        int failed = _PyBytes_Resize(&o->bytes, cap);
+        if (!held) { PyErr_Clear(); PyGILState_Release(gil); }
+        if (failed) { o->b = NULL; o->len = o->cap = 0; return PYERR; }
         o->b = PyBytes_AS_STRING(o->bytes);
     } else {
-        char *b = PyMem_Realloc(o->b, cap);
-        if (!b) { PyErr_NoMemory(); return PYERR; }
+        char *b = PyMem_RawRealloc(o->b, cap);
+        if (!b) { if (PyGILState_Check()) PyErr_NoMemory(); return PYERR; }
         o->b = b;
     }
     o->cap = cap;
@@ -52,7 +57,7 @@ static inline PyObject *buf_take(Buf *o) {
         if (_PyBytes_Resize(&out, o->len)) out = NULL;
     } else {
         out = PyBytes_FromStringAndSize(o->b ? o->b : "", o->len);
-        PyMem_Free(o->b);
+        PyMem_RawFree(o->b);
     }
     o->b = NULL;
     o->len = o->cap = 0;
@@ -61,7 +66,7 @@ static inline PyObject *buf_take(Buf *o) {
 
 static inline void buf_free(Buf *o) {
     if (o->bytes) Py_CLEAR(o->bytes);
-    else PyMem_Free(o->b);
+    else PyMem_RawFree(o->b);
     o->b = NULL;
     o->len = o->cap = 0;
 }

@@ -690,9 +690,9 @@ static PyObject *encode(PyObject *self, PyObject *arg) {
     if (!rc && peek(&s) != -1) rc = FALLBACK; /* trailing text */
     if (rc == FALLBACK) { out = Py_None; Py_INCREF(out); }
     else if (rc == 0) out = PyBytes_FromStringAndSize(e->lv[0].b ? e->lv[0].b : "", e->lv[0].len);
-    for (int i = 0; i < LEVELS; i++) PyMem_Free(e->lv[i].b);
-    PyMem_Free(s.key.b);
-    PyMem_Free(s.str.b);
+    for (int i = 0; i < LEVELS; i++) buf_free(&e->lv[i]);
+    buf_free(&s.key);
+    buf_free(&s.str);
 done:
     PyMem_Free(e);
     PyBuffer_Release(&body);

@@ -224,9 +224,9 @@ static PyObject *py_text(Slice s) { return PyUnicode_DecodeUTF8((const char *)s.
 
 static PyObject *py_hex(Slice s) {
     Buf b = {0};
-    if (put_hex_digits(&b, s.p, s.n)) { PyMem_Free(b.b); return NULL; }
+    if (put_hex_digits(&b, s.p, s.n)) { buf_free(&b); return NULL; }
     PyObject *x = PyUnicode_FromStringAndSize(b.b ? b.b : "", b.len);
-    PyMem_Free(b.b);
+    buf_free(&b);
     return x;
 }
 
@@ -331,7 +331,7 @@ static int scan_record(Scan *sc, Slice rec, PyObject *seen, Slice scope_name, Sl
     Buf named = {0};
     if (!name_utf8 || put(&named, o->b, name_at) || put_json_str(&named, (Slice){(const uint8_t *)name_utf8, name_len}) ||
         put(&named, o->b + name_at, o->len - name_at)) {
-        PyMem_Free(named.b); Py_DECREF(name); Py_XDECREF(py_body);
+        buf_free(&named); Py_DECREF(name); Py_XDECREF(py_body);
         return PYERR;
     }
 
@@ -356,7 +356,7 @@ static int scan_record(Scan *sc, Slice rec, PyObject *seen, Slice scope_name, Sl
         Py_XDECREF(digest);
     }
     Py_XDECREF(count);
-    if (rc) { PyMem_Free(named.b); Py_DECREF(name); Py_XDECREF(py_body); Py_XDECREF(event_id); return rc; }
+    if (rc) { buf_free(&named); Py_DECREF(name); Py_XDECREF(py_body); Py_XDECREF(event_id); return rc; }
 
     PyObject *own = py_attributes(rec, 6), *attrs = NULL;
     if (own && PyDict_GET_SIZE(sc->res_attrs)) {
@@ -375,7 +375,7 @@ static int scan_record(Scan *sc, Slice rec, PyObject *seen, Slice scope_name, Sl
     else { Py_DECREF(event_id); Py_DECREF(name); Py_XDECREF(attrs); }
     Py_XDECREF(own);
     Py_XDECREF(py_body);
-    PyMem_Free(named.b);
+    buf_free(&named);
     if (!row) return PYERR;
     rc = PyList_Append(sc->rows, row);
     Py_DECREF(row);
@@ -478,8 +478,8 @@ static PyObject *scan(PyObject *self, PyObject *arg) {
 done:
     Py_XDECREF(sc.rows);
     Py_XDECREF(sc.res_attrs);
-    PyMem_Free(sc.res_json.b); PyMem_Free(sc.res_enc.b); PyMem_Free(sc.scope_enc.b); PyMem_Free(sc.rec_enc.b);
-    PyMem_Free(sc.json.b);
+    buf_free(&sc.res_json); buf_free(&sc.res_enc); buf_free(&sc.scope_enc); buf_free(&sc.rec_enc);
+    buf_free(&sc.json);
     PyBuffer_Release(&payload);
     return result;
 }

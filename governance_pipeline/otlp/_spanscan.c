@@ -24,10 +24,14 @@
 
 /* ---- columns ---- */
 
-typedef struct { Buf data, offs; } StrCol;
+typedef struct { Buf data, offs; int overflow; } StrCol;
 
 static int col_end_row(StrCol *c) {
-    if (c->data.len > INT32_MAX) { PyErr_SetString(PyExc_OverflowError, "column over 2 GiB"); return PYERR; }
+    if (c->data.len > INT32_MAX) {  /* without the GIL, OverflowError is raised once it is back */
+        c->overflow = 1;
+        if (PyGILState_Check()) PyErr_SetString(PyExc_OverflowError, "column over 2 GiB");
+        return PYERR;
+    }
     int32_t end = (int32_t)c->data.len;
     return put(&c->offs, (const char *)&end, 4);
 }
@@ -52,7 +56,7 @@ typedef struct {
     Py_ssize_t n;
     StrCol str[5];  /* trace_id, span_id, parent_span_id, name, raw */
     Buf start, end, code;
-    PyObject *exceptions;
+    Buf exc;  /* ExcVal: the exception.type of each span's "exception" events, in row order */
     Slice **cols;  /* per wanted key: each span's value, or NULL until some span has the key */
     Py_ssize_t cap;  /* rows allocated in each column */
     Hit res_hits[MAX_MAP_KEYS];  /* the wanted keys of the current resource */
@@ -61,11 +65,31 @@ typedef struct {
     Slice scope_name, scope_version;
 } Scan;
 
-static int append_new(PyObject *list, PyObject *x) {
-    if (!x) return PYERR;
-    int rc = PyList_Append(list, x);
-    Py_DECREF(x);
-    return rc ? PYERR : 0;
+typedef struct { Py_ssize_t row; Slice v; } ExcVal;  /* v.p NULL: the event has no exception.type */
+
+/* an "exception" event of the span being read (it gets row sc->n) */
+static int exc_push(Scan *sc, Slice v) {
+    ExcVal e = {sc->n, v};
+    return put(&sc->exc, (const char *)&e, sizeof e);
+}
+
+/* per row: None, or the list of its exception events' exception.type values (spans.iter_spans) */
+static PyObject *exceptions_list(const Scan *sc) {
+    PyObject *out = PyList_New(sc->n);
+    const ExcVal *e = (const ExcVal *)sc->exc.b, *end = sc->exc.len ? e + sc->exc.len / (Py_ssize_t)sizeof(ExcVal) : e;
+    for (Py_ssize_t r = 0; out && r < sc->n; r++) {
+        PyObject *row = Py_None;
+        Py_INCREF(row);
+        for (; e < end && e->row == r; e++) {
+            if (row == Py_None) { Py_DECREF(row); if (!(row = PyList_New(0))) break; }
+            PyObject *x = e->v.p ? py_any(e->v) : (Py_INCREF(Py_None), Py_None);
+            if (!x || PyList_Append(row, x)) { Py_XDECREF(x); Py_CLEAR(row); break; }
+            Py_DECREF(x);
+        }
+        if (!row) Py_CLEAR(out);
+        else PyList_SET_ITEM(out, r, row);
+    }
+    return out;
 }
 
 static int scan_span(Scan *sc, Slice span) {
@@ -126,7 +150,6 @@ static int scan_span(Scan *sc, Slice span) {
     int nhits = 0;
     if ((rc = json_kvs(o, span, 9, 0, 0, sc->w, hits, &nhits))) return rc;
     if (PUTS(o, ",\"events\":[")) return PYERR;
-    PyObject *exc = NULL;
     int i = 0;
     p = span.p;
     while (next_field(&p, end, &f) == 1) {
@@ -164,10 +187,9 @@ static int scan_span(Scan *sc, Slice span) {
                 }
                 if (key.n == 14 && memcmp(key.p, "exception.type", 14) == 0) val = v;
             }
-            if (!exc && !(exc = PyList_New(0))) rc = PYERR;
-            if (rc == 0) rc = append_new(exc, val.p ? py_any(val) : (Py_INCREF(Py_None), Py_None));
+            rc = exc_push(sc, val);
         }
-        if (rc) { Py_XDECREF(exc); return rc; }
+        if (rc) return rc;
     }
     if (PUTS(o, "],\"links\":[")) rc = PYERR;
     i = 0;
@@ -196,15 +218,15 @@ static int scan_span(Scan *sc, Slice span) {
                     PUTS(o, "},\"scope\":{\"name\":") || put_json_str(o, sc->scope_name) ||
                     PUTS(o, ",\"version\":") || put_json_str(o, sc->scope_version) || PUTS(o, "}}")))
         rc = PYERR;
-    if (rc) { Py_XDECREF(exc); return rc; }
+    if (rc) return rc;
 
     /* every check passed: the span's columns; its wanted keys are its resource's values, its own over them */
     if (sc->n == sc->cap) {
         Py_ssize_t cap = sc->cap ? sc->cap * 2 : 256;
         for (int k = 0; k < sc->w->n; k++) {
             if (!sc->cols[k]) continue;
-            Slice *c = PyMem_Realloc(sc->cols[k], cap * sizeof(Slice));
-            if (!c) { Py_XDECREF(exc); PyErr_NoMemory(); return PYERR; }
+            Slice *c = PyMem_RawRealloc(sc->cols[k], cap * sizeof(Slice));
+            if (!c) return PYERR;  /* MemoryError once the GIL is back */
             memset(c + sc->cap, 0, (cap - sc->cap) * sizeof(Slice));
             sc->cols[k] = c;
         }
@@ -213,17 +235,11 @@ static int scan_span(Scan *sc, Slice span) {
     for (int pass = 0; pass < 2; pass++) {
         const Hit *h = pass ? hits : sc->res_hits;
         for (int i = 0, nh = pass ? nhits : sc->n_res_hits; i < nh; i++) {
-            if (!sc->cols[h[i].k] && !(sc->cols[h[i].k] = PyMem_Calloc(sc->cap, sizeof(Slice)))) {
-                Py_XDECREF(exc);
-                PyErr_NoMemory();
-                return PYERR;
-            }
+            if (!sc->cols[h[i].k] && !(sc->cols[h[i].k] = PyMem_RawCalloc(sc->cap, sizeof(Slice)))) return PYERR;
             sc->cols[h[i].k][sc->n] = h[i].v;
         }
     }
     sc->n++;
-    if (exc) { if (PyList_Append(sc->exceptions, exc)) { Py_DECREF(exc); return PYERR; } Py_DECREF(exc); }
-    else if (PyList_Append(sc->exceptions, Py_None)) return PYERR;
     if (col_hex(&sc->str[0], trace_id) || col_hex(&sc->str[1], span_id) || col_hex(&sc->str[2], parent)) return PYERR;
     if (put(&sc->str[3].data, (const char *)name.p, name.n) || col_end_row(&sc->str[3])) return PYERR;
     if (col_end_row(&sc->str[4])) return PYERR;
@@ -328,25 +344,25 @@ done:
 }
 
 /* what a payload's spans added, to be taken back when a later span of it is left to the protobuf library */
-typedef struct { Py_ssize_t n, data[5], offs[5], start, end, code; } Mark;
+typedef struct { Py_ssize_t n, data[5], offs[5], start, end, code, exc; } Mark;
 
 static Mark mark(const Scan *sc, char *had) {
-    Mark m = {sc->n, {0}, {0}, sc->start.len, sc->end.len, sc->code.len};
+    Mark m = {sc->n, {0}, {0}, sc->start.len, sc->end.len, sc->code.len, sc->exc.len};
     for (int i = 0; i < 5; i++) { m.data[i] = sc->str[i].data.len; m.offs[i] = sc->str[i].offs.len; }
     for (int k = 0; k < sc->w->n; k++) had[k] = sc->cols[k] != NULL;
     return m;
 }
 
-static int roll_back(Scan *sc, const Mark *m, const char *had) {
+static void roll_back(Scan *sc, const Mark *m, const char *had) {
     for (int k = 0; k < sc->w->n; k++) {
         if (!sc->cols[k]) continue;
-        if (!had[k]) { PyMem_Free(sc->cols[k]); sc->cols[k] = NULL; }
+        if (!had[k]) { PyMem_RawFree(sc->cols[k]); sc->cols[k] = NULL; }
         else memset(sc->cols[k] + m->n, 0, (sc->n - m->n) * sizeof(Slice));
     }
     for (int i = 0; i < 5; i++) { sc->str[i].data.len = m->data[i]; sc->str[i].offs.len = m->offs[i]; }
     sc->start.len = m->start; sc->end.len = m->end; sc->code.len = m->code;
+    sc->exc.len = m->exc;
     sc->n = m->n;
-    return PyList_SetSlice(sc->exceptions, m->n, PyList_GET_SIZE(sc->exceptions), NULL) ? PYERR : 0;
 }
 
 static int scan_payload(Scan *sc, const Py_buffer *payload) {
@@ -366,7 +382,8 @@ static PyObject *scan(PyObject *self, PyObject *args) {
     PyObject *payloads = PySequence_Fast(given, "payloads must be a sequence of bytes");
     if (!payloads) return NULL;
     Py_ssize_t n_payloads = PySequence_Fast_GET_SIZE(payloads), held = 0, taken = 0;
-    PyObject *result = NULL, *wanted = NULL, *counts = NULL, *cols[5] = {0};
+    PyObject *result = NULL, *wanted = NULL, *counts = NULL, *exceptions = NULL, *cols[5] = {0};
+    Py_ssize_t *counts_c = NULL;
     Py_buffer *bufs = PyMem_Calloc(n_payloads ? n_payloads : 1, sizeof(Py_buffer));
     Scan sc = {0};
     Wanted w = {0};
@@ -400,15 +417,35 @@ static PyObject *scan(PyObject *self, PyObject *args) {
        takes two to three times a span's protobuf bytes (untouched pages cost nothing) */
     if (buf_bytes(&sc.str[4].data, total / 2 * 5 + 4096)) goto done;
     for (int i = 0; i < 5; i++) if (col_init(&sc.str[i])) goto done;
-    if (!(sc.exceptions = PyList_New(0)) || !(counts = PyList_New(0))) goto done;
+    if (!(counts_c = PyMem_Calloc(n_payloads ? n_payloads : 1, sizeof(Py_ssize_t)))) { PyErr_NoMemory(); goto done; }
 
+    /* reading the wire and writing the columns needs no Python object: other threads run meanwhile */
+    int rc = 0;
+    Py_BEGIN_ALLOW_THREADS
     for (; taken < n_payloads; taken++) {
         Mark m = mark(&sc, had);
-        int rc = scan_payload(&sc, &bufs[taken]);
-        if (rc == PYERR) goto done;
-        if (rc == FALLBACK) { if (roll_back(&sc, &m, had)) goto done; break; }
-        if (append_new(counts, PyLong_FromSsize_t(sc.n - m.n))) goto done;
+        rc = scan_payload(&sc, &bufs[taken]);
+        if (rc == FALLBACK) { roll_back(&sc, &m, had); rc = 0; break; }
+        if (rc) break;
+        counts_c[taken] = sc.n - m.n;
     }
+    Py_END_ALLOW_THREADS
+    if (rc) {  /* PYERR: its exception is set now that the GIL is back */
+        int too_big = 0;
+        for (int i = 0; i < 5; i++) too_big |= sc.str[i].overflow;
+        if (!PyErr_Occurred()) {
+            if (too_big) PyErr_SetString(PyExc_OverflowError, "column over 2 GiB");
+            else PyErr_NoMemory();
+        }
+        goto done;
+    }
+    if (!(counts = PyList_New(taken))) goto done;
+    for (Py_ssize_t i = 0; i < taken; i++) {
+        PyObject *c = PyLong_FromSsize_t(counts_c[i]);
+        if (!c) goto done;
+        PyList_SET_ITEM(counts, i, c);
+    }
+    if (!(exceptions = exceptions_list(&sc))) goto done;
 
     if (!(wanted = PyDict_New())) goto done;
     for (int k = 0; k < w.n; k++) {
@@ -421,16 +458,18 @@ static PyObject *scan(PyObject *self, PyObject *args) {
     for (int i = 0; i < 5; i++) if (!(cols[i] = col_take(&sc.str[i]))) goto done;
     result = Py_BuildValue("(nOnOOOOOy#y#y#OO)", taken, counts, sc.n, cols[0], cols[1], cols[2], cols[3], cols[4],
                            sc.start.b ? sc.start.b : "", sc.start.len, sc.end.b ? sc.end.b : "", sc.end.len,
-                           sc.code.b ? sc.code.b : "", sc.code.len, wanted, sc.exceptions);
+                           sc.code.b ? sc.code.b : "", sc.code.len, wanted, exceptions);
 done:
     for (int i = 0; i < 5; i++) { Py_XDECREF(cols[i]); col_free(&sc.str[i]); }
     Py_XDECREF(wanted);
     Py_XDECREF(counts);
-    Py_XDECREF(sc.exceptions);
-    PyMem_Free(sc.start.b); PyMem_Free(sc.end.b); PyMem_Free(sc.code.b);
-    for (int k = 0; sc.cols && k < w.n; k++) PyMem_Free(sc.cols[k]);
+    Py_XDECREF(exceptions);
+    buf_free(&sc.exc);
+    PyMem_Free(counts_c);
+    buf_free(&sc.start); buf_free(&sc.end); buf_free(&sc.code);
+    for (int k = 0; sc.cols && k < w.n; k++) PyMem_RawFree(sc.cols[k]);
     PyMem_Free(sc.cols);
-    PyMem_Free(sc.res_json.b); PyMem_Free(sc.scratch.b);
+    buf_free(&sc.res_json); buf_free(&sc.scratch);
     PyMem_Free(w.keys); PyMem_Free(w.slot); PyMem_Free(had);
     for (Py_ssize_t i = 0; i < held; i++) PyBuffer_Release(&bufs[i]);
     PyMem_Free(bufs);

@@ -5,7 +5,11 @@
 #define GOVPIPE_WIRE_H
 
 #include "_buf.h"
+#include <fenv.h>
+#include <math.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 
 #define MAX_DEPTH 32
 #define MAX_MAP_KEYS 256
@@ -114,31 +118,63 @@ static int put_i64(Buf *o, int64_t v) {
     return PUTS(o, "-") || put_u64(o, (uint64_t)0 - (uint64_t)v) ? PYERR : 0;
 }
 
-/* a double as orjson writes it: Python's shortest repr, but fixed notation down to 1e-5 and no zero-padded
-   exponent; NaN and infinities are null */
+/* ``d`` with ``p`` significant digits, rounded as ``mode`` says (the floating-point environment is per thread) */
+static void print_digits(char *buf, size_t n, int p, double d, int mode) {
+    int was = fegetround();
+    fesetround(mode);
+    snprintf(buf, n, "%.*e", p - 1, d);
+    fesetround(was);
+}
+
+/* the shortest decimal digits that read back as ``d`` (finite, > 0), as Python's repr finds them: ``digits``
+   without trailing zeros, and the exponent of the first. Without the GIL: snprintf and strtod are thread-safe, and
+   PyOS_double_to_string is not. With ``p`` digits, only the two decimals either side of ``d`` can read back as it:
+   the nearest first (repr's choice), else the other. For a normal double the first ``p`` to try is 15: a shorter
+   decimal that reads back is within a 15th-digit unit of ``d``, so the 15-digit one is it with zeros after. */
+static int shortest_digits(double d, char digits[24], int *exp10) {
+    char buf[48], below[48], above[48];
+    for (int p = isnormal(d) ? 15 : 1; p <= 17; p++) {
+        snprintf(buf, sizeof buf, "%.*e", p - 1, d);
+        if (strtod(buf, NULL) == d) break;
+        print_digits(below, sizeof below, p, d, FE_DOWNWARD);
+        print_digits(above, sizeof above, p, d, FE_UPWARD);
+        const char *other = strcmp(buf, below) == 0 ? above : below;
+        if (strtod(other, NULL) == d) { memcpy(buf, other, sizeof buf); break; }
+    }
+    int n = 0;
+    const char *c = buf;
+    for (; *c && *c != 'e' && *c != 'E'; c++)  /* the decimal point is the locale's: whatever is not a digit */
+        if (*c >= '0' && *c <= '9') digits[n++] = *c;
+    while (n > 1 && digits[n - 1] == '0') n--;
+    digits[n] = 0;
+    *exp10 = *c ? atoi(c + 1) : 0;
+    return n;
+}
+
+/* a double as orjson writes it: Python's shortest repr, but fixed notation from 1e-5 to below 1e16 and no
+   zero-padded exponent; NaN and infinities are null */
 static int put_double(Buf *o, double d) {
     if (d != d || d == Py_HUGE_VAL || d == -Py_HUGE_VAL) return PUTS(o, "null");
-    char *r = PyOS_double_to_string(d, 'r', 0, Py_DTSF_ADD_DOT_0, NULL);
-    if (!r) return PYERR;
-    int rc = 0;
-    char *e = strchr(r, 'e');
-    if (!e) {
-        rc = put(o, r, (Py_ssize_t)strlen(r));
-    } else {
-        int x = atoi(e + 1);
-        if (x == -5) {
-            char *m = r;
-            if (*m == '-') { rc = PUTS(o, "-"); m++; }
-            if (!rc) rc = PUTS(o, "0.0000");
-            for (char *c = m; c < e && !rc; c++)
-                if (*c != '.') rc = put(o, c, 1);
-        } else {
-            rc = put(o, r, e - r);
-            if (!rc) rc = (x < 0 ? PUTS(o, "e-") : PUTS(o, "e+")) || put_u64(o, (uint64_t)(x < 0 ? -x : x)) ? PYERR : 0;
-        }
+    if (signbit(d) && PUTS(o, "-")) return PYERR;
+    d = fabs(d);
+    if (d == 0) return PUTS(o, "0.0");
+    char digits[24];
+    int x, n = shortest_digits(d, digits, &x);
+    if (x < -5 || x > 15) {  /* d.ddd e±x */
+        if (put(o, digits, 1) || (n > 1 && (PUTS(o, ".") || put(o, digits + 1, n - 1)))) return PYERR;
+        return (x < 0 ? PUTS(o, "e-") : PUTS(o, "e+")) || put_u64(o, (uint64_t)(x < 0 ? -x : x)) ? PYERR : 0;
     }
-    PyMem_Free(r);
-    return rc;
+    if (x < 0) {  /* 0.000ddd */
+        if (PUTS(o, "0.")) return PYERR;
+        for (int i = 0; i < -x - 1; i++) if (PUTS(o, "0")) return PYERR;
+        return put(o, digits, n);
+    }
+    if (n <= x + 1) {  /* ddd000.0 */
+        if (put(o, digits, n)) return PYERR;
+        for (int i = n; i <= x; i++) if (PUTS(o, "0")) return PYERR;
+        return PUTS(o, ".0");
+    }
+    return put(o, digits, x + 1) || PUTS(o, ".") || put(o, digits + x + 1, n - x - 1) ? PYERR : 0;
 }
 
 static const char B64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -313,9 +349,9 @@ static PyObject *py_any(Slice v) {
     }
     case 7: {
         Buf b = {0};
-        if (put_b64_raw(&b, f.s)) { PyMem_Free(b.b); return NULL; }
+        if (put_b64_raw(&b, f.s)) { buf_free(&b); return NULL; }
         PyObject *s = PyUnicode_FromStringAndSize(b.b ? b.b : "", b.len);
-        PyMem_Free(b.b);
+        buf_free(&b);
         return s;
     }
     }

@@ -3,6 +3,7 @@ exactly those of a pull in one process, and a worker that dies (SIGKILL) costs t
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import signal
@@ -64,11 +65,11 @@ def _logs(file_no: int) -> bytes:
     return envelope.wrap(req.SerializeToString(), envelope.LOGS)
 
 
-def _land(lake: str, files: int = FILES) -> None:
+def _land(lake: str, files: int = FILES, logs: bool = True) -> None:
     store = LakeStore(lake)
     start = datetime.now(UTC) - timedelta(minutes=5)
     for n in range(1, files + 1):
-        payload = _traces(n) + (_logs(n) if n % 2 else b"")
+        payload = _traces(n) + (_logs(n) if n % 2 and logs else b"")
         if n == 6:
             payload = b"\xff\xfe not a landing file"
         store.write_bytes(landing.file_path("agents", landing.file_name(start + timedelta(seconds=n), "w", n)), payload)
@@ -120,6 +121,36 @@ def test_workers_give_exactly_what_one_process_gives(sources_file, two_lakes, mo
     assert _quarantine(parallel) == _quarantine(serial)
     assert len(_quarantine(parallel)) == 2
     assert _pull_again(sources_file, parallel, many.cursor) == 0
+
+
+def test_a_landing_area_of_spans_decodes_in_threads_as_one_process_does(
+    sources_file, tmp_path, lake, monkeypatch, caplog
+):
+    """Spans only: the workers are threads (the compiled reader lets them run together), with the same lake,
+    quarantine and cursor as one process."""
+    _land(lake, logs=False)
+    serial = str(tmp_path / "serial_lake")
+    shutil.copytree(lake, serial)
+    monkeypatch.setattr(otel_generic, "PARALLEL_MIN_FILES", 1)
+    monkeypatch.setattr(otel_generic, "FILES_PER_TASK", 2)
+    monkeypatch.setenv("GOVERNANCE_PULL_WORKERS", "1")
+    one = _pull(sources_file, serial)
+    monkeypatch.setenv("GOVERNANCE_PULL_WORKERS", "2")
+    caplog.set_level(logging.INFO)
+    many = _pull(sources_file, lake)
+    assert "landing files of spans in 2 threads" in caplog.text and "worker processes" not in caplog.text
+    assert (many.new, many.errors, many.cursor) == (one.new, one.errors, one.cursor) == (8 * 5 - 1, 2, one.cursor)
+    every_column = "select * exclude (ingested_at) from read_parquet('{}/events/**/*.parquet') order by source_event_id"
+    assert duckdb.sql(every_column.format(lake)).fetchall() == duckdb.sql(every_column.format(serial)).fetchall()
+    assert _quarantine(lake) == _quarantine(serial)
+
+
+def test_log_records_decode_in_worker_processes(sources_file, two_lakes, monkeypatch, caplog):
+    parallel, _ = two_lakes
+    monkeypatch.setenv("GOVERNANCE_PULL_WORKERS", "2")
+    caplog.set_level(logging.INFO)
+    _pull(sources_file, parallel)
+    assert "in 2 worker processes" in caplog.text
 
 
 def test_workers_remove_content_as_the_writer_does(sources_file, two_lakes, monkeypatch):
