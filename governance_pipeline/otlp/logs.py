@@ -227,19 +227,17 @@ def read_logs(payload: bytes) -> list[LogRow] | None:
 LOG_COLUMNS = (*SPAN_COLUMNS, "organization_id", "tokens_cache_write_1h")  # coding agents say these
 
 
-def _append_agent(cols: dict[str, list], r: LogRow, fields: dict[str, Any]) -> None:
-    """One coding-agent record's row: the agent mapping's fields, the record's ids and raw payload."""
+def _agent_row(r: LogRow, fields: dict[str, Any]) -> dict[str, Any]:
+    """One coding-agent record's columns: the agent mapping's fields, the record's ids and raw payload."""
     ts = r.time_ns or r.observed_ns
-    row = {
-        "source_event_id": r.event_id,
-        "event_timestamp": fields.get("event_timestamp", ts // 1000 if ts > 0 else None),
-        "raw_payload": r.raw_text(),
-        "trace_id": r.trace_id or None,
-        "span_id": r.span_id or None,
-    }
+    row = dict(fields)
+    row["source_event_id"] = r.event_id
+    row.setdefault("event_timestamp", ts // 1000 if ts > 0 else None)
+    row["raw_payload"] = r.raw_text()
+    row["trace_id"] = r.trace_id or None
+    row["span_id"] = r.span_id or None
     row["provider"] = normalize_provider(fields.get("provider"))  # one vocabulary (mapping/providers.py)
-    for name in LOG_COLUMNS:
-        cols[name].append(row[name] if name in row else fields.get(name))
+    return row
 
 
 def normalize_logs(rows: list[LogRow], rejects: list[tuple[int, str]] | None = None) -> pa.Table:
@@ -247,6 +245,7 @@ def normalize_logs(rows: list[LogRow], rejects: list[tuple[int, str]] | None = N
     token count or cost is present but does not coerce is left out, as a span would be (``normalize.usage``),
     and ``(its index, the reason)`` added to ``rejects`` when given."""
     cols: dict[str, list] = {name: [] for name in LOG_COLUMNS}
+    appends = [(name, cols[name].append) for name in LOG_COLUMNS]
     for i, r in enumerate(rows):
         a = r.attrs
         tin, tout, cost, why = usage(a)
@@ -255,7 +254,9 @@ def normalize_logs(rows: list[LogRow], rejects: list[tuple[int, str]] | None = N
                 rejects.append((i, why))
             continue
         if (agent := agent_fields(a, r.body, r.time_ns)) is not None:  # coding agents (otlp/agents.py)
-            _append_agent(cols, r, agent)
+            get = _agent_row(r, agent).get
+            for name, append in appends:
+                append(get(name))
             continue
         append_attribute_columns(cols, a, tin, tout, cost)
         ts = r.time_ns or r.observed_ns

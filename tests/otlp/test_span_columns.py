@@ -5,6 +5,8 @@
 from __future__ import annotations
 
 import math
+import random
+import struct
 
 import orjson
 import pyarrow as pa
@@ -170,6 +172,25 @@ def test_a_batch_of_several_files_keeps_their_order() -> None:
     assert both.files == ["a", "b"]
     assert table.column("model").to_pylist() == ["gpt-4o"]
     assert rejects == [(1, "tokens_input: gen_ai.usage.input_tokens = '1e30' is not an integer within int64")]
+
+
+def test_doubles_are_written_as_orjson_writes_them() -> None:
+    """The reader formats doubles itself (without the GIL): every power of two, the smallest and largest, and
+    random bit patterns give orjson's text."""
+    rnd = random.Random(7)
+    values = [2.0**k for k in range(-1074, 1024)] + [5e-324, 2.2250738585072014e-308, 1.7976931348623157e308]
+    values += [struct.unpack("<d", rnd.getrandbits(64).to_bytes(8, "little"))[0] for _ in range(20_000)]
+    values = [v for v in values if math.isfinite(v)] + [-0.0, 0.1 + 0.2, 1e23, 1e-5, 1e16]
+    req = ExportTraceServiceRequest()
+    spans = req.resource_spans.add().scope_spans.add()
+    for v in values:
+        spans.spans.add().attributes.append(KeyValue(key="x", value=AnyValue(double_value=v)))
+    _, cols = span_columns.read([req.SerializeToString()], ["f"])
+    assert cols is not None
+    got = [orjson.loads(raw)["attributes"]["x"] for raw in cols.raw.to_pylist()]
+    texts = [raw.split('"attributes":{"x":')[1].split("}")[0] for raw in cols.raw.to_pylist()]
+    assert texts == [orjson.dumps(v).decode() for v in values]
+    assert got == values
 
 
 def _field(number: int, wire_type: int, body: bytes) -> bytes:
