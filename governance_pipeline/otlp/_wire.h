@@ -131,7 +131,36 @@ static void print_digits(char *buf, size_t n, int p, double d, int mode) {
    PyOS_double_to_string is not. With ``p`` digits, only the two decimals either side of ``d`` can read back as it:
    the nearest first (repr's choice), else the other. For a normal double the first ``p`` to try is 15: a shorter
    decimal that reads back is within a 15th-digit unit of ``d``, so the 15-digit one is it with zeros after. */
+/* the common case, a decimal with few places (a cost, a ratio): the fewest places ``k`` whose integer ``m``
+   (d = m / 10**k, exactly as division rounds) is the only one of its neighbours that reads back as ``d``. That
+   decimal reads back (strtod rounds m / 10**k as the division does), nothing with fewer places does (the
+   nearest integer of each did not, and d is not a power of two, so the range that reads back is even around it),
+   and with the same places it is the only one: so it is repr's. 0 when there is none up to 8 places. */
+static int few_places(double d, char digits[24], int *exp10) {
+    static const double POW10[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8};
+    int e2;
+    if (frexp(d, &e2) == 0.5) return 0;  /* a power of two reads back from a narrower range below it than above */
+    for (int k = 0; k <= 8; k++) {
+        double scaled = d * POW10[k];
+        if (!(scaled < 9007199254740992.0)) return 0;  /* 2**53: m must be exact */
+        double m = nearbyint(scaled);
+        if (m < 1 || m / POW10[k] != d) continue;
+        if ((m - 1) / POW10[k] == d || (m + 1) / POW10[k] == d) return 0;  /* not the only one: the slow way */
+        char tmp[24];
+        int n = snprintf(tmp, sizeof tmp, "%.0f", m);
+        if (n <= 0 || n >= 24) return 0;
+        memcpy(digits, tmp, (size_t)n + 1);
+        *exp10 = n - 1 - k;
+        while (n > 1 && digits[n - 1] == '0') n--;
+        digits[n] = 0;
+        return n;
+    }
+    return 0;
+}
+
 static int shortest_digits(double d, char digits[24], int *exp10) {
+    int fast = few_places(d, digits, exp10);
+    if (fast) return fast;
     char buf[48], below[48], above[48];
     for (int p = isnormal(d) ? 15 : 1; p <= 17; p++) {
         snprintf(buf, sizeof buf, "%.*e", p - 1, d);

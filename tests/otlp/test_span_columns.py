@@ -175,11 +175,13 @@ def test_a_batch_of_several_files_keeps_their_order() -> None:
 
 
 def test_doubles_are_written_as_orjson_writes_them() -> None:
-    """The reader formats doubles itself (without the GIL): every power of two, the smallest and largest, and
-    random bit patterns give orjson's text."""
+    """The reader formats doubles itself (without the GIL): every power of two, the smallest and largest, random
+    bit patterns, and decimals with few places (its fast way) give orjson's text."""
     rnd = random.Random(7)
     values = [2.0**k for k in range(-1074, 1024)] + [5e-324, 2.2250738585072014e-308, 1.7976931348623157e308]
     values += [struct.unpack("<d", rnd.getrandbits(64).to_bytes(8, "little"))[0] for _ in range(20_000)]
+    values += [rnd.randint(0, 10 ** rnd.randint(1, 17)) / 10 ** rnd.randint(0, 10) for _ in range(20_000)]
+    values += [i / 100 for i in range(5_000)] + [4503599627370497.5, 123456789.12345678, 0.0061]
     values = [v for v in values if math.isfinite(v)] + [-0.0, 0.1 + 0.2, 1e23, 1e-5, 1e16]
     req = ExportTraceServiceRequest()
     spans = req.resource_spans.add().scope_spans.add()
