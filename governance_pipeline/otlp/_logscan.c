@@ -199,27 +199,6 @@ static int enc_record(Buf *e, Slice rec, uint64_t time_ns, int32_t sev, Slice te
 
 /* ---- Python values ---- */
 
-/* the KeyValue fields numbered ``field`` of ``msg`` as a dict (json_kvs has checked them: keys distinct) */
-static PyObject *py_attributes(Slice msg, uint32_t field) {
-    PyObject *d = PyDict_New();
-    const uint8_t *p = msg.p, *end = msg.p + msg.n;
-    Field f;
-    while (d && next_field(&p, end, &f) == 1) {
-        if (f.field != field) continue;
-        Slice key = {(const uint8_t *)"", 0}, val = {NULL, 0};
-        const uint8_t *q = f.s.p, *qend = f.s.p + f.s.n;
-        Field g;
-        while (next_field(&q, qend, &g) == 1) {
-            if (g.field == 1) key = g.s; else val = g.s;
-        }
-        PyObject *k = PyUnicode_DecodeUTF8((const char *)key.p, key.n, "strict");
-        PyObject *x = val.p ? py_any(val) : (Py_INCREF(Py_None), Py_None);
-        if (!k || !x || PyDict_SetItem(d, k, x)) Py_CLEAR(d);
-        Py_XDECREF(k); Py_XDECREF(x);
-    }
-    return d;
-}
-
 static PyObject *py_text(Slice s) { return PyUnicode_DecodeUTF8((const char *)s.p, s.n, "strict"); }
 
 static PyObject *py_hex(Slice s) {
@@ -267,11 +246,6 @@ typedef struct {
     Buf res_json, res_enc, scope_enc, rec_enc, json;
     Blake2b prefix;
 } Scan;
-
-static int check_attributes(Buf *scratch, Slice msg, uint32_t field) {
-    scratch->len = 0;
-    return json_kvs(scratch, msg, field, 0, 0, NULL, NULL, NULL);
-}
 
 static int scan_record(Scan *sc, Slice rec, PyObject *seen, Slice scope_name, Slice scope_version) {
     Slice text = {(const uint8_t *)"", 0}, trace_id = {(const uint8_t *)"", 0}, span_id = {(const uint8_t *)"", 0};
@@ -358,7 +332,7 @@ static int scan_record(Scan *sc, Slice rec, PyObject *seen, Slice scope_name, Sl
     Py_XDECREF(count);
     if (rc) { buf_free(&named); Py_DECREF(name); Py_XDECREF(py_body); Py_XDECREF(event_id); return rc; }
 
-    PyObject *own = py_attributes(rec, 6), *attrs = NULL;
+    PyObject *own = py_kvs(rec, 6), *attrs = NULL;
     if (own && PyDict_GET_SIZE(sc->res_attrs)) {
         if ((attrs = PyDict_Copy(sc->res_attrs)) && PyDict_Update(attrs, own)) Py_CLEAR(attrs);
     } else if (own) {
@@ -383,35 +357,14 @@ static int scan_record(Scan *sc, Slice rec, PyObject *seen, Slice scope_name, Sl
 }
 
 static int scan_scope_logs(Scan *sc, Slice msg) {
-    const uint8_t *p = msg.p, *end = msg.p + msg.n;
-    Field f;
-    int rc, scopes = 0;
-    Slice scope = {(const uint8_t *)"", 0}, name = {(const uint8_t *)"", 0}, version = {(const uint8_t *)"", 0};
-    uint64_t dropped = 0;
-    while ((rc = next_field(&p, end, &f)) == 1) {
-        if (f.wt != 2 || f.field > 3) return FALLBACK;
-        if (f.field == 3 && !utf8_ok(f.s.p, f.s.n)) return FALLBACK;
-        if (f.field == 1 && scopes++) return FALLBACK;
-        if (f.field == 1) scope = f.s;
-    }
+    Scope scope;
+    int rc = scope_of(msg, &scope, &sc->scope_enc);
     if (rc) return rc;
-    const uint8_t *q = scope.p, *qend = scope.p + scope.n;
-    Field g;
-    while ((rc = next_field(&q, qend, &g)) == 1) {
-        if (g.field == 1 && g.wt == 2) name = g.s;
-        else if (g.field == 2 && g.wt == 2) version = g.s;
-        else if (g.field == 3 && g.wt == 2) continue;
-        else if (g.field == 4 && g.wt == 0) dropped = g.v;
-        else return FALLBACK;
-    }
-    if (rc) return rc;
-    if (!utf8_ok(name.p, name.n) || !utf8_ok(version.p, version.n)) return FALLBACK;
-    if ((rc = check_attributes(&sc->scope_enc, scope, 3))) return rc;  /* not kept, but must be well-formed */
     Buf *e = &sc->scope_enc;
     e->len = 0;
-    if ((name.n && enc_len(e, 1, name)) || (version.n && enc_len(e, 2, version))) return PYERR;
-    if ((rc = enc_attributes(e, scope, 3))) return rc;
-    if ((uint32_t)dropped && (enc_tag(e, 4, 0) || enc_varint(e, (uint32_t)dropped))) return PYERR;
+    if ((scope.name.n && enc_len(e, 1, scope.name)) || (scope.version.n && enc_len(e, 2, scope.version))) return PYERR;
+    if ((rc = enc_attributes(e, scope.scope, 3))) return rc;
+    if ((uint32_t)scope.dropped && (enc_tag(e, 4, 0) || enc_varint(e, (uint32_t)scope.dropped))) return PYERR;
 
     Blake2b prefix;
     b2_init(&prefix);
@@ -420,31 +373,18 @@ static int scan_scope_logs(Scan *sc, Slice msg) {
     sc->prefix = prefix;
     PyObject *seen = PyDict_New();
     if (!seen) return PYERR;
-    p = msg.p;
-    rc = 0;
+    const uint8_t *p = msg.p, *end = msg.p + msg.n;
+    Field f;
     while (!rc && next_field(&p, end, &f) == 1)
-        if (f.field == 2) rc = scan_record(sc, f.s, seen, name, version);
+        if (f.field == 2) rc = scan_record(sc, f.s, seen, scope.name, scope.version);
     Py_DECREF(seen);
     return rc;
 }
 
 static int scan_resource_logs(Scan *sc, Slice msg) {
-    const uint8_t *p = msg.p, *end = msg.p + msg.n;
-    Field f;
-    int rc, resources = 0;
-    Slice resource = {(const uint8_t *)"", 0};
-    while ((rc = next_field(&p, end, &f)) == 1) {
-        if (f.wt != 2 || f.field > 3) return FALLBACK;
-        if (f.field == 3 && !utf8_ok(f.s.p, f.s.n)) return FALLBACK;
-        if (f.field == 1) { if (resources++) return FALLBACK; resource = f.s; }
-    }
-    if (rc) return rc;
-    uint64_t dropped = 0;
-    const uint8_t *q = resource.p, *qend = resource.p + resource.n;
-    while ((rc = next_field(&q, qend, &f)) == 1) {
-        if (f.field == 2 && f.wt == 0) dropped = f.v;
-        else if (!(f.field == 1 && f.wt == 2)) return FALLBACK;
-    }
+    Slice resource;
+    uint64_t dropped;
+    int rc = resource_of(msg, &resource, &dropped);
     if (rc) return rc;
     sc->res_json.len = 0;
     if ((rc = json_kvs(&sc->res_json, resource, 1, 0, 0, NULL, NULL, NULL))) return rc;
@@ -452,9 +392,10 @@ static int scan_resource_logs(Scan *sc, Slice msg) {
     e->len = 0;
     if ((rc = enc_attributes(e, resource, 1))) return rc;
     if ((uint32_t)dropped && (enc_tag(e, 2, 0) || enc_varint(e, (uint32_t)dropped))) return PYERR;
-    Py_XSETREF(sc->res_attrs, py_attributes(resource, 1));
+    Py_XSETREF(sc->res_attrs, py_kvs(resource, 1));
     if (!sc->res_attrs) return PYERR;
-    p = msg.p;
+    const uint8_t *p = msg.p, *end = msg.p + msg.n;
+    Field f;
     while (next_field(&p, end, &f) == 1)
         if (f.field == 2 && (rc = scan_scope_logs(sc, f.s))) return rc;
     return 0;

@@ -251,55 +251,28 @@ static int scan_span(Scan *sc, Slice span) {
 }
 
 static int scan_scope_spans(Scan *sc, Slice msg) {
+    Scope scope;
+    int rc = scope_of(msg, &scope, &sc->scratch);
+    if (rc) return rc;
+    sc->scope_name = scope.name;
+    sc->scope_version = scope.version;
     const uint8_t *p = msg.p, *end = msg.p + msg.n;
     Field f;
-    int rc, scopes = 0;
-    sc->scope_name = sc->scope_version = (Slice){(const uint8_t *)"", 0};
-    while ((rc = next_field(&p, end, &f)) == 1) {
-        if (f.wt != 2 || f.field > 3) return FALLBACK;
-        if (f.field == 3 && !utf8_ok(f.s.p, f.s.n)) return FALLBACK;
-        if (f.field != 1) continue;
-        if (scopes++) return FALLBACK;
-        const uint8_t *q = f.s.p, *qend = f.s.p + f.s.n;
-        Field g;
-        while ((rc = next_field(&q, qend, &g)) == 1) {
-            if (g.field == 1 && g.wt == 2) sc->scope_name = g.s;
-            else if (g.field == 2 && g.wt == 2) sc->scope_version = g.s;
-            else if ((g.field == 3 && g.wt == 2) || (g.field == 4 && g.wt == 0)) continue;
-            else return FALLBACK;
-        }
-        if (rc) return rc;
-        if (!utf8_ok(sc->scope_name.p, sc->scope_name.n) || !utf8_ok(sc->scope_version.p, sc->scope_version.n))
-            return FALLBACK;
-        sc->scratch.len = 0;  /* the scope's own attributes are not kept, but must be well-formed */
-        if ((rc = json_kvs(&sc->scratch, f.s, 3, 0, 0, NULL, NULL, NULL))) return rc;
-    }
-    if (rc) return rc;
-    p = msg.p;
     while (next_field(&p, end, &f) == 1)
         if (f.field == 2 && (rc = scan_span(sc, f.s))) return rc;
     return 0;
 }
 
 static int scan_resource_spans(Scan *sc, Slice msg) {
-    const uint8_t *p = msg.p, *end = msg.p + msg.n;
-    Field f;
-    int rc, resources = 0;
-    Slice resource = {(const uint8_t *)"", 0};
-    while ((rc = next_field(&p, end, &f)) == 1) {
-        if (f.wt != 2 || f.field > 3) return FALLBACK;
-        if (f.field == 3 && !utf8_ok(f.s.p, f.s.n)) return FALLBACK;
-        if (f.field == 1) { if (resources++) return FALLBACK; resource = f.s; }
-    }
-    if (rc) return rc;
-    const uint8_t *q = resource.p, *qend = resource.p + resource.n;
-    while ((rc = next_field(&q, qend, &f)) == 1)
-        if (!((f.field == 1 && f.wt == 2) || (f.field == 2 && f.wt == 0))) return FALLBACK;
+    Slice resource;
+    uint64_t dropped;
+    int rc = resource_of(msg, &resource, &dropped);
     if (rc) return rc;
     sc->res_json.len = 0;
     sc->n_res_hits = 0;
     if ((rc = json_kvs(&sc->res_json, resource, 1, 0, 0, sc->w, sc->res_hits, &sc->n_res_hits))) return rc;
-    p = msg.p;
+    const uint8_t *p = msg.p, *end = msg.p + msg.n;
+    Field f;
     while (next_field(&p, end, &f) == 1)
         if (f.field == 2 && (rc = scan_scope_spans(sc, f.s))) return rc;
     return 0;

@@ -337,6 +337,8 @@ static int json_any(Buf *o, Slice v, int depth) {
     return FALLBACK;
 }
 
+static PyObject *py_kvs(Slice msg, uint32_t field);
+
 /* an AnyValue already checked by json_any, as spans.any_value gives it */
 static PyObject *py_any(Slice v) {
     Field f;
@@ -358,24 +360,7 @@ static PyObject *py_any(Slice v) {
         }
         return list;
     }
-    case 6: {
-        PyObject *d = PyDict_New();
-        const uint8_t *p = f.s.p, *end = f.s.p + f.s.n;
-        Field g;
-        while (d && next_field(&p, end, &g) == 1) {
-            Slice key = {(const uint8_t *)"", 0}, val = {NULL, 0};
-            const uint8_t *q = g.s.p, *qend = g.s.p + g.s.n;
-            Field h;
-            while (next_field(&q, qend, &h) == 1) {
-                if (h.field == 1) key = h.s; else val = h.s;
-            }
-            PyObject *k = PyUnicode_DecodeUTF8((const char *)key.p, key.n, "strict");
-            PyObject *x = val.p ? py_any(val) : (Py_INCREF(Py_None), Py_None);
-            if (!k || !x || PyDict_SetItem(d, k, x)) Py_CLEAR(d);
-            Py_XDECREF(k); Py_XDECREF(x);
-        }
-        return d;
-    }
+    case 6: return py_kvs(f.s, 1);
     case 7: {
         Buf b = {0};
         if (put_b64_raw(&b, f.s)) { buf_free(&b); return NULL; }
@@ -385,6 +370,82 @@ static PyObject *py_any(Slice v) {
     }
     }
     Py_RETURN_NONE;
+}
+
+/* the KeyValue fields numbered ``field`` of ``msg`` as a dict (json_kvs has checked them: keys distinct), as
+   spans.attributes gives them */
+static PyObject *py_kvs(Slice msg, uint32_t field) {
+    PyObject *d = PyDict_New();
+    const uint8_t *p = msg.p, *end = msg.p + msg.n;
+    Field f;
+    while (d && next_field(&p, end, &f) == 1) {
+        if (f.field != field) continue;
+        Slice key = {(const uint8_t *)"", 0}, val = {NULL, 0};
+        const uint8_t *q = f.s.p, *qend = f.s.p + f.s.n;
+        Field g;
+        while (next_field(&q, qend, &g) == 1) {
+            if (g.field == 1) key = g.s; else val = g.s;
+        }
+        PyObject *k = PyUnicode_DecodeUTF8((const char *)key.p, key.n, "strict");
+        PyObject *x = val.p ? py_any(val) : (Py_INCREF(Py_None), Py_None);
+        if (!k || !x || PyDict_SetItem(d, k, x)) Py_CLEAR(d);
+        Py_XDECREF(k); Py_XDECREF(x);
+    }
+    return d;
+}
+
+/* ---- resources and scopes: what ResourceSpans / ResourceLogs and ScopeSpans / ScopeLogs share ---- */
+
+/* the one Resource of a ResourceSpans or ResourceLogs (fields: 1 the resource, 2 its scopes, 3 schema_url),
+   checked: only its attributes (1) and their dropped count (2, in ``dropped``) */
+static int resource_of(Slice msg, Slice *resource, uint64_t *dropped) {
+    const uint8_t *p = msg.p, *end = msg.p + msg.n;
+    Field f;
+    int rc, resources = 0;
+    *resource = (Slice){(const uint8_t *)"", 0};
+    *dropped = 0;
+    while ((rc = next_field(&p, end, &f)) == 1) {
+        if (f.wt != 2 || f.field > 3) return FALLBACK;
+        if (f.field == 3 && !utf8_ok(f.s.p, f.s.n)) return FALLBACK;
+        if (f.field == 1) { if (resources++) return FALLBACK; *resource = f.s; }
+    }
+    if (rc) return rc;
+    const uint8_t *q = resource->p, *qend = resource->p + resource->n;
+    while ((rc = next_field(&q, qend, &f)) == 1) {
+        if (f.field == 2 && f.wt == 0) *dropped = f.v;
+        else if (!(f.field == 1 && f.wt == 2)) return FALLBACK;
+    }
+    return rc;
+}
+
+/* the one InstrumentationScope of a ScopeSpans or ScopeLogs (1 the scope, 2 its spans or records, 3 schema_url) */
+typedef struct { Slice scope, name, version; uint64_t dropped; } Scope;
+
+/* ``out`` checked: UTF-8 name and version, well-formed attributes (written to ``scratch``, not kept) */
+static int scope_of(Slice msg, Scope *out, Buf *scratch) {
+    const uint8_t *p = msg.p, *end = msg.p + msg.n;
+    Field f;
+    int rc, scopes = 0;
+    const Slice empty = {(const uint8_t *)"", 0};
+    *out = (Scope){empty, empty, empty, 0};
+    while ((rc = next_field(&p, end, &f)) == 1) {
+        if (f.wt != 2 || f.field > 3) return FALLBACK;
+        if (f.field == 3 && !utf8_ok(f.s.p, f.s.n)) return FALLBACK;
+        if (f.field == 1) { if (scopes++) return FALLBACK; out->scope = f.s; }
+    }
+    if (rc) return rc;
+    const uint8_t *q = out->scope.p, *qend = out->scope.p + out->scope.n;
+    while ((rc = next_field(&q, qend, &f)) == 1) {
+        if (f.field == 1 && f.wt == 2) out->name = f.s;
+        else if (f.field == 2 && f.wt == 2) out->version = f.s;
+        else if (f.field == 3 && f.wt == 2) continue;
+        else if (f.field == 4 && f.wt == 0) out->dropped = f.v;
+        else return FALLBACK;
+    }
+    if (rc) return rc;
+    if (!utf8_ok(out->name.p, out->name.n) || !utf8_ok(out->version.p, out->version.n)) return FALLBACK;
+    scratch->len = 0;
+    return json_kvs(scratch, out->scope, 3, 0, 0, NULL, NULL, NULL);
 }
 
 #endif

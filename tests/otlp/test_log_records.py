@@ -18,8 +18,8 @@ from opentelemetry.proto.logs.v1.logs_pb2 import LogRecord
 
 from governance_pipeline.otlp import logs
 from governance_pipeline.otlp.logs import iter_logs, normalize_logs, read_logs
-from governance_pipeline.otlp.wire import encode_varint
 from tests.otlp.test_span_columns import TEXTS, any_values
+from tests.otlp.wire_edits import EDITS, damaged, field, in_one_request
 
 KEYS = ["service.name", "model", "input_tokens", "cost_usd", "session.id", "user.email", "prompt", "", "x"]
 
@@ -101,21 +101,16 @@ def test_the_rows_are_the_reference_rows(req: ExportLogsServiceRequest) -> None:
     assert normalize_logs(got).to_pylist() == normalize_logs(want).to_pylist()
 
 
-def _field(number: int, wire_type: int, body: bytes) -> bytes:
-    key = encode_varint(number << 3 | wire_type)
-    return key + (encode_varint(len(body)) + body if wire_type == 2 else body)
-
-
 def _fields_of(rec: LogRecord, zeros: bool) -> list[bytes]:
     """The record's fields one by one (with ``zeros``, the proto3 zeros written out too), each encoded alone."""
     out = []
     for desc in LogRecord.DESCRIPTOR.fields:
         value = getattr(rec, desc.name)
         if desc.name == "attributes":
-            out.extend(_field(6, 2, kv.SerializeToString()) for kv in value)
+            out.extend(field(6, 2, kv.SerializeToString()) for kv in value)
         elif desc.name == "body":
             if rec.HasField("body"):
-                out.append(_field(5, 2, value.SerializeToString()))
+                out.append(field(5, 2, value.SerializeToString()))
         elif value or zeros:
             one = LogRecord()
             setattr(one, desc.name, value)
@@ -126,12 +121,12 @@ def _fields_of(rec: LogRecord, zeros: bool) -> list[bytes]:
 def _zero(desc) -> bytes:
     kind = {1: 1, 11: 1, 8: 5}.get(desc.number)
     if kind == 1:
-        return _field(desc.number, 1, bytes(8))
+        return field(desc.number, 1, bytes(8))
     if kind == 5:
-        return _field(desc.number, 5, bytes(4))
+        return field(desc.number, 5, bytes(4))
     if desc.number in (2, 7):
-        return _field(desc.number, 0, b"\x00")
-    return _field(desc.number, 2, b"")
+        return field(desc.number, 0, b"\x00")
+    return field(desc.number, 2, b"")
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -151,63 +146,50 @@ def test_a_senders_own_encoding_gives_the_same_event_ids(req: ExportLogsServiceR
                 others = [f for f in fields if f[:1] != b"\x32"]
                 rnd.shuffle(others)  # the attributes keep their order among themselves, as repeated fields must
                 at = rnd.randint(0, len(others))
-                recs.append(_field(2, 2, b"".join(others[:at] + attrs + others[at:])))
-            scope = [_field(1, 2, sl.scope.SerializeToString())] if sl.HasField("scope") else []
+                recs.append(field(2, 2, b"".join(others[:at] + attrs + others[at:])))
+            scope = [field(1, 2, sl.scope.SerializeToString())] if sl.HasField("scope") else []
             parts = scope + recs
             if rnd.random() < 0.5:
                 parts = recs + scope  # the scope after its records
-            scopes += _field(2, 2, b"".join(parts))
-        payload += _field(1, 2, scopes + _field(1, 2, rl.resource.SerializeToString()))  # resource last
+            scopes += field(2, 2, b"".join(parts))
+        payload += field(1, 2, scopes + field(1, 2, rl.resource.SerializeToString()))  # resource last
     got = read_logs(payload)
     assert got is not None
     assert_same_rows(got, reference(payload))
     assert [r.event_id for r in got] == [r.event_id for r in reference(req.SerializeToString())]
 
 
-def _request_of(record: bytes) -> bytes:
-    return _field(1, 2, _field(2, 2, _field(2, 2, record)))
-
-
 @pytest.mark.parametrize(
     "record, why",
     [
-        (_field(3, 2, b"\xff\xfe"), "a severity text that is not UTF-8 (protobuf refuses the whole request)"),
-        (_field(4, 0, b"\x01"), "a field the record does not have"),
-        (_field(3, 0, b"\x01"), "a known field with another wire type"),
-        (_field(5, 2, b"") + _field(5, 2, b""), "a body given twice (protobuf merges them)"),
+        (field(3, 2, b"\xff\xfe"), "a severity text that is not UTF-8 (protobuf refuses the whole request)"),
+        (field(4, 0, b"\x01"), "a field the record does not have"),
+        (field(3, 0, b"\x01"), "a known field with another wire type"),
+        (field(5, 2, b"") + field(5, 2, b""), "a body given twice (protobuf merges them)"),
         (
-            _field(6, 2, _field(1, 2, b"k")) + _field(6, 2, _field(1, 2, b"k")),
+            field(6, 2, field(1, 2, b"k")) + field(6, 2, field(1, 2, b"k")),
             "an attribute key given twice (the dict keeps the first place and the last value)",
         ),
         (
-            _field(6, 2, _field(1, 2, b"event.name") + _field(2, 2, AnyValue(double_value=1.5).SerializeToString())),
+            field(6, 2, field(1, 2, b"event.name") + field(2, 2, AnyValue(double_value=1.5).SerializeToString())),
             "an event.name the reader does not write as text",
         ),
     ],
 )
 def test_what_the_reader_does_not_take_exactly_is_left_to_protobuf(record: bytes, why: str) -> None:
-    assert read_logs(_request_of(record)) is None, why
+    assert read_logs(in_one_request(record)) is None, why
 
 
 def test_without_the_extension_every_payload_takes_the_python_path(monkeypatch) -> None:
     monkeypatch.setattr(logs, "_logscan", None)
-    assert read_logs(_request_of(_field(3, 2, b"INFO"))) is None
+    assert read_logs(in_one_request(field(3, 2, b"INFO"))) is None
 
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(requests(), st.lists(st.tuples(st.integers(0, 10**6), st.integers(0, 255), st.sampled_from("fid")), max_size=4))
+@given(requests(), EDITS)
 def test_damaged_payloads_are_read_as_protobuf_reads_them_or_left_to_it(req: ExportLogsServiceRequest, edits) -> None:
     """Flipped, inserted and deleted bytes: whatever the compiled reader takes, upb takes too, with the same rows."""
-    payload = bytearray(req.SerializeToString())
-    for at, byte, how in edits:
-        i = at % (len(payload) + 1)
-        if how == "f" and i < len(payload):
-            payload[i] ^= byte or 1
-        elif how == "i":
-            payload.insert(i, byte)
-        elif i < len(payload):
-            del payload[i]
-    data = bytes(payload)
+    data = damaged(req.SerializeToString(), edits)
     got = read_logs(data)
     if got is None:
         return

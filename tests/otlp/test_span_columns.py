@@ -20,7 +20,7 @@ from opentelemetry.proto.trace.v1.trace_pb2 import Span
 from governance_pipeline.otlp import span_columns
 from governance_pipeline.otlp.normalize import normalize
 from governance_pipeline.otlp.spans import iter_spans
-from governance_pipeline.otlp.wire import encode_varint
+from tests.otlp.wire_edits import EDITS, damaged, field, in_one_request
 
 TEXTS = [
     "",
@@ -195,32 +195,23 @@ def test_doubles_are_written_as_orjson_writes_them() -> None:
     assert got == values
 
 
-def _field(number: int, wire_type: int, body: bytes) -> bytes:
-    key = encode_varint(number << 3 | wire_type)
-    return key + (encode_varint(len(body)) + body if wire_type == 2 else body)
-
-
-def _request_of(span: bytes) -> bytes:
-    return _field(1, 2, _field(2, 2, _field(2, 2, span)))
-
-
 @pytest.mark.parametrize(
     "span, why",
     [
-        (_field(5, 2, b"\xff\xfe"), "a name that is not UTF-8 (protobuf refuses the whole request)"),
-        (_field(99, 0, b"\x01"), "a field the reader does not know"),
-        (_field(5, 0, b"\x01"), "a known field with another wire type"),
-        (_field(15, 2, b"") + _field(15, 2, b""), "a status given twice (protobuf merges them)"),
+        (field(5, 2, b"\xff\xfe"), "a name that is not UTF-8 (protobuf refuses the whole request)"),
+        (field(99, 0, b"\x01"), "a field the reader does not know"),
+        (field(5, 0, b"\x01"), "a known field with another wire type"),
+        (field(15, 2, b"") + field(15, 2, b""), "a status given twice (protobuf merges them)"),
         (
-            _field(9, 2, _field(1, 2, b"k")) + _field(9, 2, _field(1, 2, b"k")),
+            field(9, 2, field(1, 2, b"k")) + field(9, 2, field(1, 2, b"k")),
             "an attribute key given twice (the dict keeps the first place and the last value)",
         ),
-        (_field(9, 2, _field(1, 2, b"k") + _field(2, 2, _field(1, 2, b"a") + _field(3, 0, b"\x01"))), "two values"),
-        (_field(9, 2, _field(1, 2, b"k") + _field(2, 2, b"\x0a")), "a truncated value"),
+        (field(9, 2, field(1, 2, b"k") + field(2, 2, field(1, 2, b"a") + field(3, 0, b"\x01"))), "two values"),
+        (field(9, 2, field(1, 2, b"k") + field(2, 2, b"\x0a")), "a truncated value"),
     ],
 )
 def test_what_the_reader_does_not_take_exactly_is_left_to_protobuf(span: bytes, why: str) -> None:
-    assert span_columns.read([_request_of(span)], ["f"]) == (0, None), why
+    assert span_columns.read([in_one_request(span)], ["f"]) == (0, None), why
 
 
 def _one_span(span_id: bytes, key: str) -> ExportTraceServiceRequest:
@@ -236,7 +227,7 @@ def test_a_batch_ends_before_the_first_file_left_to_protobuf_and_keeps_nothing_o
     first = _one_span(b"\x01" * 8, "gen_ai.request.model").SerializeToString()
     bad = _one_span(b"\x02" * 8, "gen_ai.conversation.id")
     bad.resource_spans[0].scope_spans[0].spans.add(span_id=b"\x03" * 8)
-    bad_payload = bad.SerializeToString() + _request_of(_field(99, 0, b"\x01"))  # a later span it cannot read
+    bad_payload = bad.SerializeToString() + in_one_request(field(99, 0, b"\x01"))  # a later span it cannot read
     last = _one_span(b"\x04" * 8, "gen_ai.request.model").SerializeToString()
     taken, cols = span_columns.read([first, bad_payload, last], ["a", "b", "c"])
     alone_taken, alone = span_columns.read([first], ["a"])
@@ -264,20 +255,11 @@ def test_values_nested_deeper_than_the_reader_goes_are_left_to_protobuf() -> Non
 
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(requests(), st.lists(st.tuples(st.integers(0, 10**6), st.integers(0, 255), st.sampled_from("fid")), max_size=4))
+@given(requests(), EDITS)
 def test_damaged_payloads_are_read_as_protobuf_reads_them_or_left_to_it(req: ExportTraceServiceRequest, edits) -> None:
     """Flipped, inserted and deleted bytes: whatever the compiled reader takes, upb takes too, and both give the
     same table; the rest is left to the Python path (which salvages what it can)."""
-    payload = bytearray(req.SerializeToString())
-    for at, byte, how in edits:
-        i = at % (len(payload) + 1)
-        if how == "f" and i < len(payload):
-            payload[i] ^= byte or 1
-        elif how == "i":
-            payload.insert(i, byte)
-        elif i < len(payload):
-            del payload[i]
-    data = bytes(payload)
+    data = damaged(req.SerializeToString(), edits)
     _, cols = span_columns.read([data], ["f"])
     if cols is None:
         return
