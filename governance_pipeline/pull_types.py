@@ -44,7 +44,7 @@ class Batch:
 
     ``raw_count`` counts records before any filtering; ``cursor`` (when not None) is the cursor that is safe
     to commit once this batch and every earlier one are durable. ``content_applied``: the source's content policy
-    (``Source.content``) was already applied to ``raw_payload`` (by the worker process that decoded the batch).
+    (``Source.content``) was already applied to ``raw_payload`` (by the worker, thread or process, that decoded it).
     """
 
     table: pa.Table

@@ -96,7 +96,7 @@ class LakeWriter:
     # -- writing ---------------------------------------------------------------------------------
     def write(self, table: pa.Table, content_applied: bool = False) -> None:
         """Add a batch of normalized events (any subset of the lake columns); ``content_applied``: the content
-        policy was already applied to it (in the worker process that made it)."""
+        policy was already applied to it (by the worker, thread or process, that made it)."""
         if table.num_rows == 0:
             return
         self.stats.rows_in += table.num_rows

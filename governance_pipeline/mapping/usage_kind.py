@@ -16,7 +16,8 @@ their own kinds: the ``langsmith`` SDK writes ``chat`` on ``prompt`` runs and ``
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from functools import partial
 from typing import Any, Literal
 
 from governance_pipeline.mapping.coerce import to_text
@@ -85,19 +86,30 @@ def vercel_kind(operation_id: Any) -> UsageKind | None:
     return CALL if op.endswith(VERCEL_CALL_SUFFIXES) else ROLLUP
 
 
+KindOf = Callable[[Any], UsageKind | None]
+DECIDING: tuple[tuple[str, KindOf], ...] = (
+    ("langsmith.span.kind", partial(table_kind, LANGSMITH_KINDS)),
+    ("openinference.span.kind", partial(table_kind, OPENINFERENCE_KINDS)),
+    ("ai.operationId", vercel_kind),
+)
+"""The framework keys, in order: the first a span has decides, even when its value says nothing."""
+FALLING_BACK: tuple[tuple[str, KindOf], ...] = (
+    ("traceloop.span.kind", partial(table_kind, TRACELOOP_KINDS)),
+    ("gen_ai.operation.name", partial(table_kind, GEN_AI_OPERATIONS)),
+    ("llm.request.type", partial(table_kind, LLM_REQUEST_TYPES)),
+)
+"""Then these keys, in order: the first whose value names a kind decides."""
+
+
 def usage_kind_of(attrs: Mapping[str, Any]) -> UsageKind | None:
     """What the span's own attributes declare (see the module docstring); None when they say nothing."""
-    if "langsmith.span.kind" in attrs:
-        return table_kind(LANGSMITH_KINDS, attrs["langsmith.span.kind"])
-    if "openinference.span.kind" in attrs:
-        return table_kind(OPENINFERENCE_KINDS, attrs["openinference.span.kind"])
-    if "ai.operationId" in attrs:
-        return vercel_kind(attrs["ai.operationId"])
-    if (kind := table_kind(TRACELOOP_KINDS, attrs.get("traceloop.span.kind"))) is not None:
-        return kind
-    if (kind := table_kind(GEN_AI_OPERATIONS, attrs.get("gen_ai.operation.name"))) is not None:
-        return kind
-    return table_kind(LLM_REQUEST_TYPES, attrs.get("llm.request.type"))
+    for key, kind_of in DECIDING:
+        if key in attrs:
+            return kind_of(attrs[key])
+    for key, kind_of in FALLING_BACK:
+        if (kind := kind_of(attrs.get(key))) is not None:
+            return kind
+    return None
 
 
 def langsmith_run_kind(run_type: str | None) -> UsageKind | None:

@@ -38,6 +38,7 @@ from governance_pipeline.otlp.json_decode import (
     fill_request,
 )
 from governance_pipeline.otlp.normalize import (
+    ERROR_TYPE,
     SPAN_COLUMNS,
     action_of,
     append_attribute_columns,
@@ -265,7 +266,7 @@ def normalize_logs(rows: list[LogRow], rejects: list[tuple[int, str]] | None = N
         cols["action"].append(action_of(a, r.event_name))
         cols["raw_payload"].append(r.raw_text())
         cols["status"].append("error" if r.severity_number >= SEVERITY_ERROR else "unset")
-        cols["error_type"].append(first_text(a, ("error.type", "exception.type")))
+        cols["error_type"].append(first_text(a, ERROR_TYPE))
         cols["duration_ms"].append(first_float(a, DURATION_KEYS))
         cols["trace_id"].append(r.trace_id or None)
         cols["span_id"].append(r.span_id or None)

@@ -84,6 +84,7 @@ REASONING_TOKENS = (
     "reasoning_tokens",
 )
 COST_BEFORE_AMOUNT = ("gen_ai.usage.cost_usd", "gen_ai.usage.cost")
+COST_AMOUNT, COST_CURRENCY = "gen_ai.usage.cost.amount", "gen_ai.usage.cost.currency"  # the amount counts in USD
 COST_AFTER_AMOUNT = ("llm.cost.usd", "llm.cost.total", "langwatch.cost.usd", "langwatch.span.cost")
 PROVIDER = (
     "gen_ai.provider.name",
@@ -93,6 +94,7 @@ PROVIDER = (
     "llm.system",
     "langsmith.metadata.ls_provider",
 )
+ERROR_TYPE = ("error.type", "exception.type")
 CONVERSATION = ("gen_ai.conversation.id", "session.id", "langwatch.thread.id", "langfuse.session.id")
 
 
@@ -104,12 +106,15 @@ def action_of(attrs: Mapping[str, Any], span_name: str) -> str | None:
     return action or span_name or None
 
 
+def is_usd(currency: str | None) -> bool:
+    """Whether an amount in ``currency`` (the ``COST_CURRENCY`` attribute's text) counts: USD, or none given."""
+    return currency is None or currency.upper() == "USD"
+
+
 def cost_of(attrs: Mapping[str, Any]) -> float | None:
     cost = first_float(attrs, COST_BEFORE_AMOUNT)
-    if cost is None and "gen_ai.usage.cost.amount" in attrs:
-        currency = to_text(attrs.get("gen_ai.usage.cost.currency"))
-        if currency is None or currency.upper() == "USD":
-            cost = to_float(attrs["gen_ai.usage.cost.amount"])
+    if cost is None and COST_AMOUNT in attrs and is_usd(to_text(attrs.get(COST_CURRENCY))):
+        cost = to_float(attrs[COST_AMOUNT])
     return cost if cost is not None else first_float(attrs, COST_AFTER_AMOUNT)
 
 
@@ -122,7 +127,7 @@ def model_tool_target(attrs: Mapping[str, Any]) -> tuple[str | None, str | None,
 
 
 def error_type_of(span: SpanRecord) -> str | None:
-    err = first_text(span.attrs, ("error.type", "exception.type"))
+    err = first_text(span.attrs, ERROR_TYPE)
     if err is None:
         for ev in span.events:
             if ev["name"] == "exception":
@@ -141,8 +146,7 @@ def _unparsed(attrs: Mapping[str, Any], keys: Sequence[str], name: str, what: st
 
 
 def _cost_keys(attrs: Mapping[str, Any]) -> tuple[str, ...]:
-    currency = to_text(attrs.get("gen_ai.usage.cost.currency"))
-    amount = ("gen_ai.usage.cost.amount",) if currency is None or currency.upper() == "USD" else ()
+    amount = (COST_AMOUNT,) if is_usd(to_text(attrs.get(COST_CURRENCY))) else ()
     return (*COST_BEFORE_AMOUNT, *amount, *COST_AFTER_AMOUNT)
 
 

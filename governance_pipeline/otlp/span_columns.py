@@ -10,7 +10,7 @@ ends the batch, and its spans take the Python path; so does every payload when t
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,16 +21,7 @@ import pyarrow.compute as pc
 from governance_pipeline.lake.schema import EVENT_SCHEMA
 from governance_pipeline.mapping.coerce import present, to_float, to_int, to_text
 from governance_pipeline.mapping.providers import normalize_provider
-from governance_pipeline.mapping.usage_kind import (
-    GEN_AI_OPERATIONS,
-    LANGSMITH_KINDS,
-    LLM_REQUEST_TYPES,
-    OPENINFERENCE_KINDS,
-    TRACELOOP_KINDS,
-    UsageKind,
-    table_kind,
-    vercel_kind,
-)
+from governance_pipeline.mapping.usage_kind import DECIDING, FALLING_BACK
 from governance_pipeline.otlp import normalize as n
 from governance_pipeline.otlp.compiled import COMPILED_ERRORS
 from governance_pipeline.otlp.spans import STATUS_NAMES
@@ -40,9 +31,6 @@ try:
 except ImportError:  # built by `pip install` where a C compiler is present (setup.py)
     _spanscan = None  # type: ignore[assignment]
 
-AMOUNT, CURRENCY = "gen_ai.usage.cost.amount", "gen_ai.usage.cost.currency"
-ERROR_KEYS = ("error.type", "exception.type")
-KIND_KEYS = ("langsmith.span.kind", "openinference.span.kind", "ai.operationId", "traceloop.span.kind")
 # every attribute key the precedence lists read: the reader returns these and no others
 WANTED: tuple[str, ...] = tuple(
     dict.fromkeys(
@@ -57,17 +45,16 @@ WANTED: tuple[str, ...] = tuple(
             *n.CACHE_WRITE_TOKENS,
             *n.REASONING_TOKENS,
             *n.COST_BEFORE_AMOUNT,
-            AMOUNT,
-            CURRENCY,
+            n.COST_AMOUNT,
+            n.COST_CURRENCY,
             *n.COST_AFTER_AMOUNT,
             *n.PROVIDER,
             *n.CONVERSATION,
-            *ERROR_KEYS,
-            *KIND_KEYS,
+            *n.ERROR_TYPE,
+            *(key for key, _ in (*DECIDING, *FALLING_BACK)),
         )
     )
 )
-_INDEX = {key: i for i, key in enumerate(WANTED)}
 
 
 def available() -> bool:
@@ -286,10 +273,6 @@ def _mask(arr: pa.Array) -> np.ndarray:
     return np.asarray(arr.is_null().to_numpy(zero_copy_only=False), dtype=bool)
 
 
-def _usd(currency: str | None) -> bool:
-    return currency is None or currency.upper() == "USD"
-
-
 def normalize_columns(cols: SpanColumns, rejects: list[tuple[int, str]] | None = None) -> pa.Table:
     """``otlp.normalize.normalize`` of the spans in ``cols``: the same table, and the same rejects."""
     a = _Attrs(cols)
@@ -298,19 +281,19 @@ def normalize_columns(cols: SpanColumns, rejects: list[tuple[int, str]] | None =
 
     # cost (normalize.cost_of): the amount counts only in USD (or with no currency)
     usd = np.ones(count, dtype=bool)
-    if CURRENCY in cols.values:
-        currency = a.column(CURRENCY, "text")
+    if n.COST_CURRENCY in cols.values:
+        currency = a.column(n.COST_CURRENCY, "text")
         usd = np.asarray(
-            pc.fill_null(a.mapped_text(currency, _usd, pa.bool_()), True).to_numpy(zero_copy_only=False), bool
+            pc.fill_null(a.mapped_text(currency, n.is_usd, pa.bool_()), True).to_numpy(zero_copy_only=False), bool
         )
-    amount = a.column(AMOUNT, "float")
+    amount = a.column(n.COST_AMOUNT, "float")
     if not usd.all():
         amount = pc.if_else(pa.array(usd), amount, pa.scalar(None, pa.float64()))
     cost = pc.coalesce(a.first(n.COST_BEFORE_AMOUNT, "float"), amount, a.first(n.COST_AFTER_AMOUNT, "float"))
 
     # poisoned (normalize.usage): the columns find the spans where a usage key is present and no value of its list
     # parsed; for those few, normalize.usage itself decides, and words the reason, from the span's wanted attributes
-    amount_present = a.any_present((AMOUNT,)) & usd
+    amount_present = a.any_present((n.COST_AMOUNT,)) & usd
     cost_present = a.any_present(n.COST_BEFORE_AMOUNT) | amount_present | a.any_present(n.COST_AFTER_AMOUNT)
     candidates = (
         (_mask(tin) & a.any_present(n.INPUT_TOKENS))
@@ -339,7 +322,7 @@ def normalize_columns(cols: SpanColumns, rejects: list[tuple[int, str]] | None =
     span_kind = a.mapped(n.SPAN_KIND_KEY, lambda v: t.lower() if (t := to_text(v)) else None)
     action = pc.coalesce(a.first(n.ACTION, "text"), span_kind, _nonempty(cols.name))
 
-    error_type = a.first(ERROR_KEYS, "text")
+    error_type = a.first(n.ERROR_TYPE, "text")
     if any(e is not None for e in cols.exceptions):
         from_events = [_exception_type(e) for e in cols.exceptions]
         error_type = pc.coalesce(error_type, pa.array(from_events, pa.string()))
@@ -395,23 +378,10 @@ def _exception_type(values: list[Any] | None) -> str | None:
 
 
 def _usage_kind(a: _Attrs) -> pa.Array:
-    """``usage_kind.usage_kind_of``: the first kind key a span has decides, even when its value says nothing."""
-
-    def kinds(key: str, table: Mapping[str, UsageKind]) -> pa.Array:
-        return a.mapped(key, lambda v: table_kind(table, v))
-
-    fallback = pc.coalesce(
-        kinds("traceloop.span.kind", TRACELOOP_KINDS),
-        kinds("gen_ai.operation.name", GEN_AI_OPERATIONS),
-        kinds("llm.request.type", LLM_REQUEST_TYPES),
-    )
-    out = fallback
-    for key, values in (
-        ("ai.operationId", a.mapped("ai.operationId", vercel_kind)),
-        ("openinference.span.kind", kinds("openinference.span.kind", OPENINFERENCE_KINDS)),
-        ("langsmith.span.kind", kinds("langsmith.span.kind", LANGSMITH_KINDS)),
-    ):
+    """``usage_kind.usage_kind_of``: the first deciding key a span has decides, even when its value says nothing."""
+    out = pc.coalesce(*(a.mapped(key, kind_of) for key, kind_of in FALLING_BACK))
+    for key, kind_of in reversed(DECIDING):
         has = a.has(key)
         if has.any():
-            out = pc.if_else(pa.array(has), values, out)
+            out = pc.if_else(pa.array(has), a.mapped(key, kind_of), out)
     return out
