@@ -178,22 +178,53 @@ static int enc_attributes(Buf *o, Slice msg, uint32_t field) {
     return 0;
 }
 
-/* a LogRecord, its fields read by scan_record (the last of a repeated scalar, as upb keeps) */
-static int enc_record(Buf *e, Slice rec, uint64_t time_ns, int32_t sev, Slice text, Slice body, uint64_t dropped,
-                      uint64_t flags, Slice trace_id, Slice span_id, uint64_t observed, Slice event_name) {
+/* a LogRecord's fields, as upb keeps them: the last of a repeated scalar; body.p NULL when it has none */
+typedef struct {
+    Slice msg, text, body, trace_id, span_id, event_name;
+    uint64_t time_ns, observed, dropped, flags;
+    int32_t severity;
+} Record;
+
+static int read_record(Slice msg, Record *r) {
+    const Slice empty = {(const uint8_t *)"", 0};
+    *r = (Record){msg, empty, {NULL, 0}, empty, empty, empty, 0, 0, 0, 0, 0};
+    const uint8_t *p = msg.p, *end = msg.p + msg.n;
+    Field f;
+    int rc;
+    while ((rc = next_field(&p, end, &f)) == 1) {
+        static const int WT[] = {-1, 1, 0, 2, -1, 2, 2, 0, 5, 2, 2, 1, 2};
+        if (f.field > 12 || WT[f.field] != f.wt) return FALLBACK;
+        switch (f.field) {
+        case 1: r->time_ns = f.v; break;
+        case 2: r->severity = (int32_t)f.v; break;
+        case 3: r->text = f.s; break;
+        case 5: if (r->body.p) return FALLBACK; r->body = f.s; break;  /* upb would merge the two */
+        case 7: r->dropped = (uint32_t)f.v; break;
+        case 8: r->flags = (uint32_t)f.v; break;
+        case 9: r->trace_id = f.s; break;
+        case 10: r->span_id = f.s; break;
+        case 11: r->observed = f.v; break;
+        case 12: r->event_name = f.s; break;
+        }
+    }
+    if (rc) return rc;
+    return utf8_ok(r->text.p, r->text.n) && utf8_ok(r->event_name.p, r->event_name.n) ? 0 : FALLBACK;
+}
+
+static int enc_record(Buf *e, const Record *r) {
     int rc;
     e->len = 0;
-    if (time_ns && enc_fixed(e, 1, 1, time_ns)) return PYERR;
-    if (sev && (enc_tag(e, 2, 0) || enc_varint(e, (uint64_t)(int64_t)sev))) return PYERR;  /* int32: sign-extended */
-    if (text.n && enc_len(e, 3, text)) return PYERR;
-    if (body.p && (rc = enc_nested(e, 5, body, 0, enc_any))) return rc;
-    if ((rc = enc_attributes(e, rec, 6))) return rc;
-    if ((uint32_t)dropped && (enc_tag(e, 7, 0) || enc_varint(e, (uint32_t)dropped))) return PYERR;
-    if ((uint32_t)flags && enc_fixed(e, 8, 5, (uint32_t)flags)) return PYERR;
-    if (trace_id.n && enc_len(e, 9, trace_id)) return PYERR;
-    if (span_id.n && enc_len(e, 10, span_id)) return PYERR;
-    if (observed && enc_fixed(e, 11, 1, observed)) return PYERR;
-    if (event_name.n && enc_len(e, 12, event_name)) return PYERR;
+    if (r->time_ns && enc_fixed(e, 1, 1, r->time_ns)) return PYERR;
+    if (r->severity && (enc_tag(e, 2, 0) || enc_varint(e, (uint64_t)(int64_t)r->severity))) return PYERR;  /* sign-extended */
+    if (r->text.n && enc_len(e, 3, r->text)) return PYERR;
+    if (r->body.p && (rc = enc_nested(e, 5, r->body, 0, enc_any))) return rc;
+    if ((rc = enc_attributes(e, r->msg, 6))) return rc;
+    if (r->dropped && (enc_tag(e, 7, 0) || enc_varint(e, r->dropped))) return PYERR;
+    if (r->flags && enc_fixed(e, 8, 5, r->flags)) return PYERR;
+    if (r->trace_id.n && enc_len(e, 9, r->trace_id)) return PYERR;
+    if (r->span_id.n && enc_len(e, 10, r->span_id)) return PYERR;
+    if (r->observed && enc_fixed(e, 11, 1, r->observed)) return PYERR;
+    if (r->event_name.n && enc_len(e, 12, r->event_name)) return PYERR;
     return 0;
 }
 
@@ -209,11 +240,15 @@ static PyObject *py_hex(Slice s) {
     return x;
 }
 
-/* the value of the record's own ``event.name`` as precedence.first_text has it: 1 found (``out`` set), 0 none,
-   FALLBACK for a kind of value this reader does not write as text */
-static int event_name_attr(Slice rec, PyObject **out) {
-    const uint8_t *p = rec.p, *end = rec.p + rec.n;
-    Field f;
+/* the event name as logs.event_name_of has it, written to ``name``: the record's ▸ its own ``event.name``
+   attribute as precedence.first_text has it ▸ a text body (bytes as base64) ▸ "". FALLBACK for an ``event.name``
+   this reader does not write as text (a double, a list, a map); what is not well-formed is found when the record
+   is written as JSON */
+static int event_name_text(const Record *r, Buf *name) {
+    name->len = 0;
+    if (r->event_name.n) return put(name, (const char *)r->event_name.p, r->event_name.n);
+    const uint8_t *p = r->msg.p, *end = r->msg.p + r->msg.n;
+    Field f, v;
     while (next_field(&p, end, &f) == 1) {
         if (f.field != 6) continue;
         Slice key = {(const uint8_t *)"", 0}, val = {NULL, 0};
@@ -222,18 +257,18 @@ static int event_name_attr(Slice rec, PyObject **out) {
         while (next_field(&q, qend, &g) == 1) {
             if (g.field == 1) key = g.s; else val = g.s;
         }
-        if (key.n != 10 || memcmp(key.p, "event.name", 10) != 0) continue;
-        if (!val.p) return 0;
-        Field v;
+        if (key.n != 10 || memcmp(key.p, "event.name", 10) != 0 || !val.p) continue;
         int rc = any_field(val, &v);
-        if (rc <= 0) return rc;
-        if (v.field == 1) {
-            if (!v.s.n) return 0;
-            return (*out = py_text(v.s)) ? 1 : PYERR;
-        }
-        if (v.field == 2) return (*out = PyUnicode_FromString(v.v ? "true" : "false")) ? 1 : PYERR;
-        if (v.field == 3) return (*out = PyUnicode_FromFormat("%lld", (long long)(int64_t)v.v)) ? 1 : PYERR;
+        if (rc < 0) return rc;
+        if (rc == 0 || (v.field == 1 && !v.s.n)) break;  /* says nothing: the body's turn */
+        if (v.field == 1) return put(name, (const char *)v.s.p, v.s.n);
+        if (v.field == 2) return v.v ? PUTS(name, "true") : PUTS(name, "false");
+        if (v.field == 3) return put_i64(name, (int64_t)v.v);
         return FALLBACK;
+    }
+    if (r->body.p && any_field(r->body, &v) == 1) {
+        if (v.field == 1) return put(name, (const char *)v.s.p, v.s.n);
+        if (v.field == 7) return put_b64_raw(name, v.s);
     }
     return 0;
 }
@@ -243,96 +278,49 @@ static int event_name_attr(Slice rec, PyObject **out) {
 typedef struct {
     PyObject *rows;
     PyObject *res_attrs;  /* the current resource's attributes */
-    Buf res_json, res_enc, scope_enc, rec_enc, json;
+    Buf res_json, res_enc, scope_enc, rec_enc, json, name;
     Blake2b prefix;
 } Scan;
 
-static int scan_record(Scan *sc, Slice rec, PyObject *seen, Slice scope_name, Slice scope_version) {
-    Slice text = {(const uint8_t *)"", 0}, trace_id = {(const uint8_t *)"", 0}, span_id = {(const uint8_t *)"", 0};
-    Slice event_name = {(const uint8_t *)"", 0}, body = {NULL, 0};
-    uint64_t time_ns = 0, observed = 0, severity = 0, dropped = 0, flags = 0;
-    int rc;
-    const uint8_t *p = rec.p, *end = rec.p + rec.n;
-    Field f;
-    while ((rc = next_field(&p, end, &f)) == 1) {
-        static const int WT[] = {-1, 1, 0, 2, -1, 2, 2, 0, 5, 2, 2, 1, 2};
-        if (f.field > 12 || WT[f.field] != f.wt) return FALLBACK;
-        switch (f.field) {
-        case 1: time_ns = f.v; break;
-        case 2: severity = f.v; break;
-        case 3: text = f.s; break;
-        case 5: if (body.p) return FALLBACK; body = f.s; break;  /* upb would merge the two */
-        case 7: dropped = f.v; break;
-        case 8: flags = f.v; break;
-        case 9: trace_id = f.s; break;
-        case 10: span_id = f.s; break;
-        case 11: observed = f.v; break;
-        case 12: event_name = f.s; break;
-        }
-    }
-    if (rc) return rc;
-    if (!utf8_ok(text.p, text.n) || !utf8_ok(event_name.p, event_name.n)) return FALLBACK;
+static int scan_record(Scan *sc, Slice msg, PyObject *seen, Slice scope_name, Slice scope_version) {
+    Record r;
+    int rc = read_record(msg, &r);
+    if (rc || (rc = event_name_text(&r, &sc->name))) return rc;
 
     /* raw_payload, which also checks the body and the attributes */
     Buf *o = &sc->json;
     o->len = 0;
-    int32_t sev = (int32_t)severity;
-    if (PUTS(o, "{\"timeUnixNano\":\"") || put_u64(o, time_ns) || PUTS(o, "\",\"observedTimeUnixNano\":\"") ||
-        put_u64(o, observed) || PUTS(o, "\",\"severityNumber\":") || put_i64(o, sev) ||
-        PUTS(o, ",\"severityText\":") || put_json_str(o, text) || PUTS(o, ",\"eventName\":"))
+    if (PUTS(o, "{\"timeUnixNano\":\"") || put_u64(o, r.time_ns) || PUTS(o, "\",\"observedTimeUnixNano\":\"") ||
+        put_u64(o, r.observed) || PUTS(o, "\",\"severityNumber\":") || put_i64(o, r.severity) ||
+        PUTS(o, ",\"severityText\":") || put_json_str(o, r.text) || PUTS(o, ",\"eventName\":") ||
+        put_json_str(o, (Slice){(const uint8_t *)sc->name.b, sc->name.len}) || PUTS(o, ",\"body\":"))
         return PYERR;
-    Py_ssize_t name_at = o->len;  /* the event name is written here once known */
-    if (PUTS(o, ",\"body\":")) return PYERR;
-    if (body.p) { if ((rc = json_any(o, body, 0))) return rc; }
+    if (r.body.p) { if ((rc = json_any(o, r.body, 0))) return rc; }
     else if (PUTS(o, "null")) return PYERR;
     if (PUTS(o, ",\"attributes\":")) return PYERR;
-    if ((rc = json_kvs(o, rec, 6, 0, 0, NULL, NULL, NULL))) return rc;
-    if (PUTS(o, ",\"traceId\":") || put_hex(o, trace_id) || PUTS(o, ",\"spanId\":") || put_hex(o, span_id) ||
-        PUTS(o, ",\"flags\":") || put_u64(o, (uint32_t)flags) || PUTS(o, ",\"resource\":{\"attributes\":") ||
+    if ((rc = json_kvs(o, msg, 6, 0, 0, NULL, NULL, NULL))) return rc;
+    if (PUTS(o, ",\"traceId\":") || put_hex(o, r.trace_id) || PUTS(o, ",\"spanId\":") || put_hex(o, r.span_id) ||
+        PUTS(o, ",\"flags\":") || put_u64(o, r.flags) || PUTS(o, ",\"resource\":{\"attributes\":") ||
         put(o, sc->res_json.b, sc->res_json.len) || PUTS(o, "},\"scope\":{\"name\":") ||
         put_json_str(o, scope_name) || PUTS(o, ",\"version\":") || put_json_str(o, scope_version) || PUTS(o, "}}"))
         return PYERR;
 
-    /* the event name: the record's ▸ its own event.name attribute ▸ a text body (logs.event_name_of) */
-    PyObject *name = NULL, *py_body = NULL;
-    if (event_name.n) name = py_text(event_name);
-    else if ((rc = event_name_attr(rec, &name)) < 0) return rc;
-    if (body.p && !(py_body = py_any(body))) { Py_XDECREF(name); return PYERR; }
-    if (!name) name = py_body && PyUnicode_Check(py_body) ? (Py_INCREF(py_body), py_body) : PyUnicode_FromString("");
-    if (!name) { Py_XDECREF(py_body); return PYERR; }
-    Py_ssize_t name_len;
-    const char *name_utf8 = PyUnicode_AsUTF8AndSize(name, &name_len);
-    Buf named = {0};
-    if (!name_utf8 || put(&named, o->b, name_at) || put_json_str(&named, (Slice){(const uint8_t *)name_utf8, name_len}) ||
-        put(&named, o->b + name_at, o->len - name_at)) {
-        buf_free(&named); Py_DECREF(name); Py_XDECREF(py_body);
-        return PYERR;
-    }
-
     /* the event id: the digest of the resource, the scope and this record, ":k" for the k-th identical copy */
-    rc = enc_record(&sc->rec_enc, rec, time_ns, sev, text, body, dropped, flags, trace_id, span_id, observed,
-                    event_name);
-    char hex[34];
-    PyObject *event_id = NULL, *count = NULL;
-    if (!rc) {
-        Blake2b h = sc->prefix;
-        b2_update(&h, (const uint8_t *)sc->rec_enc.b, (size_t)sc->rec_enc.len);
-        b2_final_hex(&h, hex);
-        PyObject *digest = PyUnicode_FromStringAndSize(hex, 32);
-        PyObject *before = digest ? PyDict_GetItemWithError(seen, digest) : NULL;
-        long k = before ? PyLong_AsLong(before) + 1 : 1;
-        if (!digest || (!before && PyErr_Occurred()) || !(count = PyLong_FromLong(k)) ||
-            PyDict_SetItem(seen, digest, count))
-            rc = PYERR;
-        else if (k > 1) event_id = PyUnicode_FromFormat("%U:%ld", digest, k);
-        else { event_id = digest; Py_INCREF(event_id); }
-        if (!rc && !event_id) rc = PYERR;
-        Py_XDECREF(digest);
-    }
+    if ((rc = enc_record(&sc->rec_enc, &r))) return rc;
+    Blake2b h = sc->prefix;
+    char hex[32];
+    b2_update(&h, (const uint8_t *)sc->rec_enc.b, (size_t)sc->rec_enc.len);
+    b2_final_hex(&h, hex);
+    PyObject *digest = PyUnicode_FromStringAndSize(hex, 32), *before = NULL, *count = NULL, *event_id = NULL;
+    if (digest && !(before = PyDict_GetItemWithError(seen, digest)) && PyErr_Occurred()) Py_CLEAR(digest);
+    long k = before ? PyLong_AsLong(before) + 1 : 1;
+    if (digest && (count = PyLong_FromLong(k)) && !PyDict_SetItem(seen, digest, count))
+        event_id = k > 1 ? PyUnicode_FromFormat("%U:%ld", digest, k) : (Py_INCREF(digest), digest);
+    Py_XDECREF(digest);
     Py_XDECREF(count);
-    if (rc) { buf_free(&named); Py_DECREF(name); Py_XDECREF(py_body); Py_XDECREF(event_id); return rc; }
+    if (!event_id) return PYERR;
 
-    PyObject *own = py_kvs(rec, 6), *attrs = NULL;
+    PyObject *own = py_kvs(msg, 6), *attrs = NULL, *body = r.body.p ? py_any(r.body) : (Py_INCREF(Py_None), Py_None);
     if (own && PyDict_GET_SIZE(sc->res_attrs)) {
         if ((attrs = PyDict_Copy(sc->res_attrs)) && PyDict_Update(attrs, own)) Py_CLEAR(attrs);
     } else if (own) {
@@ -340,16 +328,16 @@ static int scan_record(Scan *sc, Slice rec, PyObject *seen, Slice scope_name, Sl
         Py_INCREF(attrs);
     }
     PyObject *row = NULL;
-    if (own && attrs)
-        row = Py_BuildValue("(NKKiNNONNkNOONNN)", event_id, (unsigned long long)time_ns, (unsigned long long)observed,
-                            (int)sev, py_text(text), name, py_body ? py_body : Py_None, py_hex(trace_id),
-                            py_hex(span_id), (unsigned long)(uint32_t)flags, attrs, own, sc->res_attrs,
+    if (own && attrs && body)
+        row = Py_BuildValue("(NKKiNNONNkNOONNN)", event_id, (unsigned long long)r.time_ns,
+                            (unsigned long long)r.observed, (int)r.severity, py_text(r.text),
+                            PyUnicode_DecodeUTF8(sc->name.b, sc->name.len, "strict"), body, py_hex(r.trace_id),
+                            py_hex(r.span_id), (unsigned long)r.flags, attrs, own, sc->res_attrs,
                             py_text(scope_name), py_text(scope_version),
-                            PyUnicode_DecodeUTF8(named.b, named.len, "strict"));
-    else { Py_DECREF(event_id); Py_DECREF(name); Py_XDECREF(attrs); }
+                            PyUnicode_DecodeUTF8(o->b, o->len, "strict"));
+    else { Py_DECREF(event_id); Py_XDECREF(attrs); }
     Py_XDECREF(own);
-    Py_XDECREF(py_body);
-    buf_free(&named);
+    Py_XDECREF(body);
     if (!row) return PYERR;
     rc = PyList_Append(sc->rows, row);
     Py_DECREF(row);
@@ -420,7 +408,7 @@ done:
     Py_XDECREF(sc.rows);
     Py_XDECREF(sc.res_attrs);
     buf_free(&sc.res_json); buf_free(&sc.res_enc); buf_free(&sc.scope_enc); buf_free(&sc.rec_enc);
-    buf_free(&sc.json);
+    buf_free(&sc.json); buf_free(&sc.name);
     PyBuffer_Release(&payload);
     return result;
 }

@@ -96,7 +96,7 @@ static int scan_span(Scan *sc, Slice span) {
     Slice trace_id = {0}, span_id = {0}, parent = {0}, name = {(const uint8_t *)"", 0}, status = {0};
     Slice trace_state = {0};
     uint64_t kind = 0, start = 0, end_ns = 0, code = 0;
-    int has_status = 0, n_events = 0, n_links = 0, rc;
+    int has_status = 0, rc;
     const uint8_t *p = span.p, *end = span.p + span.n;
     Field f;
     while ((rc = next_field(&p, end, &f)) == 1) {
@@ -118,8 +118,6 @@ static int scan_span(Scan *sc, Slice span) {
         case 6: kind = f.v; break;
         case 7: start = f.v; break;
         case 8: end_ns = f.v; break;
-        case 11: n_events++; break;
-        case 13: n_links++; break;
         case 15: if (has_status++) return FALLBACK; status = f.s; break;
         }
     }

@@ -1,6 +1,6 @@
 /* What the compiled OTLP readers (_spanscan.c, _logscan.c) share: the protobuf wire format, OTLP attribute values
    and key-value lists checked and written as JSON the way orjson writes what otlp/spans.py makes of them, or made
-   into those Python values, and the columns they are gathered in. */
+   into those Python values, and the resource and scope around them. */
 #ifndef GOVPIPE_WIRE_H
 #define GOVPIPE_WIRE_H
 
@@ -77,7 +77,6 @@ static int utf8_ok(const uint8_t *s, Py_ssize_t n) {
 
 /* ---- JSON text, as orjson writes it ---- */
 
-
 static int put_json_str(Buf *o, Slice s) {
     if (buf_grow(o, s.n * 6 + 2)) return PYERR;
     char *w = o->b + o->len;
@@ -126,11 +125,6 @@ static void print_digits(char *buf, size_t n, int p, double d, int mode) {
     fesetround(was);
 }
 
-/* the shortest decimal digits that read back as ``d`` (finite, > 0), as Python's repr finds them: ``digits``
-   without trailing zeros, and the exponent of the first. Without the GIL: snprintf and strtod are thread-safe, and
-   PyOS_double_to_string is not. With ``p`` digits, only the two decimals either side of ``d`` can read back as it:
-   the nearest first (repr's choice), else the other. For a normal double the first ``p`` to try is 15: a shorter
-   decimal that reads back is within a 15th-digit unit of ``d``, so the 15-digit one is it with zeros after. */
 /* the common case, a decimal with few places (a cost, a ratio): the fewest places ``k`` whose integer ``m``
    (d = m / 10**k, exactly as division rounds) is the only one of its neighbours that reads back as ``d``. That
    decimal reads back (strtod rounds m / 10**k as the division does), nothing with fewer places does (the
@@ -158,6 +152,11 @@ static int few_places(double d, char digits[24], int *exp10) {
     return 0;
 }
 
+/* the shortest decimal digits that read back as ``d`` (finite, > 0), as Python's repr finds them: ``digits``
+   without trailing zeros, and the exponent of the first. Without the GIL: snprintf and strtod are thread-safe, and
+   PyOS_double_to_string is not. With ``p`` digits, only the two decimals either side of ``d`` can read back as it:
+   the nearest first (repr's choice), else the other. For a normal double the first ``p`` to try is 15: a shorter
+   decimal that reads back is within a 15th-digit unit of ``d``, so the 15-digit one is it with zeros after. */
 static int shortest_digits(double d, char digits[24], int *exp10) {
     int fast = few_places(d, digits, exp10);
     if (fast) return fast;
