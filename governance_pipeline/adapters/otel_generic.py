@@ -153,13 +153,15 @@ def _holds_log_records(store: LakeStore, source_id: str, names: list[str]) -> bo
     to copy between processes)."""
     if not span_columns.available():
         return True
-    for name in names:
+
+    def holds_logs(name: str) -> bool:
         try:
-            if envelope.LOGS in envelope.split(store.read_bytes(landing.file_path(source_id, name))):
-                return True
-        except envelope.EnvelopeError:
-            continue
-    return False
+            return envelope.LOGS in envelope.split(store.read_bytes(landing.file_path(source_id, name)))
+        except envelope.EnvelopeError:  # the decoder quarantines it
+            return False
+
+    # read as the decoder reads them (on S3 each is a GET, fetched side by side); the first with logs decides
+    return any(ordered_map(holds_logs, iter(names), workers=READ_THREADS, ahead=READ_THREADS))
 
 
 def decode_landed(store: LakeStore, source_id: str, names: list[str]) -> Iterator[Batch]:
