@@ -145,6 +145,37 @@ def test_a_landing_area_of_spans_decodes_in_threads_as_one_process_does(
     assert _quarantine(lake) == _quarantine(serial)
 
 
+def test_a_thread_that_fails_mid_run_commits_nothing_and_the_next_pull_lands_each_span_once(
+    sources_file, tmp_path, lake, monkeypatch
+):
+    """Threads: a worker that raises on the third task fails the run (no cursor); what the run wrote before is not
+    in the lake, and the next pull gives exactly the lake of one clean pull in one process."""
+    _land(lake, logs=False)
+    serial = str(tmp_path / "serial_lake")
+    shutil.copytree(lake, serial)
+    monkeypatch.setattr(otel_generic, "PARALLEL_MIN_FILES", 1)
+    monkeypatch.setattr(otel_generic, "FILES_PER_TASK", 2)
+    monkeypatch.setenv("GOVERNANCE_PULL_WORKERS", "1")
+    one = _pull(sources_file, serial)
+    monkeypatch.setenv("GOVERNANCE_PULL_WORKERS", "2")
+    tasks: list[list[str]] = []
+
+    def failing(lake_root: str, source_id: str, content: ContentPolicy, names: list[str]) -> list:
+        tasks.append(names)
+        if len(tasks) == 3:
+            raise MemoryError("a worker thread out of memory")
+        return DECODE_CHUNK(lake_root, source_id, content, names)
+
+    monkeypatch.setattr(otel_generic, "decode_chunk", failing)
+    with pytest.raises(MemoryError):
+        _pull(sources_file, lake)
+    assert not list(Path(lake, "events").rglob("*.parquet"))
+    monkeypatch.setattr(otel_generic, "decode_chunk", DECODE_CHUNK)
+    again = _pull(sources_file, lake)
+    assert (again.new, again.errors, again.cursor) == (one.new, one.errors, one.cursor)
+    assert _lake(lake) == _lake(serial)
+
+
 def test_log_records_decode_in_worker_processes(sources_file, two_lakes, monkeypatch, caplog):
     parallel, _ = two_lakes
     monkeypatch.setenv("GOVERNANCE_PULL_WORKERS", "2")
