@@ -4,9 +4,18 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 from pathlib import Path
 
+from sqlalchemy.exc import IntegrityError, ProgrammingError
+
 from dagster import DagsterInstance
+
+# Two commands started at once against a new PostgreSQL database both create Dagster's tables; the one that loses
+# the race gets "already exists" (DuplicateObject, DuplicateTable, a unique violation on pg_type). Its next try
+# finds the tables made.
+CREATE_RACE_TRIES = 5
+CREATE_RACE_PAUSE_SECONDS = 0.5
 
 
 def dagster_home() -> Path:
@@ -23,4 +32,12 @@ def dagster_home() -> Path:
 
 def get_instance() -> DagsterInstance:
     dagster_home()
-    return DagsterInstance.get()
+    tries = 0
+    while True:
+        try:
+            return DagsterInstance.get()
+        except (ProgrammingError, IntegrityError) as exc:
+            tries += 1
+            if "already exists" not in str(exc) or tries >= CREATE_RACE_TRIES:
+                raise
+            time.sleep(CREATE_RACE_PAUSE_SECONDS * tries)
